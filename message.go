@@ -1,0 +1,68 @@
+package wims
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is one delivery of a message from a durable consumer on the bus.
+type Message struct {
+	Subject string
+	Data    []byte
+	Header  map[string]string
+	// ID is the message's deduplication id (Nats-Msg-Id), e.g. the event id.
+	ID string
+	// Delivered counts deliveries of this message, starting at 1.
+	Delivered int
+	// Seq is the message's sequence in its stream.
+	Seq uint64
+}
+
+// Handler processes one message. Returning nil acknowledges it. An error asks
+// for redelivery after the consumer's backoff, until its maximum number of
+// deliveries, after which the message goes to the dead-letter stream. Wrap an
+// error with Permanent to dead-letter at once, or with RetryAfter to choose
+// the delay. Handlers must be idempotent: every hop is at-least-once.
+type Handler func(ctx context.Context, m *Message) error
+
+// PermanentError marks a failure that no retry can fix.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so the consumer dead-letters the message without retrying.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// IsPermanent reports whether err was wrapped with Permanent.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// RetryAfterError asks for redelivery after Delay.
+type RetryAfterError struct {
+	Delay time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("retry after %s: %v", e.Delay, e.Err)
+}
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err so the consumer redelivers the message after d.
+func RetryAfter(d time.Duration, err error) error { return &RetryAfterError{Delay: d, Err: err} }
+
+// Header names wims puts on bus messages.
+const (
+	HeaderChangeSeq   = "Wims-Change-Seq"
+	HeaderTraceParent = "traceparent"
+	HeaderDLQReason   = "Wims-Dlq-Reason"
+	HeaderDLQSubject  = "Wims-Dlq-Subject"
+	HeaderDLQAttempts = "Wims-Dlq-Attempts"
+	HeaderDLQConsumer = "Wims-Dlq-Consumer"
+	HeaderDLQTime     = "Wims-Dlq-Time"
+)

@@ -1,0 +1,49 @@
+package wims
+
+import "encoding/json"
+
+// NotificationKind says which stock level was crossed.
+type NotificationKind string
+
+// Notification kinds.
+const (
+	LowStock   NotificationKind = "LOW_STOCK"
+	OutOfStock NotificationKind = "OUT_OF_STOCK"
+)
+
+// Notification is what a webhook receives when stock crosses a level.
+type Notification struct {
+	// ID is stable per crossing (derived from the change's event id and the
+	// kind), so a receiver can drop a redelivered copy.
+	ID        string           `json:"id"`
+	Kind      NotificationKind `json:"kind"`
+	SKU       string           `json:"sku"`
+	Quantity  int64            `json:"quantity"`
+	Threshold int64            `json:"threshold"`
+	Event     json.RawMessage  `json:"event"`
+}
+
+// Crossings returns the levels a stock change crossed downwards: LOW_STOCK
+// when the quantity goes from above the threshold to at or below it,
+// OUT_OF_STOCK when it reaches 0 from above. The threshold is the new
+// image's, so raising a threshold over the current stock is not a crossing
+// (no stock moved). old is nil for an insert, which crosses nothing.
+func Crossings(old, new *Item) []NotificationKind {
+	if old == nil || new == nil {
+		return nil
+	}
+	var kinds []NotificationKind
+	t := new.LowStockThreshold
+	if old.Quantity > t && new.Quantity <= t {
+		kinds = append(kinds, LowStock)
+	}
+	if old.Quantity > 0 && new.Quantity <= 0 {
+		kinds = append(kinds, OutOfStock)
+	}
+	return kinds
+}
+
+// NotificationID derives the stable id of the notification for one crossing.
+func NotificationID(eventID string, kind NotificationKind) string {
+	return eventID + ":" + string(kind)
+}

@@ -1,0 +1,38 @@
+package wims
+
+import "time"
+
+// PaymentRequest is the body the dispatcher sends to the payments API; the
+// Idempotency-Key header carries OrderID.
+type PaymentRequest struct {
+	OrderID    string `json:"orderId"`
+	CustomerID string `json:"customerId"`
+	SKU        string `json:"sku"`
+	Quantity   int64  `json:"quantity"`
+}
+
+// PaymentOutcome classifies one call to the payments API.
+type PaymentOutcome string
+
+// Payment outcomes.
+const (
+	PaymentPaid      PaymentOutcome = "paid"      // 2xx
+	PaymentDeclined  PaymentOutcome = "declined"  // 4xx other than 429: final
+	PaymentThrottled PaymentOutcome = "throttled" // 429 or 503: retry after a delay, not a failure
+	PaymentError     PaymentOutcome = "error"     // 5xx, timeout, connection error: retry, counts as a failure
+)
+
+// MaxPaymentFailures is how many failed attempts (PaymentError) a payment may
+// have before it goes to the dead-letter stream, as the course's DLQ after 10 receives.
+const MaxPaymentFailures = 10
+
+// PaymentAttempt records one call to the payments API.
+type PaymentAttempt struct {
+	OrderID    string         `json:"orderId"`
+	Attempt    int            `json:"attempt"`
+	Outcome    PaymentOutcome `json:"outcome"`
+	StatusCode int            `json:"statusCode,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	At         time.Time      `json:"at"`
+	DurationMS float64        `json:"durationMs"`
+}
