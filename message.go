@@ -66,3 +66,13 @@ const (
 	HeaderDLQConsumer = "Wims-Dlq-Consumer"
 	HeaderDLQTime     = "Wims-Dlq-Time"
 )
+
+// Outgoing is a message to publish on the bus. ID, when set, is its
+// deduplication id (Nats-Msg-Id): publishing the same ID twice within the
+// stream's window stores it once.
+type Outgoing struct {
+	Subject string
+	ID      string
+	Data    []byte
+	Header  map[string]string
+}
