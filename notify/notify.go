@@ -1,0 +1,132 @@
+// Package notify reports stock-level crossings (LOW_STOCK, OUT_OF_STOCK) to
+// the log and to every configured webhook. It is the handler of the
+// notifications target and runs on inventory change events.
+//
+// A crossing is detected from the event's old and new images (see
+// wims.Crossings), so it is a property of one change and has a stable id. A
+// crossing is reported once per receiver: each successful report is recorded
+// in the store, and a redelivered event skips the receivers already done.
+// A receiver that fails is retried by the bus consumer, with backoff and, after
+// the last attempt, the dead-letter stream.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/wims/wims"
+	"github.com/wims/wims/webhook"
+)
+
+// Store records which crossings reached which receiver.
+type Store interface {
+	MarkNotified(ctx context.Context, id, target string) (bool, error)
+	Notified(ctx context.Context, id, target string) (bool, error)
+}
+
+// logReceiver names the log in the store's records.
+const logReceiver = "log"
+
+// Options configures a Notifier.
+type Options struct {
+	Store    Store
+	Webhooks []string
+	Client   *webhook.Client
+	Logger   *slog.Logger
+}
+
+// Notifier reports crossings.
+type Notifier struct{ opt Options }
+
+// New returns a Notifier.
+func New(opt Options) *Notifier {
+	if opt.Client == nil {
+		opt.Client = &webhook.Client{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{opt: opt}
+}
+
+// Handle reports the crossings of one inventory change event. It is a wims.Handler.
+func (n *Notifier) Handle(ctx context.Context, m *wims.Message) error {
+	notes, err := FromEvent(m.Data)
+	if err != nil {
+		return wims.Permanent(err)
+	}
+	var errs []error
+	for _, note := range notes {
+		body, err := json.Marshal(note)
+		if err != nil {
+			return wims.Permanent(err)
+		}
+		if first, err := n.opt.Store.MarkNotified(ctx, note.ID, logReceiver); err != nil {
+			return fmt.Errorf("notify %s: %w", note.ID, err)
+		} else if first {
+			n.opt.Logger.Warn("stock level crossed", "notification", note.ID, "kind", note.Kind,
+				"sku", note.SKU, "quantity", note.Quantity, "threshold", note.Threshold)
+		}
+		for _, url := range n.opt.Webhooks {
+			if err := n.deliver(ctx, note.ID, url, m.Header[wims.HeaderTraceParent], body); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Notifier) deliver(ctx context.Context, id, url, traceParent string, body []byte) error {
+	done, err := n.opt.Store.Notified(ctx, id, url)
+	if err != nil || done {
+		return err
+	}
+	if err := n.opt.Client.Post(ctx, url, id, traceParent, body); err != nil {
+		return fmt.Errorf("notify %s: %w", id, err)
+	}
+	if _, err := n.opt.Store.MarkNotified(ctx, id, url); err != nil {
+		return fmt.Errorf("notify %s: record delivery: %w", id, err)
+	}
+	return nil
+}
+
+// FromEvent returns the notifications an inventory change event calls for:
+// none for events that are not inventory updates or cross no level.
+func FromEvent(data []byte) ([]wims.Notification, error) {
+	var ev struct {
+		ID     string `json:"id"`
+		Detail struct {
+			Data struct {
+				Table     string     `json:"table"`
+				EventType string     `json:"eventType"`
+				NewImage  *wims.Item `json:"NewImage"`
+				OldImage  *wims.Item `json:"OldImage"`
+			} `json:"data"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("decode inventory event: %w", err)
+	}
+	d := ev.Detail.Data
+	if d.Table != wims.TableInventory || d.EventType != wims.ChangeUpdate {
+		return nil, nil
+	}
+	var notes []wims.Notification
+	for _, kind := range wims.Crossings(d.OldImage, d.NewImage) {
+		if ev.ID == "" {
+			return nil, fmt.Errorf("inventory event has no id")
+		}
+		threshold := d.NewImage.LowStockThreshold
+		if kind == wims.OutOfStock {
+			threshold = 0
+		}
+		notes = append(notes, wims.Notification{
+			ID: wims.NotificationID(ev.ID, kind), Kind: kind, SKU: d.NewImage.SKU,
+			Quantity: d.NewImage.Quantity, Threshold: threshold, Event: json.RawMessage(data),
+		})
+	}
+	return notes, nil
+}

@@ -1,0 +1,81 @@
+package wims_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wims/wims"
+)
+
+func TestOrderValidate(t *testing.T) {
+	ok := wims.Order{CustomerID: "123", SKU: wims.DefaultSKU, Quantity: 3}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid order: %v", err)
+	}
+	tests := []struct {
+		name  string
+		edit  func(*wims.Order)
+		field string
+	}{
+		{"no customer", func(o *wims.Order) { o.CustomerID = "" }, "customerId"},
+		{"long customer", func(o *wims.Order) { o.CustomerID = strings.Repeat("x", 129) }, "customerId"},
+		{"no sku", func(o *wims.Order) { o.SKU = "" }, "sku"},
+		{"bad sku", func(o *wims.Order) { o.SKU = "a b" }, "sku"},
+		{"zero quantity", func(o *wims.Order) { o.Quantity = 0 }, "quantity"},
+		{"negative quantity", func(o *wims.Order) { o.Quantity = -1 }, "quantity"},
+		{"absurd quantity", func(o *wims.Order) { o.Quantity = wims.MaxOrderQuantity + 1 }, "quantity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := ok
+			tt.edit(&o)
+			err := o.Validate()
+			if wims.ErrorCode(err) != wims.EINVALID || wims.ErrorField(err) != tt.field {
+				t.Fatalf("Validate = %v (code %q field %q), want EINVALID on %s", err, wims.ErrorCode(err), wims.ErrorField(err), tt.field)
+			}
+		})
+	}
+}
+
+func TestItemValidate(t *testing.T) {
+	if err := wims.SeedItem().Validate(); err != nil {
+		t.Fatalf("seed item: %v", err)
+	}
+	bad := wims.SeedItem()
+	bad.Quantity = -1
+	if wims.ErrorField(bad.Validate()) != "quantity" {
+		t.Fatalf("negative quantity accepted")
+	}
+	bad = wims.SeedItem()
+	bad.LowStockThreshold = wims.MaxQuantity + 1
+	if wims.ErrorField(bad.Validate()) != "lowStockThreshold" {
+		t.Fatalf("absurd threshold accepted")
+	}
+	if wims.ErrorField(wims.Adjustment{Delta: 0}.Validate()) != "delta" {
+		t.Fatalf("zero delta accepted")
+	}
+}
+
+func TestOrderStatus(t *testing.T) {
+	for _, s := range []wims.OrderStatus{wims.OrderPaid, wims.OrderRejected, wims.OrderPaymentFailed} {
+		if !s.Final() {
+			t.Errorf("%s should be final", s)
+		}
+	}
+	if wims.OrderReserved.Final() || wims.OrderPending.Final() {
+		t.Error("PENDING/RESERVED are not final")
+	}
+	if !wims.OrderReserved.HoldsStock() || !wims.OrderPaid.HoldsStock() || wims.OrderPaymentFailed.HoldsStock() {
+		t.Error("HoldsStock wrong")
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	if wims.ErrorCode(nil) != "" {
+		t.Fatal("nil error has a code")
+	}
+	plain := strings.NewReader("").UnreadByte()
+	if wims.ErrorCode(plain) != wims.EINTERNAL || wims.ErrorMessage(plain) != "internal error" {
+		t.Fatalf("plain errors must be internal and not leak: %q", wims.ErrorMessage(plain))
+	}
+}

@@ -1,0 +1,271 @@
+// Package relay is the change-data-capture relay: it reads the store's change
+// log in commit order and publishes each change to the bus as an
+// EventBridge-shaped cdcEvent, exactly once per change.
+//
+// Exactly once is built from three parts: every change has an event id fixed
+// when it was written, which becomes the message's Nats-Msg-Id so the stream
+// drops a republished copy; the relay's cursor is the tail of the stream
+// itself (the change sequence in the last message's header), so the bus is
+// rebuildable from the database and no separate cursor can disagree with it;
+// and on start the relay republishes the changes before the tail that were
+// committed within the stream's deduplication window, which drops the copies,
+// so a batch whose acknowledgements were lost in a crash is never skipped.
+// (JetStream stores one connection's publishes in order, so what reached the
+// stream is a prefix of what was sent; the rewind is a second line of defence.)
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/wims/wims"
+)
+
+// Bus is what the relay needs from the bus.
+type Bus interface {
+	// PublishBatch publishes in order and returns how many messages from the
+	// start are known to be stored before the first failure.
+	PublishBatch(ctx context.Context, ms []wims.Outgoing) (int, error)
+	// LastMessage returns the last message on subject, or nil if none.
+	LastMessage(ctx context.Context, subject string) (*wims.Message, error)
+}
+
+// Pruner is implemented by stores that can drop old, published changes.
+type Pruner interface {
+	PruneChanges(ctx context.Context, upToSeq int64, olderThan time.Time) (int64, error)
+}
+
+// Options configures a Relay.
+type Options struct {
+	Log     wims.ChangeLog
+	Bus     Bus
+	Subject string // where change events go, e.g. "wims.events.cdc"
+	// BatchSize bounds changes read and published at once (default 500).
+	BatchSize int
+	// Rewind bounds how many changes before the stream's tail are considered
+	// for republishing on start (default 1000).
+	Rewind int64
+	// Retention keeps published changes in the log this long before pruning,
+	// so the bus can be rebuilt from the database (default 24h; 0 disables pruning).
+	Retention time.Duration
+	// IdlePoll is the fallback wake-up when no commit signal arrives, for
+	// writers in other processes (default 1s). Commits in this process wake
+	// the relay at once through the log's ChangeSignal.
+	IdlePoll time.Duration
+	Now      wims.Clock
+	Logger   *slog.Logger
+	Metrics  *Metrics // may be nil
+}
+
+// Relay publishes the change log to the bus.
+type Relay struct {
+	opt    Options
+	cursor int64
+}
+
+// New returns a relay; Run starts it.
+func New(opt Options) *Relay {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 500
+	}
+	if opt.Rewind == 0 {
+		opt.Rewind = 1000
+	}
+	if opt.IdlePoll <= 0 {
+		opt.IdlePoll = time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Relay{opt: opt}
+}
+
+// Cursor returns the sequence of the last change known to be on the bus.
+// It is only meaningful while Run is not running concurrently, e.g. in tests.
+func (r *Relay) Cursor() int64 { return r.cursor }
+
+// Run publishes changes until ctx is done. Publish failures are retried with
+// backoff; Run returns only ctx's error or a failure to read the log's tail.
+func (r *Relay) Run(ctx context.Context) error {
+	start, err := r.tail(ctx)
+	if err != nil {
+		return err
+	}
+	r.cursor, err = r.rewind(ctx, start)
+	if err != nil {
+		return err
+	}
+	r.opt.Logger.Info("relay starting", "tail", start, "from", r.cursor)
+	backoff := newBackoff()
+	lastPrune := r.opt.Now()
+	for {
+		n, err := r.step(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			d := backoff.next()
+			r.opt.Logger.Warn("relay publish failed; retrying", "cursor", r.cursor, "delay", d, "err", err)
+			if !sleep(ctx, d) {
+				return ctx.Err()
+			}
+			continue
+		}
+		backoff.reset()
+		if n > 0 {
+			continue // more may be waiting: drain before sleeping
+		}
+		if r.opt.Retention > 0 && r.opt.Now().Sub(lastPrune) > time.Minute {
+			lastPrune = r.opt.Now()
+			r.prune(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.opt.Log.ChangeSignal():
+		case <-time.After(r.opt.IdlePoll):
+		}
+	}
+}
+
+// tail reads the change sequence of the last event on the bus.
+func (r *Relay) tail(ctx context.Context) (int64, error) {
+	var last *wims.Message
+	err := retry(ctx, r.opt.Logger, func() error {
+		var err error
+		last, err = r.opt.Bus.LastMessage(ctx, r.opt.Subject)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("relay: read stream tail: %w", err)
+	}
+	if last == nil {
+		return 0, nil
+	}
+	seq, err := strconv.ParseInt(last.Header[wims.HeaderChangeSeq], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("relay: last message on %s has no valid %s header: %w", r.opt.Subject, wims.HeaderChangeSeq, err)
+	}
+	return seq, nil
+}
+
+// dedupeHorizon is how far back a republished change is still certain to be
+// dropped by the stream's deduplication window (2 minutes), with a margin.
+const dedupeHorizon = 90 * time.Second
+
+// rewind picks where to resume: just after the tail, or earlier when recent
+// changes before the tail may have been lost in flight. Only changes
+// committed within dedupeHorizon are republished, because older copies would
+// no longer be recognised as duplicates.
+func (r *Relay) rewind(ctx context.Context, tail int64) (int64, error) {
+	from := max(0, tail-r.opt.Rewind)
+	if from == tail {
+		return tail, nil
+	}
+	changes, err := r.opt.Log.ReadChanges(ctx, from, int(tail-from))
+	if err != nil {
+		return 0, fmt.Errorf("relay: read changes after %d: %w", from, err)
+	}
+	horizon := r.opt.Now().Add(-dedupeHorizon)
+	for _, c := range changes {
+		if c.Seq <= tail && c.Time.After(horizon) {
+			return c.Seq - 1, nil
+		}
+	}
+	return tail, nil
+}
+
+// step publishes one batch and returns how many changes it published.
+func (r *Relay) step(ctx context.Context) (int, error) {
+	changes, err := r.opt.Log.ReadChanges(ctx, r.cursor, r.opt.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("read changes after %d: %w", r.cursor, err)
+	}
+	if len(changes) == 0 {
+		return 0, nil
+	}
+	out := make([]wims.Outgoing, 0, len(changes))
+	for _, c := range changes {
+		m, err := Message(c, r.opt.Subject, r.opt.Log.Origin())
+		if err != nil {
+			return 0, err
+		}
+		out = append(out, m)
+	}
+	started := time.Now()
+	n, err := r.opt.Bus.PublishBatch(ctx, out)
+	if n > 0 {
+		r.cursor = changes[n-1].Seq
+		r.opt.Metrics.published(n, changes[n-1].Time, r.opt.Now(), time.Since(started))
+	}
+	if err != nil {
+		return n, fmt.Errorf("publish changes after %d: %w", r.cursor, err)
+	}
+	return n, nil
+}
+
+func (r *Relay) prune(ctx context.Context) {
+	p, ok := r.opt.Log.(Pruner)
+	if !ok {
+		return
+	}
+	n, err := p.PruneChanges(ctx, r.cursor, r.opt.Now().Add(-r.opt.Retention))
+	if err != nil {
+		r.opt.Logger.Warn("relay prune failed", "err", err)
+		return
+	}
+	if n > 0 {
+		r.opt.Logger.Debug("relay pruned changes", "count", n, "upTo", r.cursor)
+	}
+}
+
+// Message encodes a change as the bus message the relay publishes.
+func Message(c wims.Change, subject, origin string) (wims.Outgoing, error) {
+	ev, err := wims.ChangeEvent(c, origin)
+	if err != nil {
+		return wims.Outgoing{}, fmt.Errorf("encode change %d: %w", c.Seq, err)
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return wims.Outgoing{}, fmt.Errorf("encode change %d: %w", c.Seq, err)
+	}
+	h := map[string]string{wims.HeaderChangeSeq: strconv.FormatInt(c.Seq, 10)}
+	if c.TraceParent != "" {
+		h[wims.HeaderTraceParent] = c.TraceParent
+	}
+	return wims.Outgoing{Subject: subject, ID: c.EventID, Data: data, Header: h}, nil
+}
+
+func retry(ctx context.Context, log *slog.Logger, f func() error) error {
+	b := newBackoff()
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || attempt == 10 || errors.Is(err, context.Canceled) {
+			return err
+		}
+		d := b.next()
+		log.Warn("relay retrying", "attempt", attempt, "delay", d, "err", err)
+		if !sleep(ctx, d) {
+			return ctx.Err()
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

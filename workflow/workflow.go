@@ -1,0 +1,155 @@
+// Package workflow is the order workflow, the course's Step Function done
+// properly: reserve the stock with a condition (RESERVED, or REJECTED with no
+// payment), then enqueue the payment. It runs as the handler of the
+// order-workflow target, once per order-inserted event.
+//
+// Every step is idempotent under redelivery: reserving is a guarded state
+// transition on the order row (PENDING → RESERVED happens once), and the
+// payment message carries a deduplication id derived from the order, while
+// the dispatcher never charges an order that is no longer RESERVED. Each
+// execution is recorded with its steps and timings.
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wims/wims"
+)
+
+// Name is the workflow's name in execution records.
+const Name = "order-workflow"
+
+// Store is what the workflow needs from the store.
+type Store interface {
+	ReserveStock(ctx context.Context, orderID string) (wims.Order, error)
+	SaveExecution(ctx context.Context, e wims.Execution) error
+}
+
+// Publisher enqueues payments.
+type Publisher interface {
+	Publish(ctx context.Context, m wims.Outgoing) (duplicate bool, err error)
+}
+
+// Options configures a Workflow.
+type Options struct {
+	Store           Store
+	Bus             Publisher
+	PaymentsSubject string
+	Now             wims.Clock
+	Logger          *slog.Logger
+	Metrics         *Metrics // may be nil
+}
+
+// Workflow runs the order workflow.
+type Workflow struct{ opt Options }
+
+// New returns a workflow.
+func New(opt Options) *Workflow {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Workflow{opt: opt}
+}
+
+// PaymentMessageID is the deduplication id of an order's payment message.
+func PaymentMessageID(orderID string) string { return "payment:" + orderID }
+
+// Handle runs the workflow for one order-inserted change event. It is a
+// wims.Handler. Each delivery is one execution, named after the event and
+// the delivery count, so retries show up as executions of their own.
+func (w *Workflow) Handle(ctx context.Context, m *wims.Message) error {
+	orderID, err := OrderIDFromEvent(m.Data)
+	if err != nil {
+		return wims.Permanent(err)
+	}
+	exec := wims.Execution{
+		ID: fmt.Sprintf("%s-%d", m.ID, m.Delivered), OrderID: orderID, Workflow: Name, Status: wims.ExecutionRunning,
+		StartedAt: w.opt.Now(), EventID: m.ID,
+	}
+	var order wims.Order
+	err = w.step(&exec, "reserve-stock", func() (string, error) {
+		order, err = w.opt.Store.ReserveStock(ctx, orderID)
+		return string(order.Status), err
+	})
+	// RESERVED now or by an earlier delivery: (re-)enqueue; the message id
+	// makes that idempotent. Any other status needs no payment.
+	if err == nil && order.Status == wims.OrderReserved {
+		err = w.step(&exec, "enqueue-payment", func() (string, error) {
+			dup, err := w.enqueuePayment(ctx, order, m.Header[wims.HeaderTraceParent])
+			if dup {
+				return "already-enqueued", err
+			}
+			return "enqueued", err
+		})
+	}
+	exec.FinishedAt = w.opt.Now()
+	exec.Status = wims.ExecutionSucceeded
+	if err != nil {
+		exec.Status = wims.ExecutionFailed
+	}
+	if saveErr := w.opt.Store.SaveExecution(ctx, exec); saveErr != nil && err == nil {
+		err = fmt.Errorf("save execution: %w", saveErr)
+	}
+	w.opt.Metrics.observe(exec)
+	if err != nil {
+		return fmt.Errorf("order workflow %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// step runs one step, timing it and appending it to the execution.
+func (w *Workflow) step(exec *wims.Execution, name string, f func() (string, error)) error {
+	start := w.opt.Now()
+	began := time.Now()
+	outcome, err := f()
+	s := wims.Step{Name: name, Outcome: outcome, StartedAt: start, DurationMS: float64(time.Since(began).Microseconds()) / 1000}
+	if err != nil {
+		s.Outcome = "error"
+		s.Error = wims.ErrorMessage(err)
+	}
+	exec.Steps = append(exec.Steps, s)
+	return err
+}
+
+// enqueuePayment publishes the order's payment request to the payments queue.
+func (w *Workflow) enqueuePayment(ctx context.Context, o wims.Order, traceParent string) (bool, error) {
+	body, err := json.Marshal(wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity})
+	if err != nil {
+		return false, err
+	}
+	h := map[string]string{}
+	if traceParent != "" {
+		h[wims.HeaderTraceParent] = traceParent
+	}
+	return w.opt.Bus.Publish(ctx, wims.Outgoing{
+		Subject: w.opt.PaymentsSubject, ID: PaymentMessageID(o.ID), Data: body, Header: h,
+	})
+}
+
+// OrderIDFromEvent extracts the order id from an orders change event.
+func OrderIDFromEvent(data []byte) (string, error) {
+	var ev struct {
+		Detail struct {
+			Data struct {
+				Table string `json:"table"`
+				Key   struct {
+					OrderID string `json:"orderId"`
+				} `json:"key"`
+			} `json:"data"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return "", fmt.Errorf("decode order event: %w", err)
+	}
+	if ev.Detail.Data.Table != wims.TableOrders || ev.Detail.Data.Key.OrderID == "" {
+		return "", fmt.Errorf("event is not an orders change with detail.data.key.orderId")
+	}
+	return ev.Detail.Data.Key.OrderID, nil
+}
