@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/wims/wims"
+	"github.com/wims/wims/eventlog"
+	wimshttp "github.com/wims/wims/http"
+	"github.com/wims/wims/nats"
+	"github.com/wims/wims/notify"
+	"github.com/wims/wims/payments"
+	"github.com/wims/wims/paymentsmock"
+	"github.com/wims/wims/relay"
+	"github.com/wims/wims/router"
+	"github.com/wims/wims/rules"
+	"github.com/wims/wims/sqlite"
+	"github.com/wims/wims/webhook"
+	"github.com/wims/wims/workflow"
+)
+
+// App is a running wims: every component of `wims serve`, wired. Tests start
+// one in-process with StartApp, just as the command does.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	store     *sqlite.Store
+	bus       *nats.Bus
+	consumers []*nats.Consumer
+	httpAddr  net.Addr
+	payURL    string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   chan error
+	closed sync.Once
+}
+
+// StartApp starts every component and returns once the HTTP API is serving.
+// Stop it with Close.
+func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	a := &App{cfg: cfg, log: log, cancel: cancel, errs: make(chan error, 8)}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	ruleSet, err := loadRules(cfg.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+
+	a.store, err = sqlite.Open(ctx, sqlite.Options{
+		Path: filepath.Join(cfg.DataDir, "wims.db"), Durable: !cfg.NoSync, Logger: log, Seed: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+
+	a.bus, err = nats.Open(ctx, nats.Config{
+		URLs: cfg.NATSURLs, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Namespace: cfg.Namespace,
+		Replicas: cfg.NATSReplicas, SyncAlways: !cfg.NoSync, Logger: log, Registry: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open bus: %w", err)
+	}
+
+	a.payURL = cfg.PaymentsURL
+	if a.payURL == "" {
+		_, addr, err := paymentsmock.ListenAndServe(ctx, "127.0.0.1:0", paymentsmock.Options{Rate: 5, Burst: 5}, log.With("component", "payments-mock"))
+		if err != nil {
+			return nil, fmt.Errorf("start mock payments API: %w", err)
+		}
+		a.payURL = "http://" + addr.String() + "/payments"
+		log.Info("mock payments API serving", "url", a.payURL, "rate", 5, "burst", 5)
+	}
+
+	if err := a.startTargets(ctx, ruleSet, reg); err != nil {
+		return nil, err
+	}
+	if err := a.startPayments(ctx, reg); err != nil {
+		return nil, err
+	}
+
+	rel := relay.New(relay.Options{
+		Log: a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
+		Logger: log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
+	})
+	a.goRun("relay", func() error { return rel.Run(ctx) })
+
+	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
+	api := wimshttp.NewServer(wimshttp.Options{
+		Store: a.store, Events: events, Logger: log.With("component", "http"), Registry: reg,
+	})
+	a.httpAddr, err = a.serveHTTP(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("wims serving", "addr", a.httpAddr.String(), "data_dir", cfg.DataDir, "rules", len(ruleSet.Rules()),
+		"durable", !cfg.NoSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate)
+	return a, nil
+}
+
+func loadRules(path string) (*rules.Set, error) {
+	var cfg rules.Config
+	if path != "" {
+		var err error
+		if cfg, err = rules.LoadFile(path); err != nil {
+			return nil, fmt.Errorf("--config %s: %w", path, err)
+		}
+	}
+	return rules.Compile(rules.Merge(rules.Defaults(), cfg))
+}
+
+// startTargets starts one durable consumer per rule target on the events stream.
+func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.Registerer) error {
+	metrics := router.NewMetrics(reg)
+	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
+	wf := workflow.New(workflow.Options{
+		Store: a.store, Bus: a.bus, PaymentsSubject: a.bus.Subject("payments", "requests"),
+		Logger: a.log.With("component", "workflow"), Metrics: workflow.NewMetrics(reg),
+	})
+	for _, t := range set.Targets() {
+		var h wims.Handler
+		concurrency := 4
+		switch t.Type {
+		case rules.TargetOrderWorkflow:
+			h, concurrency = wf.Handle, 32
+		case rules.TargetNotifications:
+			h = notify.New(notify.Options{
+				Store: a.store, Webhooks: a.cfg.NotifyWebhooks, Client: hooks, Logger: a.log.With("component", "notify"),
+			}).Handle
+		case rules.TargetEventLog:
+			h, concurrency = (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}).Handle, 16
+		case rules.TargetWebhook:
+			h = (&webhook.Target{Client: hooks, URL: t.URL}).Handle
+		default:
+			return fmt.Errorf("target %s: no handler", t.ID())
+		}
+		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
+			Stream: nats.Events, Durable: "target-" + t.ID(), FilterSubject: a.bus.Subject("events", ">"),
+			MaxDeliver: 10, Concurrency: concurrency,
+		}, router.Route(t.ID(), set.Matcher(t.ID()), h, metrics))
+		if err != nil {
+			return fmt.Errorf("start target %s: %w", t.ID(), err)
+		}
+		a.consumers = append(a.consumers, c)
+	}
+	return nil
+}
+
+// startPayments starts the payment dispatcher on the payments work queue.
+func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) error {
+	d, err := payments.New(payments.Options{
+		URL: a.payURL, Rate: a.cfg.PaymentsRate, Store: a.store, Logger: a.log.With("component", "payments"), Registry: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("payments dispatcher: %w", err)
+	}
+	c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
+		Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
+		MaxDeliver: -1, Concurrency: 16, AckWait: time.Minute,
+	}, d.Handle)
+	if err != nil {
+		return fmt.Errorf("start payments consumer: %w", err)
+	}
+	a.consumers = append(a.consumers, c)
+	return nil
+}
+
+func (a *App) serveHTTP(ctx context.Context, h http.Handler) (net.Addr, error) {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.goRun("http", func() error {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	})
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	return ln.Addr(), nil
+}
+
+// goRun runs a component until it returns; an error other than the context's
+// is reported on Errors.
+func (a *App) goRun(name string, f func() error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := f(); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("component failed", "component", name, "err", err)
+			select {
+			case a.errs <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+		}
+	}()
+}
+
+// Addr is the HTTP API's bound address.
+func (a *App) Addr() net.Addr { return a.httpAddr }
+
+// PaymentsURL is the payments API the dispatcher calls.
+func (a *App) PaymentsURL() string { return a.payURL }
+
+// Errors reports components that failed; the command stops on the first.
+func (a *App) Errors() <-chan error { return a.errs }
+
+// Close stops everything in dependency order: the HTTP API and the relay
+// first, then the consumers (letting in-flight work finish), then the bus
+// and the store.
+func (a *App) Close() error {
+	var err error
+	a.closed.Do(func() {
+		a.cancel()
+		a.wg.Wait()
+		for _, c := range a.consumers {
+			c.Stop()
+		}
+		if a.bus != nil {
+			err = errors.Join(err, a.bus.Close())
+		}
+		if a.store != nil {
+			err = errors.Join(err, a.store.Close())
+		}
+	})
+	return err
+}

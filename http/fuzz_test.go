@@ -1,0 +1,72 @@
+package http_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"reflect"
+	"testing"
+)
+
+// fuzzPost sends body to path and checks the invariants every request must
+// keep: no 5xx, and a rejected request changes nothing.
+func fuzzPost(t *testing.T, e *testEnv, method, path string, body []byte) {
+	before := e.takeSnapshot(t)
+	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	r := e.sendT(t, req)
+	if r.status >= 500 {
+		t.Fatalf("%s %s %q: status %d: %s", method, path, body, r.status, r.body)
+	}
+	if r.status >= 300 {
+		if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Fatalf("%q: status %d with Content-Type %q", body, r.status, ct)
+		}
+		if after := e.takeSnapshot(t); !reflect.DeepEqual(before, after) {
+			t.Fatalf("%q: rejected with %d but the store changed: %s", body, r.status, r.body)
+		}
+	}
+}
+
+func FuzzPostOrders(f *testing.F) {
+	for _, s := range []string{
+		`{"customerId":"123","quantity":3,"sku":"MACGUFFIN-LX"}`,
+		`{"customerId":"123","quantity":3}`,
+		`{"customerId":"123","quantity":3.5}`,
+		`{"customerId":"123","quantity":1e30}`,
+		`{"customerId":"","quantity":1}`,
+		`{"customerId":"1","quantity":1,"sku":"NOPE"}`,
+		`{"customerId":"1","quantity":1,"x":1}`,
+		`{"customerId":"1","quantity":1}{}`,
+		`{"customerId":{"a":[1,2]},"quantity":1}`,
+		`null`, `[]`, ``, `{`, `"\ud800"`, "{\"customerId\":\"\xff\",\"quantity\":1}",
+	} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzPost(t, e, "POST", "/orders", body)
+	})
+}
+
+func FuzzPutInventory(f *testing.F) {
+	for _, s := range []struct{ sku, body string }{
+		{"WIDGET-1", `{"productName":"W","model":"1","quantity":5,"lowStockThreshold":1}`},
+		{"MACGUFFIN-LX", `{"productName":"MacGuffin","quantity":-1}`},
+		{"W", `{"productName":"W","quantity":1.5}`},
+		{"W", `{"productName":"W","quantity":1}x`},
+		{"-bad", `{"productName":"W","quantity":1}`},
+		{"a/b", `{"productName":"W","quantity":1}`},
+		{"W", `null`},
+		{"W", `{"productName":null,"quantity":null}`},
+	} {
+		f.Add(s.sku, []byte(s.body))
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, sku string, body []byte) {
+		fuzzPost(t, e, "PUT", "/inventory/"+url.PathEscape(sku), body)
+	})
+}

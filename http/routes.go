@@ -1,0 +1,88 @@
+package http
+
+import (
+	"net/http"
+)
+
+// registerRoutes lists the API surface (DESIGN §4) in one place.
+func (s *Server) registerRoutes() {
+	s.handle("PUT /inventory/{sku}", s.handlePutItem)
+	s.handle("GET /inventory", s.handleListItems)
+	s.handle("GET /inventory/{sku}", s.handleGetItem)
+	s.handle("POST /inventory/{sku}/adjustments", s.handleAdjustStock)
+	s.handle("POST /orders", s.handleCreateOrder)
+	s.handle("GET /orders/{id}", s.handleGetOrder)
+	s.handle("GET /events", s.handleEvents)
+	s.handle("GET /healthz", s.handleHealth)
+	s.mux.Handle("GET /metrics", s.metricsH)
+	s.routes["GET /metrics"] = true
+}
+
+// apiHandler is a handler that reports failure by returning an error, so
+// that every error goes through writeError and its single code table.
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h apiHandler) {
+	s.routes[pattern] = true
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// routeOf returns the pattern that will serve r, or "unmatched". It is the
+// metrics and span label; the raw path would let clients create unbounded
+// label values.
+func (s *Server) routeOf(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	if s.routes[pattern] {
+		return pattern
+	}
+	return "unmatched"
+}
+
+// dispatch serves r with the mux. When no pattern matched, the mux's own
+// plain-text 404 and 405 answers are replaced by problems (keeping the 405's
+// Allow header); its redirects (e.g. for unclean paths) pass through.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, route string) {
+	if route != "unmatched" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	iw := &interceptWriter{ResponseWriter: w}
+	s.mux.ServeHTTP(iw, r)
+	switch iw.status {
+	case http.StatusNotFound:
+		s.writeError(w, r, errNoRoute)
+	case http.StatusMethodNotAllowed:
+		s.writeError(w, r, errMethodNotAllowed(r.Method))
+	}
+}
+
+// interceptWriter swallows a 404 or 405 written by the mux so that dispatch
+// can answer with a problem instead; any other response passes through.
+type interceptWriter struct {
+	http.ResponseWriter
+	status    int  // the intercepted status, or 0
+	wroteHead bool // a non-intercepted header was written
+}
+
+func (w *interceptWriter) WriteHeader(code int) {
+	if !w.wroteHead && w.status == 0 && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		w.status = code
+		// http.Error set this for its text body; the problem sets its own.
+		w.Header().Del("Content-Type")
+		return
+	}
+	w.wroteHead = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *interceptWriter) Write(p []byte) (int, error) {
+	if w.status != 0 {
+		return len(p), nil // the mux's text body, dropped
+	}
+	w.wroteHead = true
+	return w.ResponseWriter.Write(p)
+}

@@ -1,0 +1,173 @@
+// Package http is the HTTP API of wims (DESIGN §4): inventory, orders, the
+// event log, health and metrics, as JSON over net/http with no framework.
+//
+// Importers alias it wimshttp, because it shadows net/http:
+//
+//	import wimshttp "github.com/wims/wims/http"
+//
+//	srv := wimshttp.NewServer(wimshttp.Options{Store: db, Events: eventLog, Registry: reg, Logger: log})
+//	addr, done, err := wimshttp.ListenAndServe(ctx, "127.0.0.1:8080", srv, log)
+//
+// # Errors
+//
+// Every 4xx and 5xx response is an RFC 9457 problem (application/problem+json)
+// with a stable type under https://wims.dev/problems/. wims error codes map to
+// statuses and problem types in one table (errors.go) and nowhere else. A 5xx
+// never carries internal details: the client gets a generic detail and the
+// request id, and the error is logged once with that id.
+//
+// # Input
+//
+// Bad input changes nothing: a body is read whole (at most [MaxBodyBytes]),
+// must be one JSON object with known fields of the right types, and is
+// validated by the domain's Validate methods before the store is called.
+//
+// # Cross-cutting concerns
+//
+// Every request gets an X-Request-Id, a server span (W3C traceparent is
+// honoured, and the span's traceparent is put in the context with
+// [wims.WithTraceParent] so the store records it in the change log), a Debug
+// access log line, Prometheus metrics labelled by route pattern (never the raw
+// path, to keep cardinality bounded) and panic recovery.
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wims/wims"
+)
+
+// Store is what the API needs from a wims.Store. It is declared here, on the
+// consumer side, so tests and alternative engines need not implement the
+// change log, notification log or Close that the API never calls.
+type Store interface {
+	wims.InventoryStore
+	wims.OrderStore
+	wims.PaymentLog
+	wims.ExecutionLog
+}
+
+// EventLog is the bus-backed event log that GET /events reads.
+type EventLog interface {
+	// RecentEvents returns up to f.Limit event envelopes matching f, newest
+	// first. Errors with a wims code are reported with that code; any other
+	// error is an internal error.
+	RecentEvents(ctx context.Context, f wims.EventFilter) ([]json.RawMessage, error)
+}
+
+// Options configures a Server. Only Store is required.
+type Options struct {
+	// Store is the system of record. Required.
+	Store Store
+	// Events serves GET /events. If nil, GET /events answers 503, so the API
+	// can run (e.g. in tests or v1 mode) without a bus.
+	Events EventLog
+	// Now is the clock for timestamps the API proposes (an order's createdAt;
+	// the store may keep its own). Defaults to time.Now.
+	Now wims.Clock
+	// Logger receives internal errors (Error), panics (Error) and the access
+	// log (Debug). Defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics and, unless Gatherer is set, is what
+	// GET /metrics exposes. If nil, the server uses a private registry.
+	Registry *prometheus.Registry
+	// Gatherer is what GET /metrics exposes; defaults to Registry. Set it to
+	// expose more than one registry (prometheus.Gatherers).
+	Gatherer prometheus.Gatherer
+	// NewOrderID returns the id of an order created without an
+	// Idempotency-Key. Defaults to a UUID version 7 string, which sorts by
+	// creation time and so keeps B-tree inserts at the right edge.
+	NewOrderID func() string
+	// Ready reports whether the process can serve (GET /healthz). nil means
+	// always ready. Its error is logged, never shown to the client.
+	Ready func() error
+	// TracerProvider creates the server spans. Defaults to the global
+	// provider (otel.GetTracerProvider()), read per request so a provider
+	// installed after NewServer is still used.
+	TracerProvider trace.TracerProvider
+}
+
+// Server is the wims HTTP API. It implements http.Handler; serve it with
+// [ListenAndServe] or any http.Server. It is safe for concurrent use.
+type Server struct {
+	store      Store
+	events     EventLog
+	now        wims.Clock
+	logger     *slog.Logger
+	newOrderID func() string
+	ready      func() error
+	tp         trace.TracerProvider
+	propagator propagation.TextMapPropagator
+	metrics    *metrics
+	metricsH   http.Handler
+	mux        *http.ServeMux
+	// routes holds the registered patterns, so a metric's route label is
+	// always one of them (or "unmatched") whatever path a client sends.
+	routes map[string]bool
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// NewServer returns a Server for opt. It panics if opt.Store is nil, since
+// that is a wiring bug, not a runtime condition.
+func NewServer(opt Options) *Server {
+	if opt.Store == nil {
+		panic("wimshttp: Options.Store is nil")
+	}
+	s := &Server{
+		store:      opt.Store,
+		events:     opt.Events,
+		now:        opt.Now,
+		logger:     opt.Logger,
+		newOrderID: opt.NewOrderID,
+		ready:      opt.Ready,
+		tp:         opt.TracerProvider,
+		// W3C Trace Context only: the global propagator is a no-op unless
+		// someone sets it, and traceparent is what the change log records.
+		propagator: propagation.TraceContext{},
+		mux:        http.NewServeMux(),
+		routes:     map[string]bool{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.newOrderID == nil {
+		s.newOrderID = newOrderIDV7
+	}
+	reg := opt.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	gatherer := opt.Gatherer
+	if gatherer == nil {
+		gatherer = reg
+	}
+	s.metrics = newMetrics(reg)
+	s.metricsH = promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError),
+	})
+	s.registerRoutes()
+	return s
+}
+
+// tracer returns the tracer for server spans.
+func (s *Server) tracer() trace.Tracer {
+	tp := s.tp
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	return tp.Tracer("wims/http")
+}

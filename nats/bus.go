@@ -1,0 +1,251 @@
+// Package nats is the event bus of wims, built on NATS JetStream.
+//
+// By default the bus embeds a JetStream server in the process and talks to it
+// over an in-process connection, so `wims serve` opens no NATS port and needs
+// nothing installed. Given URLs, the same code connects to an external server
+// or cluster instead, and several wims instances share the work through
+// durable consumers.
+//
+// # Streams
+//
+// Every stream, consumer and subject is prefixed by a namespace (default
+// "wims"), so several buses can share one server without seeing each other:
+//
+//	WIMS_EVENTS      wims.events.>    Limits, 7 days: the bus itself (change events)
+//	WIMS_DELIVERIES  wims.deliver.>   WorkQueue: one subject per rule target
+//	WIMS_PAYMENTS    wims.payments.>  WorkQueue: payments waiting for the dispatcher
+//	WIMS_EVENTLOG    wims.eventlog.>  Limits, 7 days, 1M messages: the browsable event log
+//	WIMS_DEADLETTER  wims.dlq.>       Limits, 30 days: dead letters, browsable and redrivable
+//
+// # Delivery
+//
+// Every hop is at-least-once. Publishers set a message id (Nats-Msg-Id) and the
+// streams drop a repeated id inside their duplicates window; consumers get
+// each message until their handler returns nil, and must be idempotent
+// because JetStream can redeliver acknowledged messages after a crash (see
+// Bus.Consume). A handler error is retried with backoff; a permanent error,
+// or one on the last allowed delivery, moves the message to the dead-letter
+// stream, from which Bus.Redrive puts it back.
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultNamespace prefixes streams, consumers and subjects when
+// Config.Namespace is empty.
+const DefaultNamespace = "wims"
+
+// Config says where the bus lives and how its streams are created.
+type Config struct {
+	// URLs of an external NATS server or cluster (nats://host:port). Empty
+	// starts an embedded server in-process that listens on no TCP port.
+	URLs []string
+	// StoreDir is the embedded server's JetStream store directory. Required
+	// when embedded; ignored otherwise.
+	StoreDir string
+	// Namespace prefixes every stream (upper case, WIMS_EVENTS), consumer and
+	// subject (lower case, wims.events.cdc). Default "wims". Letters, digits,
+	// '_' and '-' only, because it becomes part of stream names and subjects.
+	Namespace string
+	// Replicas of every stream and consumer. Default 1; the embedded server
+	// only supports 1.
+	Replicas int
+	// SyncAlways makes the embedded server fsync before every ack, so an
+	// acknowledged publish survives power loss, not only a process crash.
+	// Callers pass true by default (the durable mode); tests pass false for
+	// speed. External servers decide this in their own configuration.
+	SyncAlways bool
+	// Logger receives connection events and dead-letter warnings. Nil
+	// discards them.
+	Logger *slog.Logger
+	// Registry receives the bus's Prometheus collectors. Nil registers
+	// nothing, so tests and several buses in one process do not collide.
+	Registry prometheus.Registerer
+}
+
+// Bus is an open connection to JetStream with the wims streams in place. It
+// is safe for concurrent use.
+type Bus struct {
+	cfg    Config
+	ns     string // namespace for subjects and consumer names (lower case)
+	nsUp   string // namespace for stream names (upper case)
+	log    *slog.Logger
+	srv    *natsserver.Server // nil when connected to an external server
+	nc     *natsgo.Conn
+	js     jetstream.JetStream
+	closed chan struct{} // closed by the connection's ClosedHandler
+	met    *metrics
+
+	mu        sync.Mutex
+	consumers map[*Consumer]struct{} // running consumers, stopped by Close
+	isClosed  bool
+}
+
+// validName accepts what may appear both in a stream or consumer name and in
+// a subject token.
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// Open starts the embedded server (or connects to cfg.URLs), then creates or
+// updates the streams, so that opening twice is harmless and a new version
+// can change stream limits. ctx bounds the whole start-up.
+func Open(ctx context.Context, cfg Config) (*Bus, error) {
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
+	}
+	if !validName.MatchString(cfg.Namespace) {
+		return nil, fmt.Errorf("nats: invalid namespace %q: use letters, digits, '_' or '-'", cfg.Namespace)
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if len(cfg.URLs) == 0 {
+		if cfg.StoreDir == "" {
+			return nil, errors.New("nats: StoreDir is required for the embedded server")
+		}
+		if cfg.Replicas != 1 {
+			return nil, fmt.Errorf("nats: the embedded server supports 1 replica, not %d", cfg.Replicas)
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bus{
+		cfg:       cfg,
+		ns:        strings.ToLower(cfg.Namespace),
+		nsUp:      strings.ToUpper(cfg.Namespace),
+		log:       log.With("component", "nats"),
+		closed:    make(chan struct{}),
+		met:       newMetrics(cfg.Registry),
+		consumers: make(map[*Consumer]struct{}),
+	}
+	opts := []natsgo.Option{
+		natsgo.Name("wims"),
+		natsgo.ClosedHandler(func(*natsgo.Conn) { close(b.closed) }),
+		natsgo.DisconnectErrHandler(func(_ *natsgo.Conn, err error) {
+			if err != nil {
+				b.log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		natsgo.ReconnectHandler(func(c *natsgo.Conn) {
+			b.log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
+		}),
+	}
+	var err error
+	if len(cfg.URLs) == 0 {
+		if b.srv, err = startEmbedded(cfg, b.log); err != nil {
+			return nil, err
+		}
+		b.nc, err = natsgo.Connect("", append(opts, natsgo.InProcessServer(b.srv))...)
+	} else {
+		// Reconnect forever: a cluster rolling restart must not kill wims.
+		b.nc, err = natsgo.Connect(strings.Join(cfg.URLs, ","), append(opts, natsgo.MaxReconnects(-1))...)
+	}
+	if err != nil {
+		b.shutdownServer()
+		return nil, fmt.Errorf("nats: connect: %w", err)
+	}
+	b.js, err = jetstream.New(b.nc,
+		// Bound how long an async publish can wait for its ack, so a lost ack
+		// (leader change, reconnect) surfaces as an error instead of a leak.
+		jetstream.WithPublishAsyncTimeout(30*time.Second),
+	)
+	if err != nil {
+		b.nc.Close()
+		b.shutdownServer()
+		return nil, fmt.Errorf("nats: jetstream: %w", err)
+	}
+	if err := b.ensureStreams(ctx); err != nil {
+		b.nc.Close()
+		b.shutdownServer()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close stops the consumers still running (letting in-flight handlers
+// finish), drains the connection so pending publishes and acks reach the
+// server, and shuts the embedded server down, waiting until its store is
+// closed so the directory can be reopened at once. Close is idempotent.
+func (b *Bus) Close() error {
+	b.mu.Lock()
+	if b.isClosed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.isClosed = true
+	cs := make([]*Consumer, 0, len(b.consumers))
+	for c := range b.consumers {
+		cs = append(cs, c)
+	}
+	b.mu.Unlock()
+
+	for _, c := range cs {
+		c.Stop()
+	}
+	var err error
+	if derr := b.nc.Drain(); derr != nil && !errors.Is(derr, natsgo.ErrConnectionClosed) {
+		err = fmt.Errorf("nats: drain: %w", derr)
+		b.nc.Close()
+	}
+	select {
+	case <-b.closed:
+	case <-time.After(35 * time.Second): // above the client's 30 s drain timeout
+		b.nc.Close()
+	}
+	b.shutdownServer()
+	return err
+}
+
+func (b *Bus) shutdownServer() {
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+}
+
+// Subject returns the namespace and parts joined by dots:
+// b.Subject("events", "cdc") is "wims.events.cdc".
+func (b *Bus) Subject(parts ...string) string {
+	return b.ns + "." + strings.Join(parts, ".")
+}
+
+// Namespace returns the bus's namespace as used in subjects (lower case).
+func (b *Bus) Namespace() string { return b.ns }
+
+// Conn returns the underlying connection, for components that need plain
+// NATS (request/reply, health checks). Do not close it; close the Bus.
+func (b *Bus) Conn() *natsgo.Conn { return b.nc }
+
+// JetStream returns the underlying JetStream context, for what the Bus does
+// not wrap (key-value buckets, admin tools).
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+func (b *Bus) track(c *Consumer) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.isClosed {
+		return errors.New("nats: bus is closed")
+	}
+	b.consumers[c] = struct{}{}
+	return nil
+}
+
+func (b *Bus) untrack(c *Consumer) {
+	b.mu.Lock()
+	delete(b.consumers, c)
+	b.mu.Unlock()
+}

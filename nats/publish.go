@@ -1,0 +1,107 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/wims/wims"
+)
+
+// Outgoing is a message to publish: the domain's type, so that components
+// depend on wims, not on this package.
+type Outgoing = wims.Outgoing
+
+// publishWindow bounds the async publishes PublishBatch keeps in flight. It
+// stays below the client's limit (4,000) so a batch never stalls in the
+// client, and is far above what hides the round trip.
+const publishWindow = 2048
+
+func (b *Bus) toMsg(m Outgoing) *natsgo.Msg {
+	msg := natsgo.NewMsg(m.Subject)
+	msg.Data = m.Data
+	for k, v := range m.Header {
+		msg.Header.Set(k, v)
+	}
+	if m.ID != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, m.ID)
+	}
+	return msg
+}
+
+// Publish stores m and waits for the stream's ack. duplicate reports that the
+// stream already had a message with m.ID, so nothing new was stored; that is
+// success for an at-least-once publisher. Without a deadline in ctx the
+// client's default timeout (5 s) applies.
+func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err error) {
+	ack, err := b.js.PublishMsg(ctx, b.toMsg(m))
+	if err != nil {
+		b.met.publish.WithLabelValues("error").Inc()
+		return false, fmt.Errorf("nats: publish %s: %w", m.Subject, err)
+	}
+	if ack.Duplicate {
+		b.met.publish.WithLabelValues("duplicate").Inc()
+	} else {
+		b.met.publish.WithLabelValues("ok").Inc()
+	}
+	return ack.Duplicate, nil
+}
+
+// PublishBatch publishes ms in order on the one connection without waiting
+// for each ack in turn (a sliding window of async publishes), then waits for
+// every ack. It returns how many messages from the start are known to be
+// stored before the first failure, so a caller such as the CDC relay can
+// advance its cursor by exactly that much and retry the rest: messages after
+// a failure may have been stored too, which is harmless when they carry ids.
+// Duplicates count as stored.
+func (b *Bus) PublishBatch(ctx context.Context, ms []Outgoing) (int, error) {
+	futures := make([]jetstream.PubAckFuture, 0, min(len(ms), publishWindow))
+	done := 0 // acks collected, in order
+	var firstErr error
+
+	// wait collects the ack of futures[done] and reports whether it is stored.
+	wait := func() bool {
+		f := futures[done]
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				b.met.publish.WithLabelValues("duplicate").Inc()
+			} else {
+				b.met.publish.WithLabelValues("ok").Inc()
+			}
+			futures[done] = nil // let the future be collected
+			done++
+			return true
+		case err := <-f.Err():
+			b.met.publish.WithLabelValues("error").Inc()
+			firstErr = fmt.Errorf("nats: publish %s: %w", ms[done].Subject, err)
+		case <-ctx.Done():
+			firstErr = fmt.Errorf("nats: publish batch: %w", ctx.Err())
+		}
+		return false
+	}
+
+	for i := range ms {
+		if i-done >= publishWindow && !wait() {
+			return done, firstErr
+		}
+		f, err := b.js.PublishMsgAsync(b.toMsg(ms[i]))
+		if err != nil {
+			b.met.publish.WithLabelValues("error").Inc()
+			firstErr = fmt.Errorf("nats: publish %s: %w", ms[i].Subject, err)
+			break
+		}
+		futures = append(futures, f)
+	}
+	for done < len(futures) {
+		if !wait() {
+			return done, firstErr
+		}
+	}
+	if firstErr == nil && done < len(ms) {
+		firstErr = errors.New("nats: publish batch: not all messages sent")
+	}
+	return done, firstErr
+}

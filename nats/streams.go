@@ -1,0 +1,179 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream kinds. Pass them to Bus.Stream for the namespaced stream name, and
+// as ConsumerSpec.Stream.
+const (
+	// Events is the bus: every change event, kept 7 days.
+	Events = "EVENTS"
+	// Deliveries holds per-target work: one subject per rule target.
+	Deliveries = "DELIVERIES"
+	// Payments holds payments waiting for the dispatcher.
+	Payments = "PAYMENTS"
+	// EventLog is the browsable log of recent events (GET /events).
+	EventLog = "EVENTLOG"
+	// DeadLetter holds messages that could not be handled, for 30 days.
+	DeadLetter = "DEADLETTER"
+)
+
+// Subject roots (the token after the namespace) of each stream.
+const (
+	eventsRoot     = "events"
+	deliverRoot    = "deliver"
+	paymentsRoot   = "payments"
+	eventLogRoot   = "eventlog"
+	deadLetterRoot = "dlq"
+)
+
+// Retention and dedupe windows. Why these values:
+//   - The default duplicates window (2 min) covers a publisher retrying after
+//     a lost ack or a relay restarting, which is what Nats-Msg-Id is for.
+//   - Payments get 1 h: a payment enqueued twice minutes apart (a workflow
+//     step retried after a crash) must still be dropped. The server allows
+//     longer windows (there is no hard cap unless an account limit is set),
+//     but the window is an in-memory map of ids: at the 2,000 orders/s budget
+//     24 h would hold ~170 M ids. Beyond the window, the dispatcher's
+//     idempotency key and the payment row in the database dedupe.
+//   - Dead letters stay 30 days so someone can look at them and redrive.
+const (
+	dedupeWindow         = 2 * time.Minute
+	paymentsDedupeWindow = time.Hour
+	eventsMaxAge         = 7 * 24 * time.Hour
+	eventLogMaxAge       = 7 * 24 * time.Hour
+	eventLogMaxMsgs      = 1_000_000
+	deadLetterMaxAge     = 30 * 24 * time.Hour
+)
+
+// roots maps a subject root to its stream kind.
+var roots = map[string]string{
+	eventsRoot:     Events,
+	deliverRoot:    Deliveries,
+	paymentsRoot:   Payments,
+	eventLogRoot:   EventLog,
+	deadLetterRoot: DeadLetter,
+}
+
+// Stream returns the namespaced name of a stream kind: b.Stream(Events) is
+// "WIMS_EVENTS". A name that already carries the namespace is returned as is.
+func (b *Bus) Stream(kind string) string {
+	if strings.HasPrefix(kind, b.nsUp+"_") {
+		return kind
+	}
+	return b.nsUp + "_" + kind
+}
+
+// streamConfigs returns the configuration of every stream. All use file
+// storage. AllowDirect lets Recent read batches of messages straight from the
+// store (and from any replica) without going through the stream leader.
+func (b *Bus) streamConfigs() []jetstream.StreamConfig {
+	r := b.cfg.Replicas
+	return []jetstream.StreamConfig{
+		{
+			Name:        b.Stream(Events),
+			Description: "wims event bus: change events",
+			Subjects:    []string{b.Subject(eventsRoot, ">")},
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      eventsMaxAge,
+			Duplicates:  dedupeWindow,
+			Storage:     jetstream.FileStorage,
+			Replicas:    r,
+			AllowDirect: true,
+		},
+		{
+			Name:        b.Stream(Deliveries),
+			Description: "wims per-target deliveries",
+			Subjects:    []string{b.Subject(deliverRoot, ">")},
+			Retention:   jetstream.WorkQueuePolicy,
+			Duplicates:  dedupeWindow,
+			Storage:     jetstream.FileStorage,
+			Replicas:    r,
+			AllowDirect: true,
+		},
+		{
+			Name:        b.Stream(Payments),
+			Description: "wims payments queue",
+			Subjects:    []string{b.Subject(paymentsRoot, ">")},
+			Retention:   jetstream.WorkQueuePolicy,
+			Duplicates:  paymentsDedupeWindow,
+			Storage:     jetstream.FileStorage,
+			Replicas:    r,
+			AllowDirect: true,
+		},
+		{
+			Name:        b.Stream(EventLog),
+			Description: "wims event log",
+			Subjects:    []string{b.Subject(eventLogRoot, ">")},
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      eventLogMaxAge,
+			MaxMsgs:     eventLogMaxMsgs,
+			Duplicates:  dedupeWindow,
+			Storage:     jetstream.FileStorage,
+			Replicas:    r,
+			AllowDirect: true,
+		},
+		{
+			Name:        b.Stream(DeadLetter),
+			Description: "wims dead letters (Limits retention so they can be browsed)",
+			Subjects:    []string{b.Subject(deadLetterRoot, ">")},
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      deadLetterMaxAge,
+			Duplicates:  dedupeWindow,
+			Storage:     jetstream.FileStorage,
+			Replicas:    r,
+			AllowDirect: true,
+		},
+	}
+}
+
+// ensureStreams creates or updates every stream. A cluster that has just
+// started may not have elected its meta leader yet, so transient failures are
+// retried until ctx ends; configuration errors (HTTP-style 400s) are not.
+func (b *Bus) ensureStreams(ctx context.Context) error {
+	for _, sc := range b.streamConfigs() {
+		for attempt := 0; ; attempt++ {
+			_, err := b.js.CreateOrUpdateStream(ctx, sc)
+			if err == nil {
+				break
+			}
+			var apiErr *jetstream.APIError
+			if errors.As(err, &apiErr) && apiErr.Code == http.StatusBadRequest {
+				return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
+			}
+			if ctx.Err() != nil || attempt >= 40 {
+				return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
+			}
+			b.log.Debug("stream not ready, retrying", "stream", sc.Name, "err", err)
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// streamFor returns the stream that stores subject, from the subject's root
+// token, so reads need no lookup round trip.
+func (b *Bus) streamFor(subject string) (string, error) {
+	rest, ok := strings.CutPrefix(subject, b.ns+".")
+	if !ok {
+		return "", fmt.Errorf("nats: subject %q is outside namespace %q", subject, b.ns)
+	}
+	root, _, _ := strings.Cut(rest, ".")
+	kind, ok := roots[root]
+	if !ok {
+		return "", fmt.Errorf("nats: subject %q belongs to no wims stream", subject)
+	}
+	return b.Stream(kind), nil
+}

@@ -1,0 +1,287 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wims/wims"
+)
+
+// Defaults for Options.
+const (
+	DefaultRate        = 5.0
+	DefaultConcurrency = 8
+	DefaultTimeout     = 10 * time.Second
+)
+
+// notReadyRetry is how long to wait before looking again at an order that is
+// not RESERVED yet; the workflow enqueues the payment only after reserving,
+// so this is a replica lag or a bug, and worth a short wait, not a failure.
+const notReadyRetry = time.Second
+
+// ErrTooManyFailures is wrapped, with wims.Permanent, in the error Handle
+// returns for a payment that has failed wims.MaxPaymentFailures times.
+var ErrTooManyFailures = errors.New("payments: too many failed attempts")
+
+// ErrBusy is wrapped, with wims.RetryAfter, in the error Handle returns when
+// the same order is being handled by another goroutine of this dispatcher.
+var ErrBusy = errors.New("payments: order is being handled")
+
+// Store is what the dispatcher needs of wims.Store.
+type Store interface {
+	// GetOrder returns ENOTFOUND when there is no such order.
+	GetOrder(ctx context.Context, id string) (wims.Order, error)
+	// CompletePayment moves a RESERVED order to PAID or PAYMENT_FAILED and
+	// returns an order in any other status unchanged.
+	CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (wims.Order, error)
+	// RecordPaymentAttempt appends an attempt.
+	RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt) error
+	// PaymentAttempts lists an order's attempts, oldest first.
+	PaymentAttempts(ctx context.Context, orderID string) ([]wims.PaymentAttempt, error)
+}
+
+// wims' own store is what the dispatcher runs on in production.
+var _ Store = wims.Store(nil)
+
+// Options configures a Dispatcher. URL and Store are required.
+type Options struct {
+	// URL is the payments API endpoint.
+	URL string
+	// Rate is the most requests per second sent to the API (default 5).
+	// Requests are evenly spaced (burst 1), so an API limited to 5/s with a
+	// burst of 5 never throttles in steady state.
+	Rate float64
+	// Concurrency bounds the requests in flight (default 8). The API may be
+	// slow, so the rate can only be kept with several in flight: at 5/s and
+	// 1 s per answer, 5 are needed.
+	Concurrency int
+	// Timeout bounds one request (default 10 s).
+	Timeout time.Duration
+	// Client sends the requests (default: a client whose connection pool
+	// fits Concurrency and which does not follow redirects).
+	Client *http.Client
+	// Store holds the orders and the attempts.
+	Store Store
+	// Now stamps the recorded attempts and resolves Retry-After dates
+	// (default time.Now). Durations are measured with the monotonic clock.
+	Now wims.Clock
+	// Logger receives one line per call (default: discard). It never gets
+	// request bodies or customer ids.
+	Logger *slog.Logger
+	// Registry, if set, receives the dispatcher's metrics.
+	Registry prometheus.Registerer
+}
+
+// Dispatcher sends payments from the work queue to the payments API. Its
+// Handle method is safe to call from many goroutines at once; the rate and
+// concurrency limits hold across all of them.
+type Dispatcher struct {
+	opt      Options
+	gate     *gate
+	inflight inflight
+	metrics  *metrics
+	log      *slog.Logger
+}
+
+// New returns a Dispatcher. It returns an EINVALID *wims.Error for a missing
+// Store or a URL that is not absolute http(s), and an error if the metrics
+// cannot be registered.
+func New(opt Options) (*Dispatcher, error) {
+	if opt.Store == nil {
+		return nil, wims.FieldError("Store", "is required")
+	}
+	u, err := url.Parse(opt.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, wims.FieldError("URL", "must be an absolute http or https URL")
+	}
+	if opt.Rate <= 0 {
+		opt.Rate = DefaultRate
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = DefaultConcurrency
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	if opt.Client == nil {
+		opt.Client = defaultClient(opt.Concurrency)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(opt.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("payments: metrics: %w", err)
+	}
+	return &Dispatcher{
+		opt:     opt,
+		gate:    newGate(opt.Rate, opt.Concurrency),
+		metrics: m,
+		log:     opt.Logger.With("component", "payments"),
+	}, nil
+}
+
+// defaultClient keeps up to n idle connections to the API (the default
+// transport keeps 2 per host, which would make every third request dial
+// anew) and refuses redirects, which would turn the POST into a GET.
+func defaultClient(n int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = n
+	return &http.Client{
+		Transport: t,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Handle processes one payments queue message; it is a wims.Handler. It
+// returns:
+//   - nil when the order is settled: paid, declined, or already final (then
+//     nothing is sent, so a paid order is never sent again);
+//   - a wims.Permanent error for a malformed message, an unknown order, or an
+//     order with wims.MaxPaymentFailures failed attempts (ErrTooManyFailures);
+//   - a wims.RetryAfter error when the payment should be tried again: after
+//     the API's Retry-After when throttled, after an exponential backoff when
+//     the call failed, after a short wait when the order is not yet RESERVED
+//     or is being handled by another goroutine (ErrBusy);
+//   - ctx's error when ctx ends first.
+func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
+	req, err := DecodeRequest(m.Data)
+	if err != nil {
+		return wims.Permanent(fmt.Errorf("payments: decode message: %w", err))
+	}
+	if !d.inflight.start(req.OrderID) {
+		return wims.RetryAfter(busyRetry, ErrBusy)
+	}
+	defer d.inflight.done(req.OrderID)
+
+	o, err := d.opt.Store.GetOrder(ctx, req.OrderID)
+	if err != nil {
+		if wims.ErrorCode(err) == wims.ENOTFOUND {
+			return wims.Permanent(fmt.Errorf("payments: order %s: %w", req.OrderID, err))
+		}
+		return wims.RetryAfter(backoff(1), fmt.Errorf("payments: get order %s: %w", req.OrderID, err))
+	}
+	switch o.Status {
+	case wims.OrderReserved:
+	case wims.OrderPaid, wims.OrderPaymentFailed, wims.OrderRejected:
+		return nil
+	default:
+		return wims.RetryAfter(notReadyRetry, fmt.Errorf("payments: order %s is %s, not %s", o.ID, o.Status, wims.OrderReserved))
+	}
+
+	prior, err := d.opt.Store.PaymentAttempts(ctx, o.ID)
+	if err != nil {
+		return wims.RetryAfter(backoff(1), fmt.Errorf("payments: attempts of order %s: %w", o.ID, err))
+	}
+	failures, throttles := count(prior)
+	if failures >= wims.MaxPaymentFailures {
+		d.log.Warn("payment dead-lettered", "order_id", o.ID, "failures", failures)
+		return wims.Permanent(fmt.Errorf("order %s: %d failures: %w", o.ID, failures, ErrTooManyFailures))
+	}
+
+	wait, err := d.gate.acquire(ctx)
+	d.metrics.wait.Observe(wait.Seconds())
+	if err != nil {
+		return err
+	}
+	at := d.opt.Now()
+	r, err := d.send(ctx, requestFor(o), m.Header[wims.HeaderTraceParent])
+	d.gate.release()
+	if err != nil {
+		return err
+	}
+	if r.outcome == wims.PaymentThrottled {
+		if !r.hasDelay {
+			r.delay = backoff(throttles + 1)
+		}
+		// 409 concerns one key; 429 and 503 concern everyone, so every
+		// sender waits until the API is ready again.
+		if r.status != http.StatusConflict {
+			d.gate.pause(r.delay)
+		}
+	}
+	d.metrics.requests.WithLabelValues(string(r.outcome)).Inc()
+	d.metrics.duration.Observe(r.took.Seconds())
+	d.logResult(o.ID, len(prior)+1, r)
+
+	a := wims.PaymentAttempt{
+		OrderID:    o.ID,
+		Attempt:    len(prior) + 1,
+		Outcome:    r.outcome,
+		StatusCode: r.status,
+		At:         at,
+		DurationMS: float64(r.took) / float64(time.Millisecond),
+	}
+	if r.err != nil {
+		a.Error = r.err.Error()
+	}
+	if err := d.opt.Store.RecordPaymentAttempt(ctx, a); err != nil {
+		// The next delivery calls again; the Idempotency-Key turns a paid
+		// call into a replay, so nothing is charged twice.
+		return wims.RetryAfter(backoff(1), fmt.Errorf("payments: record attempt of order %s: %w", o.ID, err))
+	}
+
+	switch r.outcome {
+	case wims.PaymentPaid:
+		if _, err := d.opt.Store.CompletePayment(ctx, o.ID, true, ""); err != nil {
+			return wims.RetryAfter(backoff(1), fmt.Errorf("payments: complete order %s: %w", o.ID, err))
+		}
+		return nil
+	case wims.PaymentDeclined:
+		reason := fmt.Sprintf("declined: %d", r.status)
+		if _, err := d.opt.Store.CompletePayment(ctx, o.ID, false, reason); err != nil {
+			return wims.RetryAfter(backoff(1), fmt.Errorf("payments: fail order %s: %w", o.ID, err))
+		}
+		return nil
+	case wims.PaymentThrottled:
+		return wims.RetryAfter(r.delay, fmt.Errorf("payments: order %s: %w", o.ID, r.err))
+	default:
+		return wims.RetryAfter(backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
+	}
+}
+
+// count returns how many of the attempts failed and how many were throttled.
+func count(attempts []wims.PaymentAttempt) (failures, throttles int) {
+	for _, a := range attempts {
+		switch a.Outcome {
+		case wims.PaymentError:
+			failures++
+		case wims.PaymentThrottled:
+			throttles++
+		}
+	}
+	return failures, throttles
+}
+
+// logResult logs one call: settled payments at info, the rest at warn. Only
+// the order id identifies the payment; customer ids and bodies stay out of
+// the logs.
+func (d *Dispatcher) logResult(orderID string, attempt int, r result) {
+	level := slog.LevelInfo
+	if r.outcome == wims.PaymentError || r.outcome == wims.PaymentThrottled {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("order_id", orderID),
+		slog.Int("attempt", attempt),
+		slog.String("outcome", string(r.outcome)),
+		slog.Int("status", r.status),
+		slog.Duration("took", r.took),
+	}
+	if r.err != nil {
+		attrs = append(attrs, slog.String("err", r.err.Error()))
+	}
+	d.log.LogAttrs(context.Background(), level, "payment call", attrs...)
+}

@@ -1,0 +1,106 @@
+package payments
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// gate is what a request passes before it is sent: a slot among the
+// Concurrency in flight, then its turn in the rate limit, and no pause
+// ordered by a throttled answer. One gate serves every goroutine calling
+// Handle, which is what makes the rate global.
+//
+// The rate limit is a token bucket of burst 1 — consecutive sends at least
+// 1/rate apart, so at most 1 + rate·T in any interval of length T — measured
+// on the times requests actually leave rather than on reserved times, as
+// golang.org/x/time/rate does. With reservations, goroutines that wake late
+// (a loaded machine, a GC pause) all send at once when they do wake, and an
+// API with a burst of 5 throttles the sixth; here a late sender only delays
+// the ones after it.
+type gate struct {
+	sem      chan struct{} // a slot per request in flight
+	turn     chan struct{} // held by the one goroutine waiting to send next
+	interval time.Duration
+
+	mu          sync.Mutex
+	last        time.Time // when the last request was let through
+	pausedUntil time.Time
+}
+
+func newGate(perSecond float64, concurrency int) *gate {
+	return &gate{
+		sem:      make(chan struct{}, concurrency),
+		turn:     make(chan struct{}, 1),
+		interval: time.Duration(float64(time.Second) / perSecond),
+	}
+}
+
+// acquire waits for a slot and then for the right to send now. The slot is
+// taken first so that a request let through is sent at once: queueing for a
+// slot after passing the rate limit would let requests pile up and leave in
+// a burst. The caller must call release unless an error is returned. wait is
+// the time spent on the rate limit and pauses.
+func (g *gate) acquire(ctx context.Context) (wait time.Duration, err error) {
+	select {
+	case g.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	start := time.Now()
+	// Goroutines blocked sending on a channel are served in order, so
+	// payments go out in the order they arrived.
+	select {
+	case g.turn <- struct{}{}:
+	case <-ctx.Done():
+		<-g.sem
+		return time.Since(start), ctx.Err()
+	}
+	defer func() { <-g.turn }()
+	for {
+		now := time.Now()
+		g.mu.Lock()
+		at := g.last.Add(g.interval)
+		if g.pausedUntil.After(at) {
+			at = g.pausedUntil
+		}
+		if !now.Before(at) {
+			g.last = now
+			g.mu.Unlock()
+			return time.Since(start), nil
+		}
+		g.mu.Unlock()
+		// Look again after sleeping: a throttled answer may have ordered
+		// a pause meanwhile.
+		if err := sleep(ctx, at.Sub(now)); err != nil {
+			<-g.sem
+			return time.Since(start), err
+		}
+	}
+}
+
+// release frees the slot taken by acquire.
+func (g *gate) release() { <-g.sem }
+
+// pause stops every sender for d from now; a longer pause already in force
+// is kept.
+func (g *gate) pause(d time.Duration) {
+	until := time.Now().Add(d)
+	g.mu.Lock()
+	if until.After(g.pausedUntil) {
+		g.pausedUntil = until
+	}
+	g.mu.Unlock()
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

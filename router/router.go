@@ -1,0 +1,70 @@
+// Package router decides, for each event on the bus, which targets get it.
+//
+// Fan-out is done by JetStream: every target has its own durable consumer on
+// the events stream, so each target keeps its own position, retries, backoff
+// and dead letters, and a slow target never holds up another. The routing
+// decision is made by the pattern matcher holding every rule that names the
+// target; events no rule of the target matches are acknowledged at once.
+// Compared with copying matching events into a queue per target, this writes
+// nothing per delivery, which matters when every write is fsynced.
+package router
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/wims/wims"
+	"github.com/wims/wims/pattern"
+)
+
+// Metrics count routing decisions.
+type Metrics struct {
+	Matched *prometheus.CounterVec
+	Skipped *prometheus.CounterVec
+}
+
+// NewMetrics creates the router's metrics and registers them on reg (if non-nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Matched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wims_router_matched_total", Help: "Events routed to a target, by target and rule.",
+		}, []string{"target", "rule"}),
+		Skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wims_router_skipped_total", Help: "Events no rule of a target matched.",
+		}, []string{"target"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Matched, m.Skipped)
+	}
+	return m
+}
+
+var namesPool = sync.Pool{New: func() any { s := make([]string, 0, 8); return &s }}
+
+// Route returns a handler that passes to h only the events that some rule in
+// m matches, for the target named target.
+func Route(target string, m *pattern.Matcher, h wims.Handler, metrics *Metrics) wims.Handler {
+	return func(ctx context.Context, msg *wims.Message) error {
+		buf := namesPool.Get().(*[]string)
+		defer namesPool.Put(buf)
+		names, err := m.AppendMatches((*buf)[:0], msg.Data)
+		*buf = names
+		if err != nil {
+			return wims.Permanent(fmt.Errorf("route to %s: %w", target, err))
+		}
+		if len(names) == 0 {
+			if metrics != nil {
+				metrics.Skipped.WithLabelValues(target).Inc()
+			}
+			return nil
+		}
+		if metrics != nil {
+			for _, rule := range names {
+				metrics.Matched.WithLabelValues(target, rule).Inc()
+			}
+		}
+		return h(ctx, msg)
+	}
+}

@@ -1,0 +1,417 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wims/wims"
+	"github.com/wims/wims/sqlite"
+	"github.com/wims/wims/storetest"
+)
+
+// mustOpen opens a durable store in a fresh temp dir unless opt names a path,
+// and closes it when the test ends.
+func mustOpen(tb testing.TB, opt sqlite.Options) *sqlite.Store {
+	tb.Helper()
+	if opt.Path == "" {
+		opt.Path = filepath.Join(tb.TempDir(), "wims.db")
+	}
+	s, err := sqlite.Open(context.Background(), opt)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// rawDB opens the database file directly, to inspect or tamper with it.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// count runs a SELECT count(*) query.
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) wims.Store {
+		return mustOpen(t, sqlite.Options{Durable: true})
+	})
+}
+
+func TestOpen_ErrNoPath(t *testing.T) {
+	_, err := sqlite.Open(t.Context(), sqlite.Options{})
+	if wims.ErrorCode(err) != wims.EINVALID {
+		t.Fatalf("Open without a path: %v, want EINVALID", err)
+	}
+}
+
+func TestSeed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wims.db")
+	s := mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
+	it, err := s.GetItem(t.Context(), wims.DefaultSKU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wims.SeedItem()
+	want.UpdatedAt = it.UpdatedAt
+	if it != want {
+		t.Fatalf("seed item %+v, want %+v", it, want)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].EventType != wims.ChangeInsert {
+		t.Fatalf("seeding logged %d changes, want one INSERT", len(cs))
+	}
+	select {
+	case <-s.ChangeSignal():
+	default:
+		t.Fatal("seeding did not signal")
+	}
+	if _, err := s.AdjustStock(t.Context(), wims.DefaultSKU, wims.Adjustment{Delta: -5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("ReopenKeepsDataAndDoesNotReseed", func(t *testing.T) {
+		s := mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
+		it, err := s.GetItem(t.Context(), wims.DefaultSKU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Quantity != 1_000_000-5 {
+			t.Fatalf("quantity after reopen %d, want %d", it.Quantity, 1_000_000-5)
+		}
+		cs, err := s.ReadChanges(t.Context(), 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 2 {
+			t.Fatalf("%d changes after reopen, want 2 (seed, adjustment)", len(cs))
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("DeletedSeedStaysDeleted", func(t *testing.T) {
+		db := rawDB(t, path)
+		if _, err := db.Exec(`DELETE FROM inventory`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		s := mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
+		items, err := s.ListItems(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 0 {
+			t.Fatalf("reopening reseeded: %+v", items)
+		}
+	})
+}
+
+func TestSeed_SkippedWhenInventoryNotEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wims.db")
+	s := mustOpen(t, sqlite.Options{Path: path, Durable: true})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "OTHER", ProductName: "Other", Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
+	if _, err := s.GetItem(t.Context(), wims.DefaultSKU); wims.ErrorCode(err) != wims.ENOTFOUND {
+		t.Fatalf("seed item stored into a non-empty inventory: %v", err)
+	}
+}
+
+func TestMigrate_Idempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wims.db")
+	for range 3 {
+		s := mustOpen(t, sqlite.Options{Path: path, Durable: true})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := rawDB(t, path)
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migration files: %v %v", files, err)
+	}
+	if got := count(t, db, `SELECT count(*) FROM schema_migrations`); got != len(files) {
+		t.Fatalf("%d migrations recorded, want %d", got, len(files))
+	}
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
+	}
+}
+
+func TestClock(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 678901234, time.FixedZone("X", 3600))
+	s := mustOpen(t, sqlite.Options{Durable: true, Now: func() time.Time { return now }})
+	it, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := now.UTC().Truncate(time.Microsecond)
+	if it.UpdatedAt != want {
+		t.Fatalf("UpdatedAt %v, want %v (UTC, microseconds)", it.UpdatedAt, want)
+	}
+	read, err := s.GetItem(t.Context(), "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != it {
+		t.Fatalf("GetItem %+v, PutItem returned %+v", read, it)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs[0].Time != want {
+		t.Fatalf("change time %v, want %v", cs[0].Time, want)
+	}
+}
+
+func TestPruneChanges(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	s := mustOpen(t, sqlite.Options{Durable: true, Now: clock})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 100}); err != nil { // seq 1 at T
+		t.Fatal(err)
+	}
+	advance(time.Hour)
+	for range 3 { // seq 2..4 at T+1h
+		if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only rows both at or below the cursor and older than the cutoff go.
+	n, err := s.PruneChanges(t.Context(), 3, clock().Add(-time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("PruneChanges = %d, %v; want 1 (seq 1 only)", n, err)
+	}
+	n, err = s.PruneChanges(t.Context(), 3, clock().Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("PruneChanges = %d, %v; want 2 (seq 2, 3)", n, err)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Seq != 4 {
+		t.Fatalf("left %+v, want seq 4 only", cs)
+	}
+	// Seqs are not reused after pruning.
+	if _, err := s.PruneChanges(t.Context(), 10, clock().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err = s.ReadChanges(t.Context(), 0, 10)
+	if err != nil || len(cs) != 1 || cs[0].Seq != 5 {
+		t.Fatalf("after pruning everything the next change is %+v (%v), want seq 5", cs, err)
+	}
+}
+
+// TestGroupCommit sends 500 orders at once: every one must commit, and the
+// change log must hold exactly their 500 INSERTs with contiguous seqs.
+func TestGroupCommit(t *testing.T) {
+	s := mustOpen(t, sqlite.Options{Durable: true})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 10}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			id := fmt.Sprintf("o-%d", i)
+			_, created, err := s.CreateOrder(t.Context(), wims.Order{ID: id, CustomerID: "c", SKU: "A", Quantity: 1})
+			if err == nil && !created {
+				err = fmt.Errorf("%s not created", id)
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	cs, err := s.ReadChanges(t.Context(), 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != n {
+		t.Fatalf("%d changes, want %d", len(cs), n)
+	}
+	seen := map[string]bool{}
+	for i, c := range cs {
+		if c.Seq != int64(i+2) {
+			t.Fatalf("change %d has seq %d, want %d (contiguous)", i, c.Seq, i+2)
+		}
+		if c.Table != wims.TableOrders || c.EventType != wims.ChangeInsert {
+			t.Fatalf("seq %d is %s %s", c.Seq, c.Table, c.EventType)
+		}
+		seen[string(c.Key)] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct orders logged, want %d", len(seen), n)
+	}
+}
+
+// TestGroupCommit_FailuresIsolated mixes orders for an unknown SKU into a
+// burst: they fail alone, and every valid order in the same batches commits.
+func TestGroupCommit_FailuresIsolated(t *testing.T) {
+	s := mustOpen(t, sqlite.Options{Durable: true})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 10}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			sku := "A"
+			if i%10 == 0 {
+				sku = "NOPE"
+			}
+			_, _, err := s.CreateOrder(t.Context(), wims.Order{ID: fmt.Sprintf("o-%d", i), CustomerID: "c", SKU: sku, Quantity: 1})
+			switch {
+			case sku == "A" && err != nil:
+				errs <- fmt.Errorf("valid order %d: %w", i, err)
+			case sku == "NOPE" && wims.ErrorField(err) != "sku":
+				errs <- fmt.Errorf("unknown-SKU order %d: %v, want EINVALID sku", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	cs, err := s.ReadChanges(t.Context(), 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := n - n/10; len(cs) != want {
+		t.Fatalf("%d changes, want %d", len(cs), want)
+	}
+	for i, c := range cs {
+		if c.Seq != int64(i+2) {
+			t.Fatalf("change %d has seq %d, want %d: a failed write left a gap", i, c.Seq, i+2)
+		}
+	}
+}
+
+func TestClose(t *testing.T) {
+	s := mustOpen(t, sqlite.Options{Durable: true})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	_, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 1})
+	if wims.ErrorCode(err) != wims.EUNAVAILABLE {
+		t.Fatalf("write after Close: %v, want EUNAVAILABLE", err)
+	}
+}
+
+// TestClose_Concurrent closes the store under a burst of writes: each write
+// either committed (and is there after reopening) or was refused with
+// EUNAVAILABLE; nothing is half-done or lost.
+func TestClose_Concurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wims.db")
+	s := mustOpen(t, sqlite.Options{Path: path, Durable: true})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 10}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		okIDs   []string
+		refused int
+	)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			id := fmt.Sprintf("o-%d", i)
+			_, _, err := s.CreateOrder(context.Background(), wims.Order{ID: id, CustomerID: "c", SKU: "A", Quantity: 1})
+			mu.Lock()
+			defer mu.Unlock()
+			switch wims.ErrorCode(err) {
+			case "":
+				okIDs = append(okIDs, id)
+			case wims.EUNAVAILABLE:
+				refused++
+			default:
+				t.Errorf("CreateOrder(%s): %v", id, err)
+			}
+		})
+	}
+	close(start)
+	// Close mid-burst, once some writes have committed: the rest are queued
+	// (and must be drained) or not yet submitted (and must be refused).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		k := len(okIDs)
+		mu.Unlock()
+		if k >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d writes committed", k)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	t.Logf("%d committed, %d refused", len(okIDs), refused)
+
+	db := rawDB(t, path)
+	if got := count(t, db, `SELECT count(*) FROM orders`); got != len(okIDs) {
+		t.Fatalf("%d orders stored, %d calls succeeded", got, len(okIDs))
+	}
+	for _, id := range okIDs {
+		if count(t, db, `SELECT count(*) FROM orders WHERE order_id = ?`, id) != 1 {
+			t.Fatalf("order %s succeeded but is missing", id)
+		}
+	}
+}

@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"github.com/wims/wims"
+	"time"
+)
+
+// maxBatch bounds how many queued writes share one transaction: enough to
+// spread one fsync over hundreds of orders, few enough that a commit stays
+// short and no caller waits behind an unbounded batch.
+const maxBatch = 256
+
+// Savepoint statements wrapped around each op of a multi-op batch.
+const (
+	qSavepoint  = `SAVEPOINT op`
+	qRollbackTo = `ROLLBACK TO op`
+	qRelease    = `RELEASE op`
+)
+
+// writerStatements are prepared once on the writer connection when the store
+// opens. Parsing SQL is a large share of the writer's CPU time, and the
+// writer's CPU time is the accept path's ceiling once fsyncs are batched.
+// Statements not listed here still work; they are just parsed every time.
+var writerStatements = []string{
+	qSavepoint, qRollbackTo, qRelease,
+	qGetItem, qInsertItem, qUpdateItem, qSetQuantity,
+	qGetOrder, qSKUExists, qInsertOrder, qReserve, qSetStatus,
+	qInsertChange,
+}
+
+// prepareWriter prepares writerStatements on the writer's only connection.
+// It must run before the writer starts: preparing needs the connection, which
+// an open transaction holds. Inside a transaction, tx.Stmt then finds the
+// statement already prepared on that connection and reuses it.
+func (s *Store) prepareWriter(ctx context.Context) error {
+	s.stmts = make(map[string]*sql.Stmt, len(writerStatements))
+	for _, q := range writerStatements {
+		st, err := s.wdb.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// execTx runs a statement in tx, prepared if it is one of writerStatements.
+func (s *Store) execTx(tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	ctx := context.Background() // see writeTx on why not the caller's
+	if st, ok := s.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// writeOp is one write queued for the writer goroutine.
+type writeOp struct {
+	ctx  context.Context
+	fn   func(w *writeTx) error
+	done chan error // buffered, so the writer never blocks on a caller that gave up
+}
+
+// writeTx is what a write closure runs in: the batch's transaction plus the
+// closure's own clock reading and a count of the changes it appended.
+//
+// Statements run without the caller's context on purpose: cancelling a
+// statement interrupts SQLite, and an interrupted write inside an explicit
+// transaction rolls back the whole transaction, i.e. every other caller's
+// write in the batch. A caller's context is honoured before its closure starts
+// and while it waits for the result.
+type writeTx struct {
+	s  *Store
+	tx *sql.Tx
+	// now is read once per closure, so every row and change it writes carries
+	// the same time.
+	now time.Time
+	// changes counts change_log rows appended, to know whether to signal.
+	changes int
+	// traceParent is the caller's W3C traceparent, recorded with each change
+	// so the trace continues through the bus.
+	traceParent string
+}
+
+// ctx is the context for statements in the transaction; see writeTx.
+func (w *writeTx) ctx() context.Context { return context.Background() }
+
+// exec runs a statement in the transaction.
+func (w *writeTx) exec(query string, args ...any) (sql.Result, error) {
+	return w.s.execTx(w.tx, query, args...)
+}
+
+// QueryRowContext runs a query in the transaction. It makes a writeTx a
+// queryer, so reads in writes share their code with the read pool's.
+func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := w.s.stmts[query]; ok {
+		return w.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return w.tx.QueryRowContext(ctx, query, args...)
+}
+
+// write queues fn for the writer and waits until the batch holding it has
+// committed (nil) or fn failed (its error). If ctx ends first, write returns
+// ctx.Err(); fn then runs only if the writer had already started it, so the
+// outcome is unknown to the caller, which is why every write is idempotent or
+// keyed. Returns EUNAVAILABLE after Close.
+func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.ops <- op:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-op.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runWriter is the writer goroutine. It blocks for one op, takes whatever else
+// is already queued, and commits the lot as one transaction. Under light load
+// a batch is one op and latency is one commit; under heavy load the batch
+// grows and throughput scales with it. It returns when ops is closed and
+// drained, which is how Close flushes pending writes.
+func (s *Store) runWriter() {
+	defer close(s.writerDone)
+	batch := make([]*writeOp, 0, maxBatch)
+	for {
+		op, ok := <-s.ops
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], op)
+		open := true
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case op, ok := <-s.ops:
+				if !ok {
+					open = false
+					break fill
+				}
+				batch = append(batch, op)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch) // drop references to finished ops and their results
+		if !open {
+			return
+		}
+	}
+}
+
+// commitBatch runs batch in one transaction and replies to every op.
+func (s *Store) commitBatch(batch []*writeOp) {
+	errs := make([]error, len(batch))
+	live := 0
+	for i, op := range batch {
+		// A caller that has given up gets nothing written on its behalf.
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		live++
+	}
+	reply := func() {
+		for i, op := range batch {
+			op.done <- errs[i]
+		}
+	}
+	if live == 0 {
+		reply()
+		return
+	}
+	// abort fails every op still pending with err; ops that failed on their
+	// own keep their own error.
+	abort := func(tx *sql.Tx, err error) {
+		if tx != nil {
+			tx.Rollback()
+		}
+		s.log.Error("sqlite: write batch failed", "ops", live, "err", err)
+		for i := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		reply()
+	}
+
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		abort(nil, fmt.Errorf("begin: %w", err))
+		return
+	}
+	// With one op there is nothing to protect from it: skip the savepoint
+	// statements and roll the whole transaction back if it fails.
+	single := live == 1
+	changes := 0
+	for i, op := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		// Checked again here: a caller may give up while earlier ops run.
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		w := &writeTx{s: s, tx: tx, now: s.now(), traceParent: wims.TraceParent(op.ctx)}
+		if single {
+			if err := runOp(op, w); err != nil {
+				tx.Rollback()
+				errs[i] = err
+				reply()
+				return
+			}
+			changes += w.changes
+			continue
+		}
+		if _, err := s.execTx(tx, qSavepoint); err != nil {
+			abort(tx, fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		if err := runOp(op, w); err != nil {
+			errs[i] = err
+			// If the op's failure already ended the transaction (disk full,
+			// I/O error), this fails too and the batch is abandoned.
+			if _, err := s.execTx(tx, qRollbackTo); err != nil {
+				abort(tx, fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		} else {
+			changes += w.changes
+		}
+		if _, err := s.execTx(tx, qRelease); err != nil {
+			abort(tx, fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		// database/sql forgets the transaction even if SQLite kept it open
+		// (e.g. COMMIT got SQLITE_BUSY); roll it back on the only connection
+		// so the next batch can begin. "No transaction" errors are expected.
+		s.wdb.Exec("ROLLBACK")
+		abort(nil, fmt.Errorf("commit: %w", err))
+		return
+	}
+	if changes > 0 {
+		select {
+		case s.signal <- struct{}{}:
+		default: // a wake-up is already pending; the relay reads everything new
+		}
+	}
+	reply()
+}
+
+// runOp runs one closure, turning a panic into an error so that a bug in one
+// write fails that write instead of killing the writer and hanging every
+// caller.
+func runOp(op *writeOp, w *writeTx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("write panicked: %v", r)
+		}
+	}()
+	return op.fn(w)
+}
