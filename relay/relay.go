@@ -105,7 +105,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	r.opt.Logger.Info("relay starting", "tail", start, "from", r.cursor)
 	backoff := newBackoff()
-	lastPrune := r.opt.Now()
+	var lastPrune time.Time // prune at the first idle moment, then at most once a minute
 	for {
 		n, err := r.step(ctx)
 		switch {
