@@ -13,6 +13,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /orders", s.handleCreateOrder)
 	s.handle("GET /orders/{id}", s.handleGetOrder)
 	s.handle("GET /events", s.handleEvents)
+	s.handle("GET /dead-letters", s.handleDeadLetters)
+	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
 	s.handle("GET /healthz", s.handleHealth)
 	s.mux.Handle("GET /metrics", s.metricsH)
 	s.routes["GET /metrics"] = true

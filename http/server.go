@@ -72,6 +72,9 @@ type Options struct {
 	// Events serves GET /events. If nil, GET /events answers 503, so the API
 	// can run (e.g. in tests or v1 mode) without a bus.
 	Events EventLog
+	// DeadLetters serves GET /dead-letters and their redrive. If nil, those
+	// answer 503.
+	DeadLetters DeadLetterQueue
 	// Now is the clock for timestamps the API proposes (an order's createdAt;
 	// the store may keep its own). Defaults to time.Now.
 	Now wims.Clock
@@ -102,6 +105,7 @@ type Options struct {
 type Server struct {
 	store      Store
 	events     EventLog
+	dlq        DeadLetterQueue
 	now        wims.Clock
 	logger     *slog.Logger
 	newOrderID func() string
@@ -127,6 +131,7 @@ func NewServer(opt Options) *Server {
 	s := &Server{
 		store:      opt.Store,
 		events:     opt.Events,
+		dlq:        opt.DeadLetters,
 		now:        opt.Now,
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,

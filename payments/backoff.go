@@ -17,11 +17,15 @@ const (
 // 200 ms doubling up to 30 s, with "equal jitter" (half fixed, half random)
 // so that payments failing together do not retry in lockstep, while the
 // delay still grows with n.
-func backoff(n int) time.Duration {
-	d := minBackoff
-	for i := 1; i < n && d < maxBackoff; i++ {
+func backoff(n int, ceiling time.Duration) time.Duration {
+	floor := min(minBackoff, ceiling)
+	d := floor
+	for i := 1; i < n && d < ceiling; i++ {
 		d *= 2
 	}
-	d = min(d, maxBackoff)
-	return max(minBackoff, d/2+rand.N(d/2+1))
+	d = min(d, ceiling)
+	return max(floor, d/2+rand.N(d/2+1))
 }
+
+// backoff is the package backoff with the dispatcher's ceiling.
+func (d *Dispatcher) backoff(n int) time.Duration { return backoff(n, d.opt.MaxBackoff) }

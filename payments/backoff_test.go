@@ -9,7 +9,7 @@ func TestBackoff(t *testing.T) {
 			ceiling = maxBackoff
 		}
 		for range 50 {
-			d := backoff(n)
+			d := backoff(n, maxBackoff)
 			if d < minBackoff || d > ceiling || d < ceiling/2 {
 				t.Fatalf("backoff(%d)=%s, want within [%s, %s]", n, d, max(minBackoff, ceiling/2), ceiling)
 			}

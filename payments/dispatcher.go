@@ -64,6 +64,9 @@ type Options struct {
 	Concurrency int
 	// Timeout bounds one request (default 10 s).
 	Timeout time.Duration
+	// MaxBackoff caps the delay between failed attempts (default 30 s); the
+	// delay starts at 200 ms and doubles. Tests shorten it.
+	MaxBackoff time.Duration
 	// Client sends the requests (default: a client whose connection pool
 	// fits Concurrency and which does not follow redirects).
 	Client *http.Client
@@ -109,6 +112,9 @@ func New(opt Options) (*Dispatcher, error) {
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = maxBackoff
 	}
 	if opt.Client == nil {
 		opt.Client = defaultClient(opt.Concurrency)
@@ -171,7 +177,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 		if wims.ErrorCode(err) == wims.ENOTFOUND {
 			return wims.Permanent(fmt.Errorf("payments: order %s: %w", req.OrderID, err))
 		}
-		return wims.RetryAfter(backoff(1), fmt.Errorf("payments: get order %s: %w", req.OrderID, err))
+		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: get order %s: %w", req.OrderID, err))
 	}
 	switch o.Status {
 	case wims.OrderReserved:
@@ -183,7 +189,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 
 	prior, err := d.opt.Store.PaymentAttempts(ctx, o.ID)
 	if err != nil {
-		return wims.RetryAfter(backoff(1), fmt.Errorf("payments: attempts of order %s: %w", o.ID, err))
+		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: attempts of order %s: %w", o.ID, err))
 	}
 	failures, throttles := count(prior)
 	if failures >= wims.MaxPaymentFailures {
@@ -204,7 +210,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	}
 	if r.outcome == wims.PaymentThrottled {
 		if !r.hasDelay {
-			r.delay = backoff(throttles + 1)
+			r.delay = d.backoff(throttles + 1)
 		}
 		// 409 concerns one key; 429 and 503 concern everyone, so every
 		// sender waits until the API is ready again.
@@ -230,25 +236,25 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	if err := d.opt.Store.RecordPaymentAttempt(ctx, a); err != nil {
 		// The next delivery calls again; the Idempotency-Key turns a paid
 		// call into a replay, so nothing is charged twice.
-		return wims.RetryAfter(backoff(1), fmt.Errorf("payments: record attempt of order %s: %w", o.ID, err))
+		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: record attempt of order %s: %w", o.ID, err))
 	}
 
 	switch r.outcome {
 	case wims.PaymentPaid:
 		if _, err := d.opt.Store.CompletePayment(ctx, o.ID, true, ""); err != nil {
-			return wims.RetryAfter(backoff(1), fmt.Errorf("payments: complete order %s: %w", o.ID, err))
+			return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete order %s: %w", o.ID, err))
 		}
 		return nil
 	case wims.PaymentDeclined:
 		reason := fmt.Sprintf("declined: %d", r.status)
 		if _, err := d.opt.Store.CompletePayment(ctx, o.ID, false, reason); err != nil {
-			return wims.RetryAfter(backoff(1), fmt.Errorf("payments: fail order %s: %w", o.ID, err))
+			return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: fail order %s: %w", o.ID, err))
 		}
 		return nil
 	case wims.PaymentThrottled:
 		return wims.RetryAfter(r.delay, fmt.Errorf("payments: order %s: %w", o.ID, r.err))
 	default:
-		return wims.RetryAfter(backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
+		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
 	}
 }
 

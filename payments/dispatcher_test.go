@@ -240,7 +240,7 @@ func TestThrottledNotCounted(t *testing.T) {
 		mock := fastMock(paymentsmock.Options{})
 		n := wims.MaxPaymentFailures + 2
 		h := &throttler{n: int32(n), status: 429, retryAfter: repeat("0", n), next: mock}
-		e := newEnv(t, h, payments.Options{})
+		e := newEnv(t, h, payments.Options{Rate: 1000})
 		m := e.order(t, "order-1", "123")
 		for i := range n {
 			if d := retryDelay(t, e.d.Handle(context.Background(), m)); d != 0 {

@@ -110,7 +110,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 
 	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	api := wimshttp.NewServer(wimshttp.Options{
-		Store: a.store, Events: events, Logger: log.With("component", "http"), Registry: reg,
+		Store: a.store, Events: events, DeadLetters: a.bus, Logger: log.With("component", "http"), Registry: reg,
 	})
 	a.httpAddr, err = a.serveHTTP(ctx, api)
 	if err != nil {
@@ -172,7 +172,7 @@ func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.R
 // startPayments starts the payment dispatcher on the payments work queue.
 func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) error {
 	d, err := payments.New(payments.Options{
-		URL: a.payURL, Rate: a.cfg.PaymentsRate, Store: a.store, Logger: a.log.With("component", "payments"), Registry: reg,
+		URL: a.payURL, Rate: a.cfg.PaymentsRate, MaxBackoff: a.cfg.PaymentsMaxBackoff, Store: a.store, Logger: a.log.With("component", "payments"), Registry: reg,
 	})
 	if err != nil {
 		return fmt.Errorf("payments dispatcher: %w", err)

@@ -13,21 +13,23 @@ import (
 // Config is everything `wims serve` is configured with: flags, each also an
 // environment variable WIMS_<NAME>.
 type Config struct {
-	Addr           string
-	DataDir        string
-	Store          string
-	NATSURLs       []string
-	Namespace      string
-	NATSReplicas   int
-	PaymentsURL    string
-	PaymentsRate   float64
-	NotifyWebhooks []string
-	ConfigFile     string
-	Architecture   string
-	LogLevel       string
-	LogFormat      string
-	Insecure       bool
-	ShutdownGrace  time.Duration
+	Addr         string
+	DataDir      string
+	Store        string
+	NATSURLs     []string
+	Namespace    string
+	NATSReplicas int
+	PaymentsURL  string
+	PaymentsRate float64
+	// PaymentsMaxBackoff caps the delay between failed payment attempts.
+	PaymentsMaxBackoff time.Duration
+	NotifyWebhooks     []string
+	ConfigFile         string
+	Architecture       string
+	LogLevel           string
+	LogFormat          string
+	Insecure           bool
+	ShutdownGrace      time.Duration
 	// NoSync turns off fsync on every commit (SQLite synchronous=NORMAL,
 	// JetStream without sync-always): faster, but a power loss can lose the
 	// last acknowledged writes. A process crash still loses nothing.
@@ -43,6 +45,7 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.NATSReplicas, "nats-replicas", 1, "JetStream replicas for streams and consumers")
 	fs.StringVar(&c.PaymentsURL, "payments-url", "", "payments API endpoint (default: the built-in mock on its own loopback port)")
 	fs.Float64Var(&c.PaymentsRate, "payments-rate", 5, "requests/s the payment dispatcher may send")
+	fs.DurationVar(&c.PaymentsMaxBackoff, "payments-max-backoff", 30*time.Second, "longest delay between failed payment attempts (10 failures go to the dead-letter stream)")
 	fs.StringArrayVar(&c.NotifyWebhooks, "notify-webhook", nil, "URL that receives LOW_STOCK/OUT_OF_STOCK notifications (repeatable)")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file with extra rules: {\"rules\":[{\"name\",\"pattern\",\"targets\":[{\"type\",\"url\"}]}]}")
 	fs.StringVar(&c.Architecture, "architecture", "v2", "v2 (event-driven) or v1 (the course's synchronous design)")

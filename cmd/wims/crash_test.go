@@ -1,0 +1,767 @@
+package main
+
+// Crash tests (DESIGN §5, §7): a real `wims serve` process is killed with
+// SIGKILL mid-load, restarted on the same data dir, and the guarantees are
+// checked from the outside, through the HTTP API and a mock payments API
+// that lives in the test process and so counts charges across the kills.
+// The method is the one of NATS-NOTES "Testing crash safety": every request
+// has a unique id (its Idempotency-Key) and is classified as acknowledged or
+// unknown; unknown requests are retried after the last restart, as a real
+// client would; then the system is drained and checked.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wims/wims"
+	wimshttp "github.com/wims/wims/http"
+	"github.com/wims/wims/paymentsmock"
+)
+
+// buildWims builds the wims binary (without -race, to keep it fast) into a
+// temp dir and returns its path. The go build cache makes the second build
+// in a run cheap.
+func buildWims(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("crash tests build and kill a real wims process; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "wims")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// wimsProc is a `wims serve` child process that can be killed and restarted
+// on the same data dir and address.
+type wimsProc struct {
+	t       *testing.T
+	bin     string
+	args    []string
+	url     string
+	logPath string
+
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	runs int
+}
+
+func newWimsProc(t *testing.T, bin, payURL string) *wimsProc {
+	t.Helper()
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	p := &wimsProc{
+		t:   t,
+		bin: bin,
+		args: []string{"serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"),
+			"--payments-url", payURL, "--payments-rate", "500", "--log-level", "warn"},
+		url:     "http://" + addr,
+		logPath: filepath.Join(dir, "wims.log"),
+	}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("tail of the wims log (%s):\n%s", p.logPath, tailFile(p.logPath, 60))
+		}
+	})
+	return p
+}
+
+// start starts wims and waits until GET /healthz answers 200.
+func (p *wimsProc) start() {
+	p.t.Helper()
+	if p.cmd != nil {
+		p.t.Fatal("wims is already running")
+	}
+	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.runs++
+	fmt.Fprintf(logf, "=== test: start #%d at %s\n", p.runs, time.Now().Format(time.RFC3339Nano))
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Keep the environment from configuring wims behind the test's back.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "WIMS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		p.t.Fatalf("start wims: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(done)
+	}()
+	p.cmd, p.done = cmd, done
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			p.cmd = nil
+			p.t.Fatalf("wims exited before serving (%s)", cmd.ProcessState)
+		default:
+		}
+		resp, err := client.Get(p.url + "/healthz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("wims not healthy within 60s: last error %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL, if wims is running, and waits for it to exit.
+func (p *wimsProc) kill() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	p.cmd, p.done = nil, nil
+}
+
+// tailFile returns the last n lines of a file.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// crashClient talks to the wims under test. Its requests never call t.Fatal,
+// so the load generators can use it from their goroutines.
+type crashClient struct {
+	base string
+	http *http.Client
+}
+
+func newCrashClient(base string) *crashClient {
+	return &crashClient{base: base, http: &http.Client{Timeout: 5 * time.Second}}
+}
+
+// do sends a request; hdr are header name/value pairs. A transport error is
+// returned as err; any HTTP status is returned with the body.
+func (c *crashClient) do(ctx context.Context, method, path string, body []byte, hdr ...string) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, out, nil
+}
+
+// getOrder returns the order view, found=false on 404.
+func (c *crashClient) getOrder(id string) (o orderView, found bool, err error) {
+	resp, body, err := c.do(context.Background(), "GET", "/orders/"+id, nil)
+	if err != nil {
+		return o, false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if err := json.Unmarshal(body, &o); err != nil {
+			return o, false, fmt.Errorf("GET /orders/%s: %v: %s", id, err, body)
+		}
+		return o, true, nil
+	case http.StatusNotFound:
+		return o, false, nil
+	default:
+		return o, false, fmt.Errorf("GET /orders/%s = %d %s", id, resp.StatusCode, body)
+	}
+}
+
+func (c *crashClient) item(t *testing.T, sku string) wims.Item {
+	t.Helper()
+	resp, body, err := c.do(context.Background(), "GET", "/inventory/"+sku, nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /inventory/%s: %v %s", sku, err, body)
+	}
+	var it wims.Item
+	if err := json.Unmarshal(body, &it); err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+func (c *crashClient) putItem(t *testing.T, sku string, qty, threshold int64) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"productName": "Crash " + sku, "model": "K", "quantity": qty, "lowStockThreshold": threshold})
+	resp, body, err := c.do(context.Background(), "PUT", "/inventory/"+sku, b)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /inventory/%s: %v %s", sku, err, body)
+	}
+}
+
+// crashReq is one order request the load sent: its key and exact body.
+type crashReq struct {
+	key      string
+	body     []byte
+	customer string
+	sku      string
+	qty      int64
+}
+
+// ledger is what the clients know: every request sent, and which were
+// acknowledged (202) and which are unknown (any other answer, or none).
+type ledger struct {
+	mu      sync.Mutex
+	reqs    map[string]crashReq // by key
+	acked   map[string]string   // key → orderId
+	unknown map[string]string   // key → what happened
+	nAcked  atomic.Int64
+}
+
+func newLedger() *ledger {
+	return &ledger{reqs: map[string]crashReq{}, acked: map[string]string{}, unknown: map[string]string{}}
+}
+
+func (l *ledger) sent(r crashReq) {
+	l.mu.Lock()
+	l.reqs[r.key] = r
+	l.mu.Unlock()
+}
+
+func (l *ledger) ack(key, orderID string) {
+	l.mu.Lock()
+	l.acked[key] = orderID
+	delete(l.unknown, key)
+	l.mu.Unlock()
+	l.nAcked.Add(1)
+}
+
+func (l *ledger) unknownResult(key, why string) {
+	l.mu.Lock()
+	l.unknown[key] = why
+	l.mu.Unlock()
+}
+
+// sendOrder sends one order request and records its classification. It
+// returns the transport error, if any.
+func sendOrder(ctx context.Context, c *crashClient, l *ledger, r crashReq) error {
+	resp, body, err := c.do(ctx, "POST", "/orders", r.body, "Idempotency-Key", r.key)
+	if err != nil {
+		l.unknownResult(r.key, "transport: "+err.Error())
+		return err
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		l.unknownResult(r.key, fmt.Sprintf("%d %s", resp.StatusCode, body))
+		return nil
+	}
+	var o wims.Order
+	if err := json.Unmarshal(body, &o); err != nil || o.ID == "" {
+		l.unknownResult(r.key, fmt.Sprintf("202 with a bad body %q: %v", body, err))
+		return nil
+	}
+	l.ack(r.key, o.ID)
+	return nil
+}
+
+// runLoad starts n generators sending orders for sku until ctx ends, and
+// returns a function that waits for them to stop.
+func runLoad(ctx context.Context, c *crashClient, l *ledger, cycle, n int, sku string) (wait func()) {
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(cycle), uint64(g)))
+			for i := 0; ctx.Err() == nil; i++ {
+				r := crashReq{
+					key: fmt.Sprintf("crash-%d-%d-%d", cycle, g, i), customer: fmt.Sprintf("cust-%d", g),
+					sku: sku, qty: rng.Int64N(5) + 1,
+				}
+				r.body, _ = json.Marshal(map[string]any{"customerId": r.customer, "sku": r.sku, "quantity": r.qty})
+				l.sent(r)
+				if err := sendOrder(ctx, c, l, r); err != nil {
+					// The server is probably gone; do not spin on
+					// connection refused while the test kills it.
+					select {
+					case <-ctx.Done():
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			}
+		}()
+	}
+	return wg.Wait
+}
+
+// cdcEvent is the part of a change event the checks look at.
+type cdcEvent struct {
+	ID     string    `json:"id"`
+	Time   time.Time `json:"time"`
+	Detail struct {
+		Data struct {
+			Table     string `json:"table"`
+			EventType string `json:"eventType"`
+			Key       struct {
+				OrderID string `json:"orderId"`
+			} `json:"key"`
+			NewImage struct {
+				Status string `json:"status"`
+			} `json:"NewImage"`
+			OldImage struct {
+				Status string `json:"status"`
+			} `json:"OldImage"`
+		} `json:"data"`
+	} `json:"detail"`
+}
+
+func (c *crashClient) recentCDCEvents() ([]cdcEvent, error) {
+	resp, body, err := c.do(context.Background(), "GET", "/events?limit=1000&source=wims.cdc", nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /events = %d %s", resp.StatusCode, body)
+	}
+	var out struct {
+		Events []cdcEvent `json:"events"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("GET /events: %v", err)
+	}
+	return out.Events, nil
+}
+
+// TestCrashSIGKILL kills wims three times under load and checks DESIGN §5:
+// nothing acknowledged is lost, nothing is charged or reserved twice, the
+// stock equation holds, and each order change is one event in the event log.
+func TestCrashSIGKILL(t *testing.T) {
+	bin := buildWims(t)
+	mock := paymentsmock.New(paymentsmock.Options{Rate: 10_000, Burst: 10_000})
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+
+	p := newWimsProc(t, bin, srv.URL+"/payments")
+	p.start()
+	c := newCrashClient(p.url)
+
+	const sku = "CRASH-SKU"
+	const initial = 100_000
+	c.putItem(t, sku, initial, 10)
+	if q := c.item(t, sku).Quantity; q != initial {
+		t.Fatalf("fresh SKU quantity = %d, want %d", q, initial)
+	}
+
+	l := newLedger()
+	start := time.Now()
+	for cycle, more := range []int64{200, 350, 500} {
+		target := l.nAcked.Load() + more
+		ctx, cancel := context.WithCancel(context.Background())
+		wait := runLoad(ctx, c, l, cycle, 8, sku)
+		deadline := time.Now().Add(60 * time.Second)
+		for l.nAcked.Load() < target {
+			if time.Now().After(deadline) {
+				cancel()
+				wait()
+				t.Fatalf("cycle %d: only %d of %d orders acknowledged within 60s", cycle, l.nAcked.Load(), target)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		p.kill()
+		cancel()
+		wait()
+		l.mu.Lock()
+		t.Logf("cycle %d: killed wims after %d acknowledged orders (%d unknown so far, %s)",
+			cycle, l.nAcked.Load(), len(l.unknown), time.Since(start).Round(time.Millisecond))
+		l.mu.Unlock()
+		p.start()
+	}
+
+	// A real client retries what it does not know the fate of: same key,
+	// same body. Each must now be accepted.
+	l.mu.Lock()
+	var retry []crashReq
+	for key := range l.unknown {
+		retry = append(retry, l.reqs[key])
+	}
+	l.mu.Unlock()
+	for _, r := range retry {
+		resp, body, err := c.do(context.Background(), "POST", "/orders", r.body, "Idempotency-Key", r.key)
+		if err != nil {
+			t.Fatalf("retry of %s: %v", r.key, err)
+		}
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("retry of unknown request %s (%s) = %d %s, want 202", r.key, l.unknown[r.key], resp.StatusCode, body)
+		}
+		var o wims.Order
+		if err := json.Unmarshal(body, &o); err != nil {
+			t.Fatal(err)
+		}
+		if want := wimshttp.OrderIDForKey(r.key); o.ID != want {
+			t.Fatalf("retry of %s answered order %s, want %s", r.key, o.ID, want)
+		}
+		l.ack(r.key, o.ID)
+	}
+	t.Logf("retried %d unknown requests; %d orders acknowledged in all (%s)", len(retry), len(l.acked), time.Since(start).Round(time.Millisecond))
+
+	// No acknowledged order lost: each is there, as it was sent.
+	orders := map[string]orderView{} // by orderId
+	for key, id := range l.acked {
+		r := l.reqs[key]
+		if want := wimshttp.OrderIDForKey(key); id != want {
+			t.Errorf("request %s was answered with order %s, want %s (OrderIDForKey)", key, id, want)
+		}
+		o, found, err := c.getOrder(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			t.Errorf("LOST: order %s (key %s) was acknowledged with 202 but GET answers 404", id, key)
+			continue
+		}
+		if o.CustomerID != r.customer || o.SKU != r.sku || o.Quantity != r.qty {
+			t.Errorf("order %s = customer %q sku %q quantity %d, want %q %q %d",
+				id, o.CustomerID, o.SKU, o.Quantity, r.customer, r.sku, r.qty)
+		}
+		orders[id] = o
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Drain: stock is ample and the mock accepts everything, so every order
+	// ends PAID.
+	pending := map[string]bool{}
+	for id := range orders {
+		pending[id] = true
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for len(pending) > 0 {
+		for id := range pending {
+			o, _, err := c.getOrder(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orders[id] = o
+			if o.Status == wims.OrderPaid {
+				delete(pending, id)
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			counts := map[wims.OrderStatus]int{}
+			var example string
+			for id := range pending {
+				counts[orders[id].Status]++
+				example = id
+			}
+			o := orders[example]
+			t.Fatalf("%d of %d orders not PAID after 120s; statuses of those: %v; e.g. %s: %+v payments %+v executions %+v",
+				len(pending), len(orders), counts, example, o.Order, o.Payments, o.Executions)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("drained: all %d orders PAID (%s)", len(orders), time.Since(start).Round(time.Millisecond))
+
+	// No effect twice: one charge per order at the payments API, at most one
+	// attempt recorded as paid, and no charge for an order we never made.
+	stats := mock.Stats()
+	for id, o := range orders {
+		if n := mock.Charges(id); n != 1 {
+			t.Errorf("DOUBLE/NO CHARGE: order %s charged %d times at the payments API, want 1 (payments %+v)", id, n, o.Payments)
+		}
+		paid := 0
+		for _, a := range o.Payments {
+			if a.Outcome == wims.PaymentPaid {
+				paid++
+			}
+		}
+		if paid == 0 {
+			t.Errorf("order %s is PAID without a paid attempt: %+v", id, o.Payments)
+		}
+		if paid > 1 {
+			// The API charged once (checked above); a second paid record is
+			// the dispatcher calling again after a kill between recording
+			// the paid attempt and completing the order: a replay.
+			t.Logf("order %s has %d attempts recorded as paid (one charge): %+v", id, paid, o.Payments)
+		}
+	}
+	for id, n := range stats.Charges {
+		if _, ok := orders[id]; !ok {
+			t.Errorf("the payments API charged order %s (%d times), which no client acknowledged", id, n)
+		}
+	}
+	if stats.Charged != len(orders) {
+		t.Errorf("payments API charged %d times for %d orders", stats.Charged, len(orders))
+	}
+
+	// Stock conserved. The set of all orders of the SKU is every attempted
+	// key's order that exists (a request with an unknown outcome may have
+	// committed); after the retries that is exactly the acknowledged set.
+	var reserved int64
+	l.mu.Lock()
+	keys := make([]string, 0, len(l.reqs))
+	for key := range l.reqs {
+		keys = append(keys, key)
+	}
+	l.mu.Unlock()
+	for _, key := range keys {
+		id := wimshttp.OrderIDForKey(key)
+		o, found, err := c.getOrder(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			continue
+		}
+		if _, ok := orders[id]; !ok {
+			t.Errorf("order %s (key %s) exists but was never acknowledged", id, key)
+		}
+		if o.Status == wims.OrderReserved || o.Status == wims.OrderPaid {
+			reserved += o.Quantity
+		}
+	}
+	if q := c.item(t, sku).Quantity; q != initial-reserved || q < 0 {
+		t.Errorf("STOCK NOT CONSERVED: quantity %d, want initial %d - reserved/paid %d = %d",
+			q, initial, reserved, initial-reserved)
+	}
+
+	checkEventsExactlyOnce(t, c, orders)
+	t.Logf("done in %s: %d orders, %d unknown retried, mock stats accepted=%d charged=%d duplicates=%d",
+		time.Since(start).Round(time.Millisecond), len(orders), len(retry), stats.Accepted, stats.Charged, stats.Duplicates)
+}
+
+// checkEventsExactlyOnce checks, on a sample of up to 50 orders that the
+// event log's newest 1,000 change events certainly cover, that each order
+// has exactly one INSERT event, one UPDATE to RESERVED and one to PAID.
+//
+// The event log is fed asynchronously and GET /events answers at most the
+// newest 1,000, so the sample is chosen soundly: orders created after the
+// time of the 200th-oldest event in the window, so that every change of
+// theirs is in the window even with the small reordering of the event-log
+// consumer's concurrent appends. Counts are polled until each reaches 1
+// (an event may still be on its way) and then must not exceed 1.
+func checkEventsExactlyOnce(t *testing.T, c *crashClient, orders map[string]orderView) {
+	t.Helper()
+	ids := make([]string, 0, len(orders))
+	for id := range orders {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+
+	type counts struct{ insert, reserved, paid int }
+	var (
+		sample  []string
+		byOrder map[string]*counts
+		window  int
+		lastErr error
+	)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		events, err := c.recentCDCEvents()
+		if err != nil {
+			t.Fatal(err)
+		}
+		window = len(events)
+		byOrder = map[string]*counts{}
+		for _, e := range events {
+			d := e.Detail.Data
+			if d.Table != wims.TableOrders {
+				continue
+			}
+			n := byOrder[d.Key.OrderID]
+			if n == nil {
+				n = &counts{}
+				byOrder[d.Key.OrderID] = n
+			}
+			switch {
+			case d.EventType == string(wims.ChangeInsert):
+				n.insert++
+			case d.EventType == string(wims.ChangeUpdate) && d.NewImage.Status == string(wims.OrderReserved):
+				n.reserved++
+			case d.EventType == string(wims.ChangeUpdate) && d.NewImage.Status == string(wims.OrderPaid):
+				n.paid++
+			}
+		}
+		// Orders whose changes the window certainly covers.
+		var cut time.Time // zero: the window holds the whole log
+		if len(events) == 1000 {
+			cut = events[len(events)-200].Time
+		}
+		sample = sample[:0]
+		for _, id := range ids {
+			if orders[id].CreatedAt.After(cut) {
+				sample = append(sample, id)
+				if len(sample) == 50 {
+					break
+				}
+			}
+		}
+		lastErr = nil
+		for _, id := range sample {
+			n := byOrder[id]
+			if n == nil || n.insert == 0 || n.reserved == 0 || n.paid == 0 {
+				lastErr = fmt.Errorf("order %s: event log has %+v of INSERT, RESERVED, PAID", id, n)
+				break
+			}
+		}
+		if lastErr == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("MISSING EVENTS after 60s (window %d events, sample %d orders): %v", window, len(sample), lastErr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(sample) == 0 {
+		t.Fatalf("no order is certainly covered by the event log's newest %d events; cannot check events", window)
+	}
+	for _, id := range sample {
+		if n := byOrder[id]; n.insert != 1 || n.reserved != 1 || n.paid != 1 {
+			t.Errorf("DUPLICATE EVENTS: order %s has %d INSERT, %d UPDATE→RESERVED, %d UPDATE→PAID events, want 1 each",
+				id, n.insert, n.reserved, n.paid)
+		}
+	}
+	t.Logf("events: %d sampled orders each have exactly one INSERT, RESERVED and PAID event (window %d events)", len(sample), window)
+}
+
+// TestCrashRestartIdempotentRetry kills wims right after it acknowledged an
+// order, restarts it, and retries the request: the same order comes back,
+// marked as a replay, and it is paid exactly once.
+func TestCrashRestartIdempotentRetry(t *testing.T) {
+	bin := buildWims(t)
+	mock := paymentsmock.New(paymentsmock.Options{Rate: 10_000, Burst: 10_000})
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+
+	p := newWimsProc(t, bin, srv.URL+"/payments")
+	p.start()
+	c := newCrashClient(p.url)
+
+	const key = "crash-retry-1"
+	body := []byte(`{"customerId":"c-retry","sku":"MACGUFFIN-LX","quantity":2}`)
+	post := func() (*http.Response, wims.Order) {
+		t.Helper()
+		resp, out, err := c.do(context.Background(), "POST", "/orders", body, "Idempotency-Key", key)
+		if err != nil {
+			t.Fatalf("POST /orders: %v", err)
+		}
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST /orders = %d %s, want 202", resp.StatusCode, out)
+		}
+		var o wims.Order
+		if err := json.Unmarshal(out, &o); err != nil {
+			t.Fatal(err)
+		}
+		return resp, o
+	}
+	_, first := post()
+	p.kill()
+	p.start()
+
+	resp, again := post()
+	if again.ID != first.ID || first.ID != wimshttp.OrderIDForKey(key) {
+		t.Fatalf("retry answered order %s, first answer was %s (OrderIDForKey %s)", again.ID, first.ID, wimshttp.OrderIDForKey(key))
+	}
+	if got := resp.Header.Get("Idempotent-Replayed"); got != "true" {
+		t.Fatalf("retry: Idempotent-Replayed = %q, want true", got)
+	}
+	if again.CustomerID != "c-retry" || again.SKU != wims.DefaultSKU || again.Quantity != 2 {
+		t.Fatalf("retry answered %+v", again)
+	}
+
+	var o orderView
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var found bool
+		var err error
+		o, found, err = c.getOrder(first.ID)
+		if err != nil || !found {
+			t.Fatalf("GET order %s: found=%v err=%v", first.ID, found, err)
+		}
+		if o.Status == wims.OrderPaid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order %s is %s after 60s, want PAID: payments %+v executions %+v", o.ID, o.Status, o.Payments, o.Executions)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := mock.Charges(first.ID); n != 1 {
+		t.Fatalf("order charged %d times, want 1", n)
+	}
+	if i := slices.IndexFunc(o.Payments, func(a wims.PaymentAttempt) bool { return a.Outcome == wims.PaymentPaid }); i < 0 {
+		t.Fatalf("PAID order has no paid attempt: %+v", o.Payments)
+	}
+	if st := mock.Stats(); st.Charged != 1 {
+		t.Fatalf("payments API charged %d payments, want 1", st.Charged)
+	}
+	if q := c.item(t, wims.DefaultSKU).Quantity; q != 1_000_000-2 {
+		t.Fatalf("stock = %d, want %d", q, 1_000_000-2)
+	}
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wims/wims"
+	"github.com/wims/wims/paymentsmock"
+)
+
+// TestPoisonPaymentDeadLettersAfterTenAttempts points wims at a payments API
+// that always fails: the payment is tried exactly 10 times, then lands in the
+// dead-letter stream, visible; the order keeps its stock and stays RESERVED.
+func TestPoisonPaymentDeadLettersAfterTenAttempts(t *testing.T) {
+	var calls atomic.Int64
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	t.Cleanup(api.Close)
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = api.URL
+		c.PaymentsMaxBackoff = 20 * time.Millisecond
+	})
+	a.putItem("POISON", 50, 5)
+	o := a.placeOrder("p1", 7, "POISON")
+
+	var dl []deadLetter
+	eventually(t, 60*time.Second, func() error {
+		code, body := a.do("GET", "/dead-letters", nil)
+		if code != http.StatusOK {
+			return fmt.Errorf("GET /dead-letters = %d %s", code, body)
+		}
+		var resp struct{ DeadLetters []deadLetter }
+		if err := json.Unmarshal(body, &resp); err != nil {
+			return err
+		}
+		if dl = resp.DeadLetters; len(dl) == 0 {
+			return fmt.Errorf("no dead letter yet (%d API calls)", calls.Load())
+		}
+		return nil
+	})
+	if len(dl) != 1 || dl[0].Consumer == "" {
+		t.Fatalf("dead letters = %+v, want one", dl)
+	}
+	var req wims.PaymentRequest
+	if err := json.Unmarshal(dl[0].Message, &req); err != nil || req.OrderID != o.ID {
+		t.Fatalf("dead letter holds %s (%v), want the payment of %s", dl[0].Message, err, o.ID)
+	}
+	if n := calls.Load(); n != wims.MaxPaymentFailures {
+		t.Fatalf("payments API called %d times, want exactly %d", n, wims.MaxPaymentFailures)
+	}
+	got := a.order(o.ID)
+	if got.Status != wims.OrderReserved || len(got.Payments) != wims.MaxPaymentFailures {
+		t.Fatalf("order %s with %d attempts, want RESERVED with %d", got.Status, len(got.Payments), wims.MaxPaymentFailures)
+	}
+	if q := a.item("POISON").Quantity; q != 43 {
+		t.Fatalf("stock = %d, want 43: a dead-lettered payment keeps its stock", q)
+	}
+}
+
+type deadLetter struct {
+	Seq      uint64
+	Consumer string
+	Reason   string
+	Attempts int
+	Message  json.RawMessage
+}
+
+// webhookSink records notifications, answering 500 to the first few so
+// delivery has to retry.
+type webhookSink struct {
+	mu       sync.Mutex
+	received []wims.Notification
+	failures int
+}
+
+func (s *webhookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failures > 0 {
+		s.failures--
+		http.Error(w, "try again", http.StatusInternalServerError)
+		return
+	}
+	var n wims.Notification
+	if err := json.Unmarshal(body, &n); err == nil {
+		s.received = append(s.received, n)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *webhookSink) kinds() map[wims.NotificationKind]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := map[wims.NotificationKind]int{}
+	for _, n := range s.received {
+		m[n.Kind]++
+	}
+	return m
+}
+
+// TestOneNotificationPerCrossing drives a SKU across its threshold and to 0,
+// back up and down again, with a webhook that fails at first: each crossing
+// is reported exactly once, with the DESIGN's shape.
+func TestOneNotificationPerCrossing(t *testing.T) {
+	sink := &webhookSink{failures: 2}
+	hook := httptest.NewServer(sink)
+	t.Cleanup(hook.Close)
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = payURL
+		c.NotifyWebhooks = []string{hook.URL}
+	})
+	a.putItem("LOWS", 120, 100)
+	adjust := func(delta int64) {
+		t.Helper()
+		code, body := a.do("POST", "/inventory/LOWS/adjustments", map[string]any{"delta": delta, "reason": "test"})
+		if code != http.StatusOK {
+			t.Fatalf("adjust %d = %d %s", delta, code, body)
+		}
+	}
+	waitKinds := func(low, out int) {
+		t.Helper()
+		eventually(t, 30*time.Second, func() error {
+			k := sink.kinds()
+			if k[wims.LowStock] > low || k[wims.OutOfStock] > out {
+				t.Fatalf("notifications = %v, want at most %d LOW_STOCK and %d OUT_OF_STOCK", k, low, out)
+			}
+			if k[wims.LowStock] != low || k[wims.OutOfStock] != out {
+				return fmt.Errorf("notifications = %v, want %d LOW_STOCK and %d OUT_OF_STOCK", k, low, out)
+			}
+			return nil
+		})
+	}
+	adjust(-10) // 110: above the threshold, nothing
+	adjust(-15) // 95: crossed
+	adjust(-5)  // 90: still below, nothing new
+	waitKinds(1, 0)
+	o := a.placeOrder("c", 90, "LOWS") // 0: out of stock
+	waitStatus(t, a, o.ID, wims.OrderPaid)
+	waitKinds(1, 1)
+	adjust(500)  // 500: back above
+	adjust(-450) // 50: crossed again
+	waitKinds(2, 1)
+
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	ids := map[string]bool{}
+	for _, n := range sink.received {
+		if ids[n.ID] {
+			t.Fatalf("notification %s delivered twice", n.ID)
+		}
+		ids[n.ID] = true
+		if n.SKU != "LOWS" || len(n.Event) == 0 {
+			t.Fatalf("notification = %+v", n)
+		}
+		if n.Kind == wims.LowStock && n.Threshold != 100 {
+			t.Fatalf("LOW_STOCK threshold = %d, want 100", n.Threshold)
+		}
+	}
+	first := sink.received[0]
+	if first.Quantity != 95 {
+		t.Fatalf("first crossing reported quantity %d, want 95", first.Quantity)
+	}
+}
+
+// TestPaymentsRateNeverExceeded runs the course's setting: the payments API
+// allows 5 requests/s with a burst of 5 and answers 429 beyond; a burst of
+// orders is accepted at once and paid at the API's pace, with no 429.
+func TestPaymentsRateNeverExceeded(t *testing.T) {
+	mock, payURL := fastPayments(t, paymentsmock.Options{Rate: 5, Burst: 5})
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = payURL
+		c.PaymentsRate = 5
+	})
+	const n = 15
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = a.placeOrder(fmt.Sprintf("r%d", i), 1, "").ID
+	}
+	for _, id := range ids {
+		waitStatus(t, a, id, wims.OrderPaid)
+	}
+	st := mock.Stats()
+	if st.Throttled != 0 {
+		t.Fatalf("payments API answered 429 %d times; the dispatcher exceeded its rate", st.Throttled)
+	}
+	for _, id := range ids {
+		if c := mock.Charges(id); c != 1 {
+			t.Fatalf("order %s charged %d times", id, c)
+		}
+	}
+}
