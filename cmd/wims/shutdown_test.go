@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wims/wims"
+)
+
+// TestServeShutsDownGracefully runs the serve command as main does, stops it
+// as SIGTERM would (by cancelling its context), and checks that it exits 0
+// and that a restart on the same data dir has the accepted order.
+func TestServeShutsDownGracefully(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	serve := func() (stop func() (int, string)) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		var errb bytes.Buffer
+		go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", dir, "--log-level", "warn"}, nil, &bytes.Buffer{}, &errb) }()
+		eventually(t, 30*time.Second, func() error {
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("healthz %d", resp.StatusCode)
+			}
+			return nil
+		})
+		return func() (int, string) {
+			cancel()
+			select {
+			case code := <-done:
+				return code, errb.String()
+			case <-time.After(30 * time.Second):
+				t.Fatal("serve did not stop within 30s of SIGTERM")
+				return -1, ""
+			}
+		}
+	}
+	stop := serve()
+	resp, err := http.Post("http://"+addr+"/orders", "application/json", strings.NewReader(`{"customerId":"g","quantity":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o wims.Order
+	_ = json.NewDecoder(resp.Body).Decode(&o)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /orders = %d", resp.StatusCode)
+	}
+	if code, logs := stop(); code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM; logs:\n%s", code, logs)
+	}
+	stop = serve()
+	defer stop()
+	resp, err = http.Get("http://" + addr + "/orders/" + o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("order %s lost across a graceful restart: GET = %d", o.ID, resp.StatusCode)
+	}
+}
