@@ -25,8 +25,10 @@ import (
 	"github.com/wims/wims/router"
 	"github.com/wims/wims/rules"
 	"github.com/wims/wims/sqlite"
+	"github.com/wims/wims/tracing"
 	"github.com/wims/wims/webhook"
 	"github.com/wims/wims/workflow"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // App is a running wims: every component of `wims serve`, wired. Tests start
@@ -39,6 +41,7 @@ type App struct {
 	consumers []*nats.Consumer
 	httpAddr  net.Addr
 	payURL    string
+	tracer    *sdktrace.TracerProvider
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -62,6 +65,9 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	// Spans get real ids so one trace id runs from the HTTP request through
+	// the change log, the bus and the workflow to the payment call.
+	a.tracer = sdktrace.NewTracerProvider()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -75,6 +81,14 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+
+	if cfg.Architecture == "v1" {
+		// The course's synchronous design, for comparison: no bus (v1.go).
+		if err := a.startV1(ctx, reg); err != nil {
+			return nil, err
+		}
+		return a, nil
 	}
 
 	a.bus, err = nats.Open(ctx, nats.Config{
@@ -111,6 +125,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	api := wimshttp.NewServer(wimshttp.Options{
 		Store: a.store, Events: events, DeadLetters: a.bus, Logger: log.With("component", "http"), Registry: reg,
+		TracerProvider: a.tracer,
 	})
 	a.httpAddr, err = a.serveHTTP(ctx, api)
 	if err != nil {
@@ -160,7 +175,7 @@ func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.R
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Events, Durable: "target-" + t.ID(), FilterSubject: a.bus.Subject("events", ">"),
 			MaxDeliver: 10, Concurrency: concurrency,
-		}, router.Route(t.ID(), set.Matcher(t.ID()), h, metrics))
+		}, router.Route(t.ID(), set.Matcher(t.ID()), tracing.Handler(a.tracer, t.ID(), h), metrics))
 		if err != nil {
 			return fmt.Errorf("start target %s: %w", t.ID(), err)
 		}
@@ -180,7 +195,7 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 		Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
 		MaxDeliver: -1, Concurrency: 16, AckWait: time.Minute,
-	}, d.Handle)
+	}, tracing.Handler(a.tracer, "payments", d.Handle))
 	if err != nil {
 		return fmt.Errorf("start payments consumer: %w", err)
 	}
@@ -257,6 +272,9 @@ func (a *App) Close() error {
 		}
 		if a.store != nil {
 			err = errors.Join(err, a.store.Close())
+		}
+		if a.tracer != nil {
+			err = errors.Join(err, a.tracer.Shutdown(context.Background()))
 		}
 	})
 	return err

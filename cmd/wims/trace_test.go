@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wims/wims"
+	"github.com/wims/wims/paymentsmock"
+)
+
+// TestOneTraceFromRequestToPayment sends an order with a traceparent and
+// follows the trace id through the change events to the payments API call.
+func TestOneTraceFromRequestToPayment(t *testing.T) {
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	mock := paymentsmock.New(paymentsmock.Options{Rate: 1000, Burst: 1000})
+	var mu sync.Mutex
+	seen := map[string]string{} // orderId → traceparent at the payments API
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("Idempotency-Key")] = r.Header.Get("traceparent")
+		mu.Unlock()
+		mock.ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	a := startTestApp(t, func(c *Config) { c.PaymentsURL = api.URL })
+
+	code, body := a.do("POST", "/orders", map[string]any{"customerId": "t", "quantity": 1},
+		"traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	if code != http.StatusAccepted {
+		t.Fatalf("POST /orders = %d %s", code, body)
+	}
+	var o wims.Order
+	_ = json.Unmarshal(body, &o)
+	waitStatus(t, a, o.ID, wims.OrderPaid)
+
+	mu.Lock()
+	got := seen[o.ID]
+	mu.Unlock()
+	if !strings.Contains(got, traceID) {
+		t.Fatalf("payments API got traceparent %q, want trace %s", got, traceID)
+	}
+	// Every change of the order (insert, RESERVED, PAID) carries the trace.
+	eventually(t, 10*time.Second, func() error {
+		_, body := a.do("GET", "/events?limit=50", nil)
+		var resp struct{ Events []json.RawMessage }
+		if err := json.Unmarshal(body, &resp); err != nil {
+			return err
+		}
+		n := 0
+		for _, e := range resp.Events {
+			if !bytes.Contains(e, []byte(o.ID)) || bytes.Contains(e, []byte(`"table":"inventory"`)) {
+				continue
+			}
+			var ev struct{ Detail wims.ChangeDetail }
+			_ = json.Unmarshal(e, &ev)
+			if !strings.Contains(ev.Detail.Meta.TraceParent, traceID) {
+				return fmt.Errorf("change %s has traceparent %q", ev.Detail.Data.ChangedColumns, ev.Detail.Meta.TraceParent)
+			}
+			n++
+		}
+		if n < 3 {
+			return fmt.Errorf("%d of 3 order changes in the event log", n)
+		}
+		return nil
+	})
+}
