@@ -22,7 +22,9 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
 		var errb bytes.Buffer
-		go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", dir, "--log-level", "warn"}, nil, &bytes.Buffer{}, &errb) }()
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", dir, "--log-level", "warn"}, nil, &bytes.Buffer{}, &errb)
+		}()
 		eventually(t, 30*time.Second, func() error {
 			resp, err := http.Get("http://" + addr + "/healthz")
 			if err != nil {
