@@ -42,6 +42,7 @@ type App struct {
 	httpAddr  net.Addr
 	payURL    string
 	tracer    *sdktrace.TracerProvider
+	leaders   *nats.Leadership
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -91,6 +92,10 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		return a, nil
 	}
 
+	instanceID, err := loadInstanceID(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	a.bus, err = nats.Open(ctx, nats.Config{
 		URLs: cfg.NATSURLs, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Namespace: cfg.Namespace,
 		Replicas: cfg.NATSReplicas, SyncAlways: !cfg.NoSync, Logger: log, Registry: reg,
@@ -112,6 +117,9 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err := a.startTargets(ctx, ruleSet, reg); err != nil {
 		return nil, err
 	}
+	if a.leaders, err = a.bus.Leadership(ctx, instanceID, 0); err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
 	if err := a.startPayments(ctx, reg); err != nil {
 		return nil, err
 	}
@@ -120,7 +128,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		Log: a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
 		Logger: log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
 	})
-	a.goRun("relay", func() error { return rel.Run(ctx) })
+	a.lead(ctx, "relay", rel.Run)
 
 	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	api := wimshttp.NewServer(wimshttp.Options{
@@ -184,23 +192,42 @@ func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.R
 	return nil
 }
 
-// startPayments starts the payment dispatcher on the payments work queue.
+// startPayments runs the payment dispatcher on the payments work queue while
+// this instance leads "payments": one dispatcher per deployment, so the
+// configured rate is the global rate the payments API sees.
 func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) error {
 	d, err := payments.New(payments.Options{
-		URL: a.payURL, Rate: a.cfg.PaymentsRate, MaxBackoff: a.cfg.PaymentsMaxBackoff, Store: a.store, Logger: a.log.With("component", "payments"), Registry: reg,
+		URL: a.payURL, Rate: a.cfg.PaymentsRate, MaxBackoff: a.cfg.PaymentsMaxBackoff, Store: a.store,
+		Logger: a.log.With("component", "payments"), Registry: reg,
 	})
 	if err != nil {
 		return fmt.Errorf("payments dispatcher: %w", err)
 	}
-	c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
-		Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
-		MaxDeliver: -1, Concurrency: 16, AckWait: time.Minute,
-	}, tracing.Handler(a.tracer, "payments", d.Handle))
-	if err != nil {
-		return fmt.Errorf("start payments consumer: %w", err)
-	}
-	a.consumers = append(a.consumers, c)
+	h := tracing.Handler(a.tracer, "payments", d.Handle)
+	a.lead(ctx, "payments", func(ctx context.Context) error {
+		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
+			Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
+			MaxDeliver: -1, Concurrency: 16, AckWait: time.Minute,
+		}, h)
+		if err != nil {
+			return fmt.Errorf("start payments consumer: %w", err)
+		}
+		<-ctx.Done()
+		c.Stop()
+		return nil
+	})
 	return nil
+}
+
+// lead runs f while this instance leads name (see nats.Leadership).
+func (a *App) lead(ctx context.Context, name string, f func(ctx context.Context) error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.leaders.Run(ctx, name, f, func(err error) {
+			a.log.Error("leader component failed; restarting it", "component", name, "err", err)
+		})
+	}()
 }
 
 func (a *App) serveHTTP(ctx context.Context, h http.Handler) (net.Addr, error) {

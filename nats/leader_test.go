@@ -1,0 +1,113 @@
+package nats_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wims/wims/nats"
+	"github.com/wims/wims/nats/natstest"
+)
+
+// runLeader runs name under l until the returned stop is called; running
+// reports whether f is currently running.
+func runLeader(t *testing.T, l *nats.Leadership, name string) (running *atomic.Bool, stop func()) {
+	t.Helper()
+	running = &atomic.Bool{}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.Run(ctx, name, func(ctx context.Context) error {
+			running.Store(true)
+			<-ctx.Done()
+			running.Store(false)
+			return nil
+		}, nil)
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return running, stop
+}
+
+func waitUntil(t *testing.T, what string, timeout time.Duration, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestLeadershipOneLeaderAndHandover(t *testing.T) {
+	bus := natstest.Open(t)
+	ctx := context.Background()
+	a, err := bus.Leadership(ctx, "a", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bus.Leadership(ctx, "b", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, stopA := runLeader(t, a, "relay")
+	waitUntil(t, "a leads", 5*time.Second, ra.Load)
+	rb, _ := runLeader(t, b, "relay")
+	// b must not lead while a renews: check over several TTLs.
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if rb.Load() {
+			t.Fatal("two leaders at once")
+		}
+	}
+	if id, _ := b.Leader(ctx, "relay"); id != "a" {
+		t.Fatalf("leader = %q, want a", id)
+	}
+	stopA()
+	if ra.Load() {
+		t.Fatal("a still running after stop")
+	}
+	waitUntil(t, "b takes over after a stops", 5*time.Second, rb.Load)
+}
+
+// TestLeadershipExpires: a leader that vanishes without handing over (its
+// connection is gone, as when its process is killed) is replaced once its key
+// expires; an instance restarted with the same id reclaims its key at once.
+func TestLeadershipExpires(t *testing.T) {
+	url, _ := natstest.Server(t)
+	ns := natstest.Namespace()
+	ctx := context.Background()
+	open := func() *nats.Bus {
+		b, err := nats.Open(ctx, nats.Config{URLs: []string{url}, Namespace: ns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	dying := open()
+	ghost, err := dying.Leadership(ctx, "ghost", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg, _ := runLeader(t, ghost, "payments")
+	waitUntil(t, "ghost leads", 5*time.Second, rg.Load)
+
+	survivor := open()
+	defer survivor.Close()
+	s, err := survivor.Leadership(ctx, "survivor", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := runLeader(t, s, "payments")
+	dying.Close() // no clean hand-over: the key must expire
+	waitUntil(t, "ghost stops when it cannot renew", 5*time.Second, func() bool { return !rg.Load() })
+	waitUntil(t, "survivor takes over after expiry", 10*time.Second, rs.Load)
+	if id, _ := s.Leader(ctx, "payments"); id != "survivor" {
+		t.Fatalf("leader = %q", id)
+	}
+}
