@@ -191,6 +191,11 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	if err != nil {
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: attempts of order %s: %w", o.ID, err))
 	}
+	// A crash between recording a final answer and completing the order
+	// leaves the order RESERVED: finish from the record, without another call.
+	if last := settled(prior); last != nil {
+		return d.complete(ctx, o.ID, last.Outcome, last.StatusCode)
+	}
 	failures, throttles := count(prior)
 	if failures >= wims.MaxPaymentFailures {
 		d.log.Warn("payment dead-lettered", "order_id", o.ID, "failures", failures)
@@ -240,22 +245,36 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	}
 
 	switch r.outcome {
-	case wims.PaymentPaid:
-		if _, err := d.opt.Store.CompletePayment(ctx, o.ID, true, ""); err != nil {
-			return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete order %s: %w", o.ID, err))
-		}
-		return nil
-	case wims.PaymentDeclined:
-		reason := fmt.Sprintf("declined: %d", r.status)
-		if _, err := d.opt.Store.CompletePayment(ctx, o.ID, false, reason); err != nil {
-			return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: fail order %s: %w", o.ID, err))
-		}
-		return nil
+	case wims.PaymentPaid, wims.PaymentDeclined:
+		return d.complete(ctx, o.ID, r.outcome, r.status)
 	case wims.PaymentThrottled:
 		return wims.RetryAfter(r.delay, fmt.Errorf("payments: order %s: %w", o.ID, r.err))
 	default:
 		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
 	}
+}
+
+// complete settles a RESERVED order after a final answer: PAID, or
+// PAYMENT_FAILED with its stock released.
+func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.PaymentOutcome, status int) error {
+	paid, reason := outcome == wims.PaymentPaid, ""
+	if !paid {
+		reason = fmt.Sprintf("declined: %d", status)
+	}
+	if _, err := d.opt.Store.CompletePayment(ctx, orderID, paid, reason); err != nil {
+		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete order %s: %w", orderID, err))
+	}
+	return nil
+}
+
+// settled returns the attempt that got a final answer (paid or declined), if any.
+func settled(attempts []wims.PaymentAttempt) *wims.PaymentAttempt {
+	for i := range attempts {
+		if o := attempts[i].Outcome; o == wims.PaymentPaid || o == wims.PaymentDeclined {
+			return &attempts[i]
+		}
+	}
+	return nil
 }
 
 // count returns how many of the attempts failed and how many were throttled.

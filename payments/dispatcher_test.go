@@ -22,7 +22,7 @@ import (
 
 // env is a dispatcher wired to a store and a real HTTP server.
 type env struct {
-	store *memStore
+	store testStore
 	d     *payments.Dispatcher
 	url   string
 }
@@ -33,7 +33,7 @@ func newEnv(tb testing.TB, h http.Handler, opt payments.Options) *env {
 	tb.Helper()
 	ts := httptest.NewServer(h)
 	tb.Cleanup(ts.Close)
-	e := &env{store: newMemStore(), url: ts.URL}
+	e := &env{store: newTestStore(tb), url: ts.URL}
 	if opt.URL == "" {
 		opt.URL = ts.URL
 	}
@@ -55,8 +55,7 @@ func fastMock(opt paymentsmock.Options) *paymentsmock.Server {
 // order stores a RESERVED order and returns its queue message.
 func (e *env) order(tb testing.TB, id, customer string) *wims.Message {
 	tb.Helper()
-	o := wims.Order{ID: id, CustomerID: customer, SKU: wims.DefaultSKU, Quantity: 3, Status: wims.OrderReserved}
-	e.store.put(o)
+	o := e.store.put(tb, wims.Order{ID: id, CustomerID: customer, Status: wims.OrderReserved})
 	b, err := payments.EncodeRequest(o)
 	if err != nil {
 		tb.Fatal(err)
@@ -378,7 +377,7 @@ func TestRequest(t *testing.T) {
 		t.Errorf("method=%s", got.Method)
 	}
 	req, err := payments.DecodeRequest(body)
-	if err != nil || req != (wims.PaymentRequest{OrderID: "order-1", CustomerID: "123", SKU: wims.DefaultSKU, Quantity: 3}) {
+	if err != nil || req != (wims.PaymentRequest{OrderID: "order-1", CustomerID: "123", SKU: plentySKU, Quantity: 3}) {
 		t.Fatalf("body=%s: %+v, %v", body, req, err)
 	}
 }
@@ -458,21 +457,46 @@ func TestHandleWithoutCall(t *testing.T) {
 			t.Fatalf("err=%v, want Permanent", err)
 		}
 	})
+	message := func(o wims.Order) *wims.Message {
+		b, err := payments.EncodeRequest(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &wims.Message{Data: b, Delivered: 1}
+	}
 	t.Run("Pending", func(t *testing.T) {
-		m := e.order(t, "order-p", "123")
-		o := e.status(t, "order-p")
-		o.Status = wims.OrderPending
-		e.store.put(o)
-		retryDelay(t, e.d.Handle(context.Background(), m))
+		o := e.store.put(t, wims.Order{ID: "order-p", CustomerID: "123", Status: wims.OrderPending})
+		retryDelay(t, e.d.Handle(context.Background(), message(o)))
 	})
 	t.Run("Final", func(t *testing.T) {
 		for _, s := range []wims.OrderStatus{wims.OrderPaid, wims.OrderPaymentFailed, wims.OrderRejected} {
-			m := e.order(t, "order-f", "123")
-			o := e.status(t, "order-f")
-			o.Status = s
-			e.store.put(o)
-			if err := e.d.Handle(context.Background(), m); err != nil {
+			o := e.store.put(t, wims.Order{ID: "order-" + string(s), CustomerID: "123", Status: s})
+			if err := e.d.Handle(context.Background(), message(o)); err != nil {
 				t.Fatalf("%s: err=%v", s, err)
+			}
+		}
+	})
+	// A crash after recording a final answer but before completing the order:
+	// the redelivery completes it from the record, without calling again.
+	t.Run("AnsweredBeforeCrash", func(t *testing.T) {
+		for _, tc := range []struct {
+			outcome wims.PaymentOutcome
+			want    wims.OrderStatus
+		}{{wims.PaymentPaid, wims.OrderPaid}, {wims.PaymentDeclined, wims.OrderPaymentFailed}} {
+			o := e.store.put(t, wims.Order{ID: "order-crash-" + string(tc.outcome), CustomerID: "123", Status: wims.OrderReserved})
+			if err := e.store.RecordPaymentAttempt(context.Background(), wims.PaymentAttempt{
+				OrderID: o.ID, Attempt: 1, Outcome: tc.outcome, StatusCode: 200, At: time.Now(),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.d.Handle(context.Background(), message(o)); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.status(t, o.ID).Status; got != tc.want {
+				t.Fatalf("after a recorded %s answer: order %s, want %s", tc.outcome, got, tc.want)
+			}
+			if n := len(e.attempts(t, o.ID)); n != 1 {
+				t.Fatalf("%d attempts recorded, want the one from before the crash", n)
 			}
 		}
 	})
@@ -482,11 +506,12 @@ func TestHandleWithoutCall(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
+	store := newTestStore(t)
 	for _, opt := range []payments.Options{
 		{URL: "http://127.0.0.1:1/"},
-		{URL: "", Store: newMemStore()},
-		{URL: "127.0.0.1:8080", Store: newMemStore()},
-		{URL: "ftp://x/", Store: newMemStore()},
+		{URL: "", Store: store},
+		{URL: "127.0.0.1:8080", Store: store},
+		{URL: "ftp://x/", Store: store},
 	} {
 		if _, err := payments.New(opt); wims.ErrorCode(err) != wims.EINVALID {
 			t.Errorf("New(%+v): err=%v, want EINVALID", opt, err)

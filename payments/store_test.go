@@ -2,73 +2,77 @@ package payments_test
 
 import (
 	"context"
-	"slices"
-	"sync"
-	"time"
+	"path/filepath"
+	"testing"
 
 	"github.com/wims/wims"
 	"github.com/wims/wims/payments"
+	"github.com/wims/wims/sqlite"
 )
 
-// memStore is a minimal stand-in for wims' store, with the same guarded
-// transitions, for these tests only: the real stores are tested by their
-// own contract suite.
-type memStore struct {
-	mu       sync.Mutex
-	orders   map[string]wims.Order
-	attempts map[string][]wims.PaymentAttempt
+// testStore is wims' real SQLite store in a temp dir, with a helper that
+// brings an order to a given status through the store's own transitions.
+type testStore struct {
+	*sqlite.Store
 }
 
-var _ payments.Store = (*memStore)(nil)
+var _ payments.Store = testStore{}
 
-func newMemStore() *memStore {
-	return &memStore{orders: map[string]wims.Order{}, attempts: map[string][]wims.PaymentAttempt{}}
-}
+const (
+	plentySKU = "PLENTY" // enough stock for every test order
+	emptySKU  = "EMPTY"  // none, to get REJECTED orders
+)
 
-// put stores o as given.
-func (s *memStore) put(o wims.Order) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.orders[o.ID] = o
-}
-
-func (s *memStore) GetOrder(_ context.Context, id string) (wims.Order, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if !ok {
-		return wims.Order{}, wims.Errorf(wims.ENOTFOUND, "order %s not found", id)
+func newTestStore(tb testing.TB) testStore {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(tb.TempDir(), "pay.db")})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return o, nil
+	tb.Cleanup(func() { s.Close() })
+	for _, it := range []wims.Item{
+		{SKU: plentySKU, ProductName: "P", Quantity: 1_000_000},
+		{SKU: emptySKU, ProductName: "E", Quantity: 0},
+	} {
+		if _, err := s.PutItem(ctx, it); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return testStore{s}
 }
 
-func (s *memStore) CompletePayment(_ context.Context, id string, paid bool, reason string) (wims.Order, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if !ok {
-		return wims.Order{}, wims.Errorf(wims.ENOTFOUND, "order %s not found", id)
+// put creates order o (ID, CustomerID, Quantity) and moves it to o.Status.
+func (s testStore) put(tb testing.TB, o wims.Order) wims.Order {
+	tb.Helper()
+	ctx := context.Background()
+	o.SKU = plentySKU
+	if o.Status == wims.OrderRejected {
+		o.SKU = emptySKU
 	}
-	if o.Status != wims.OrderReserved {
-		return o, nil
+	if o.Quantity == 0 {
+		o.Quantity = 3
 	}
-	o.Status, o.Reason, o.UpdatedAt = wims.OrderPaid, "", time.Now()
-	if !paid {
-		o.Status, o.Reason = wims.OrderPaymentFailed, reason
+	if _, _, err := s.CreateOrder(ctx, o); err != nil {
+		tb.Fatal(err)
 	}
-	s.orders[id] = o
-	return o, nil
-}
-
-func (s *memStore) RecordPaymentAttempt(_ context.Context, a wims.PaymentAttempt) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.attempts[a.OrderID] = append(s.attempts[a.OrderID], a)
-	return nil
-}
-
-func (s *memStore) PaymentAttempts(_ context.Context, id string) ([]wims.PaymentAttempt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.attempts[id]), nil
+	var err error
+	got := o
+	if o.Status != wims.OrderPending {
+		got, err = s.ReserveStock(ctx, o.ID)
+	}
+	switch {
+	case err != nil:
+	case o.Status == wims.OrderPaid:
+		got, err = s.CompletePayment(ctx, o.ID, true, "")
+	case o.Status == wims.OrderPaymentFailed:
+		got, err = s.CompletePayment(ctx, o.ID, false, "test")
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if o.Status != "" && got.Status != o.Status && o.Status != wims.OrderPending {
+		tb.Fatalf("put %s: got status %s, want %s", o.ID, got.Status, o.Status)
+	}
+	return got
 }
