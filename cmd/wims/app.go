@@ -69,6 +69,9 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	// Spans get real ids so one trace id runs from the HTTP request through
 	// the change log, the bus and the workflow to the payment call.
 	a.tracer = sdktrace.NewTracerProvider()
+	if err := a.startPprof(ctx); err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -182,7 +185,9 @@ func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.R
 		}
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Events, Durable: "target-" + t.ID(), FilterSubject: a.bus.Subject("events", ">"),
-			MaxDeliver: 10, Concurrency: concurrency,
+			// Handlers take milliseconds and send InProgress when slower, so a
+			// short AckWait only shortens redelivery after a crash.
+			MaxDeliver: 10, Concurrency: concurrency, AckWait: 5 * time.Second,
 		}, router.Route(t.ID(), set.Matcher(t.ID()), tracing.Handler(a.tracer, t.ID(), h), metrics))
 		if err != nil {
 			return fmt.Errorf("start target %s: %w", t.ID(), err)
@@ -207,7 +212,7 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	a.lead(ctx, "payments", func(ctx context.Context) error {
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
-			MaxDeliver: -1, Concurrency: 16, AckWait: time.Minute,
+			MaxDeliver: -1, Concurrency: 16, AckWait: 10 * time.Second,
 		}, h)
 		if err != nil {
 			return fmt.Errorf("start payments consumer: %w", err)
