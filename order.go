@@ -1,6 +1,11 @@
 package wims
 
-import "time"
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // OrderStatus is where an order is in its life.
 type OrderStatus string
@@ -53,4 +58,100 @@ func (o Order) Validate() error {
 		return FieldError("quantity", "must be between 1 and %d", MaxOrderQuantity)
 	}
 	return nil
+}
+
+// OrderFilter selects orders for ListOrders. Zero fields select everything.
+type OrderFilter struct {
+	// CustomerID, if set, selects that customer's orders.
+	CustomerID string
+	// Status, if set, selects orders in that status.
+	Status OrderStatus
+	// Limit bounds the page; ListOrders treats <= 0 as DefaultOrderLimit and
+	// caps it at MaxOrderLimit.
+	Limit int
+	// Cursor continues a listing where an OrderPage's NextCursor left off;
+	// "" starts at the newest order.
+	Cursor string
+}
+
+// Limits of one page of ListOrders.
+const (
+	DefaultOrderLimit = 50
+	MaxOrderLimit     = 500
+)
+
+// OrderPage is one page of orders, newest first (by creation time, then id).
+type OrderPage struct {
+	Orders []Order `json:"orders"`
+	// NextCursor continues the listing after the last order of this page; ""
+	// when there are no more orders.
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// Validate checks a filter's client-supplied fields and normalises Limit.
+func (f *OrderFilter) Validate() error {
+	if len(f.CustomerID) > 128 {
+		return FieldError("customerId", "must be at most 128 characters")
+	}
+	switch f.Status {
+	case "", OrderPending, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed:
+	default:
+		return FieldError("status", "must be one of PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED")
+	}
+	if f.Limit < 0 || f.Limit > MaxOrderLimit {
+		return FieldError("limit", "must be between 1 and %d", MaxOrderLimit)
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultOrderLimit
+	}
+	if f.Cursor != "" {
+		if _, _, err := DecodeOrderCursor(f.Cursor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orderCursorVersion prefixes every cursor, so the format can change later
+// without old cursors being misread.
+const orderCursorVersion = "o1."
+
+// EncodeOrderCursor returns the opaque cursor that continues a newest-first
+// listing after the order created at createdAt with id: the next page holds
+// the orders that sort after it by (created_at DESC, order_id DESC). Both
+// engines keep microseconds, so that is the cursor's precision.
+func EncodeOrderCursor(createdAt time.Time, id string) string {
+	raw := strconv.FormatInt(createdAt.UnixMicro(), 10) + "|" + id
+	return orderCursorVersion + base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// DecodeOrderCursor reverses EncodeOrderCursor. A cursor it did not make is
+// EINVALID on field "cursor".
+func DecodeOrderCursor(cursor string) (createdAt time.Time, id string, err error) {
+	bad := FieldError("cursor", "is not a cursor this server issued")
+	enc, ok := strings.CutPrefix(cursor, orderCursorVersion)
+	if !ok || len(cursor) > 512 {
+		return time.Time{}, "", bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	us, id, ok := strings.Cut(string(raw), "|")
+	if !ok || id == "" {
+		return time.Time{}, "", bad
+	}
+	n, err := strconv.ParseInt(us, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, "", bad
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// StatusChange is one entry of an order's history: the status it entered,
+// why (for REJECTED and PAYMENT_FAILED), and when.
+type StatusChange struct {
+	Status OrderStatus `json:"status"`
+	Reason string      `json:"reason,omitempty"`
+	At     time.Time   `json:"at"`
 }

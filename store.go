@@ -51,6 +51,16 @@ type OrderStore interface {
 	// PAYMENT_FAILED with its stock released (paid=false). An order in any
 	// other status is returned unchanged.
 	CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (Order, error)
+	// ListOrders returns a page of the orders matching f, newest first by
+	// (CreatedAt, ID) descending, and the cursor of the next page ("" when
+	// there is none). Cursors are EncodeOrderCursor's, so they stay valid
+	// while orders are added. Returns EINVALID for a bad filter, with field
+	// "cursor" for a cursor it cannot decode.
+	ListOrders(ctx context.Context, f OrderFilter) (OrderPage, error)
+	// OrderHistory returns the status changes of an order, oldest first: its
+	// PENDING creation and every transition, each recorded in the same
+	// transaction as the change itself. Returns ENOTFOUND for an unknown order.
+	OrderHistory(ctx context.Context, orderID string) ([]StatusChange, error)
 }
 
 // ChangeLog reads the changes recorded with every write, for the relay.

@@ -39,6 +39,7 @@ var (
 	kindUnsupportedMediaType = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"}
 	kindMethodNotAllowed     = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
 	kindIdempotencyReused    = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused"}
+	kindIdempotencyInFlight  = problemKind{http.StatusConflict, "idempotency-key-in-flight", "Idempotency key in use"}
 )
 
 // internalDetail is all a client learns about a 5xx.

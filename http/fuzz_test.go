@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +69,48 @@ func FuzzPutInventory(f *testing.F) {
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, sku string, body []byte) {
 		fuzzPost(t, e, "PUT", "/inventory/"+url.PathEscape(sku), body)
+	})
+}
+
+func FuzzAdjustStock(f *testing.F) {
+	for _, s := range []struct{ sku, body string }{
+		{"MACGUFFIN-LX", `{"delta":-5,"reason":"broken"}`},
+		{"MACGUFFIN-LX", `{"delta":500}`},
+		{"MACGUFFIN-LX", `{"delta":-2000000}`},
+		{"MACGUFFIN-LX", `{"delta":0}`},
+		{"MACGUFFIN-LX", `{"delta":1.5}`},
+		{"MACGUFFIN-LX", `{"delta":9223372036854775808}`},
+		{"MACGUFFIN-LX", `{"delta":"1"}`},
+		{"MACGUFFIN-LX", `{"delta":1,"reason":null}`},
+		{"NOPE", `{"delta":1}`},
+		{"-bad", `{"delta":1}`},
+		{"MACGUFFIN-LX", `[]`},
+	} {
+		f.Add(s.sku, []byte(s.body))
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, sku string, body []byte) {
+		fuzzPost(t, e, "POST", "/inventory/"+url.PathEscape(sku)+"/adjustments", body)
+	})
+}
+
+// FuzzListOrders fuzzes the query of GET /orders: never a 5xx.
+func FuzzListOrders(f *testing.F) {
+	for _, q := range []string{"", "limit=1", "cursor=o1.MTIz", "cursor=o1.MXxh", "status=PAID&customerId=x", "limit=-1", "limit=99999999999999999999"} {
+		f.Add(q)
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, q string) {
+		req, err := http.NewRequest("GET", e.srv.URL+"/orders?"+url.PathEscape(q), nil)
+		if err != nil {
+			return
+		}
+		if strings.ContainsFunc(q, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '#' }) {
+			return // not a valid request line: net/http rejects it before the API
+		}
+		req.URL.RawQuery = q
+		if r := e.sendT(t, req); r.status >= 500 {
+			t.Fatalf("GET /orders?%s: %d %s", q, r.status, r.body)
+		}
 	})
 }

@@ -39,7 +39,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, span := s.startSpan(ctx, r, route)
 	r = r.WithContext(ctx)
 
-	s.serveRecovering(rec, r, route)
+	if r2, err := s.guard(rec, r, route); err != nil {
+		s.writeError(rec, r, err)
+	} else {
+		r = r2
+		s.serveRecovering(rec, r, route)
+	}
 
 	status := rec.statusCode()
 	span.SetAttributes(attribute.Int("http.response.status_code", status))

@@ -45,7 +45,7 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	before := e.snapshot()
 	for _, tt := range []struct{ method, path, allow string }{
 		{"DELETE", "/orders", "POST"},
-		{"GET", "/orders", "POST"},
+		{"PUT", "/orders", "POST"},
 		{"DELETE", "/inventory/MACGUFFIN-LX", "PUT"},
 		{"PATCH", "/inventory", "GET"},
 		{"POST", "/healthz", "GET"},

@@ -16,8 +16,9 @@ const orderIDDomain = "wims/order-id/v1\x00"
 // SHA-256(domain || key). The id is a pure function of the key, so a retried
 // request maps to the same order row even after the server crashed between
 // committing the order and answering; the store's insert-if-absent does the
-// rest. Keys are global, not per customer: the same key with a different
-// body is reported as reused.
+// rest. The server scopes keys per API key before deriving (orderIDFor), so
+// this function of the key alone is the anonymous scope's, unchanged since
+// before API keys existed.
 func OrderIDForKey(idempotencyKey string) string {
 	sum := sha256.Sum256([]byte(orderIDDomain + idempotencyKey))
 	var u uuid.UUID

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/wims/wims"
 )
@@ -18,11 +19,21 @@ type createOrderRequest struct {
 // handleCreateOrder accepts an order: 202 PENDING with Location. The order
 // is durable when this answers; the workflow reserves stock asynchronously.
 //
-// With an Idempotency-Key the order id is derived from the key
-// (OrderIDForKey), so a retry (even after a crash between commit and
-// answer) finds the order it created instead of creating another: same body
-// → 202 with the order as it is now and Idempotent-Replayed: true; a
-// different body → 422 idempotency-key-reused.
+// Idempotency (draft-ietf-httpapi-idempotency-key-header): with an
+// Idempotency-Key the order id is derived from the caller's scope (its API
+// key's fingerprint) and the key (orderIDFor), so a retry, even after a
+// crash between commit and answer, finds the order it created instead of
+// creating another, and two API keys never share an order. Then:
+//
+//   - same key, same request (customerId, sku, quantity, compared as
+//     values, so member order and spacing do not matter): 202 with the
+//     original response (the order as created: PENDING, updatedAt =
+//     createdAt) and Idempotent-Replayed: true, for as long as the order
+//     exists (keys do not expire);
+//   - same key, different request: 422 idempotency-key-reused;
+//   - same key while the first request is still being served by this
+//     process: 409 idempotency-key-in-flight with Retry-After. Across
+//     instances the store's insert-if-absent still yields one order.
 func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request) error {
 	key, hasKey, err := idempotencyKey(r)
 	if err != nil {
@@ -45,7 +56,14 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if hasKey {
-		o.ID = OrderIDForKey(key)
+		scope := principalFrom(r.Context()).scope
+		release, err := s.claimKey(scope + "\x00" + key)
+		if err != nil {
+			w.Header().Set("Retry-After", "1")
+			return err
+		}
+		defer release()
+		o.ID = orderIDFor(scope, key)
 	} else {
 		o.ID = s.newOrderID()
 	}
@@ -66,10 +84,49 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request) error
 			return newAPIError(kindIdempotencyReused, wims.ECONFLICT, "Idempotency-Key",
 				"was already used for a different order (customerId, sku or quantity differ)")
 		}
+		got = originalResponse(got)
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/orders/"+url.PathEscape(got.ID))
 	return s.writeJSON(w, r, http.StatusAccepted, got)
+}
+
+// originalResponse is the body the first request with an idempotency key was
+// answered with: the order as CreateOrder inserted it. It is a pure function
+// of the stored row (status PENDING, no reason, updatedAt = createdAt), so it
+// needs no snapshot table and survives a crash with the order itself.
+func originalResponse(o wims.Order) wims.Order {
+	o.Status, o.Reason, o.UpdatedAt = wims.OrderPending, "", o.CreatedAt
+	return o
+}
+
+// orderIDFor derives the order id of an idempotency key in a scope. The
+// anonymous scope ("", no API keys configured) uses the key alone, so ids
+// derived before API keys existed stay the same; a key's scope is its
+// fingerprint, joined with NUL, which no printable key can contain, so no
+// scoped id can equal an anonymous one.
+func orderIDFor(scope, key string) string {
+	if scope == "" {
+		return OrderIDForKey(key)
+	}
+	return OrderIDForKey(scope + "\x00" + key)
+}
+
+// claimKey marks an idempotency key as being served, or returns the 409 for
+// a concurrent duplicate. release unmarks it.
+func (s *Server) claimKey(k string) (release func(), err error) {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[k] {
+		return nil, newAPIError(kindIdempotencyInFlight, wims.ECONFLICT, "Idempotency-Key",
+			"a request with this key is still being processed; retry later")
+	}
+	s.inFlight[k] = true
+	return func() {
+		s.inFlightMu.Lock()
+		delete(s.inFlight, k)
+		s.inFlightMu.Unlock()
+	}, nil
 }
 
 // idempotencyKey returns the Idempotency-Key header. It must appear at most
@@ -98,12 +155,13 @@ func idempotencyKey(r *http.Request) (key string, ok bool, err error) {
 // orderView is GET /orders/{id}: the order and what has happened to it.
 type orderView struct {
 	wims.Order
+	History    []wims.StatusChange   `json:"history"`
 	Payments   []wims.PaymentAttempt `json:"payments"`
 	Executions []wims.Execution      `json:"executions"`
 }
 
-// handleGetOrder answers an order with its payment attempts and workflow
-// executions, oldest first, or 404.
+// handleGetOrder answers an order with its status history, payment attempts
+// and workflow executions, each oldest first, or 404.
 func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if id == "" || len(id) > 255 {
@@ -114,7 +172,14 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := orderView{Order: o, Payments: []wims.PaymentAttempt{}, Executions: []wims.Execution{}}
+	v := orderView{Order: o, History: []wims.StatusChange{}, Payments: []wims.PaymentAttempt{}, Executions: []wims.Execution{}}
+	history, err := s.store.OrderHistory(ctx, id)
+	if err != nil {
+		return err
+	}
+	if history != nil {
+		v.History = history
+	}
 	payments, err := s.store.PaymentAttempts(ctx, id)
 	if err != nil {
 		return err
@@ -130,4 +195,34 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) error {
 		v.Executions = execs
 	}
 	return s.writeJSON(w, r, http.StatusOK, v)
+}
+
+// handleListOrders answers GET /orders?customerId=&status=&limit=&cursor=:
+// {"orders":[…],"nextCursor":"…"}, newest first. nextCursor is omitted on
+// the last page; pass it back as cursor for the next one.
+func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := wims.OrderFilter{
+		CustomerID: q.Get("customerId"),
+		Status:     wims.OrderStatus(q.Get("status")),
+		Cursor:     q.Get("cursor"),
+	}
+	if v := q.Get("limit"); v != "" || q.Has("limit") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > wims.MaxOrderLimit {
+			return wims.FieldError("limit", "must be a whole number from 1 to %d", wims.MaxOrderLimit)
+		}
+		f.Limit = n
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	page, err := s.store.ListOrders(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if page.Orders == nil {
+		page.Orders = []wims.Order{}
+	}
+	return s.writeJSON(w, r, http.StatusOK, page)
 }

@@ -44,7 +44,7 @@ func TestCourseDemo(t *testing.T) {
 	}
 
 	got := e.do("GET", r.header.Get("Location"), "").wantJSON(t, http.StatusOK)
-	wantKeys(t, got, append(orderKeys, "payments", "executions")...)
+	wantKeys(t, got, append(orderKeys, "history", "payments", "executions")...)
 	for _, k := range orderKeys {
 		if got[k] != m[k] {
 			t.Fatalf("GET %s = %v, POST said %v", k, got[k], m[k])
@@ -121,14 +121,25 @@ func TestCreateOrderIdempotencyKey(t *testing.T) {
 			t.Fatalf("orders created = %d, want 1", n)
 		}
 	})
-	t.Run("ReplayShowsCurrentStatus", func(t *testing.T) {
+	t.Run("ReplayIsTheOriginalResponse", func(t *testing.T) {
+		// The draft asks for the same response: the order as accepted, not
+		// as it is now (GET /orders/{id} shows that).
 		id := m1["orderId"].(string)
 		if _, err := e.store.ReserveStock(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		m := e.do("POST", "/orders", body, "Idempotency-Key", "key-1").wantJSON(t, http.StatusAccepted)
-		if m["status"] != "RESERVED" {
-			t.Fatalf("status = %v, want RESERVED", m["status"])
+		r := e.do("POST", "/orders", body, "Idempotency-Key", "key-1")
+		m := r.wantJSON(t, http.StatusAccepted)
+		for k, v := range m1 {
+			if m[k] != v {
+				t.Fatalf("replay %s = %v, original %v", k, m[k], v)
+			}
+		}
+		if len(m) != len(m1) || r.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("replay = %v, original %v", m, m1)
+		}
+		if cur := e.do("GET", "/orders/"+id, "").wantJSON(t, http.StatusOK); cur["status"] != "RESERVED" {
+			t.Fatalf("GET status = %v, want RESERVED", cur["status"])
 		}
 	})
 	t.Run("ErrReusedWithOtherBody", func(t *testing.T) {
@@ -253,7 +264,7 @@ func TestGetOrder(t *testing.T) {
 	}
 
 	got := e.do("GET", "/orders/"+id, "").wantJSON(t, http.StatusOK)
-	wantKeys(t, got, append(orderKeys, "payments", "executions")...)
+	wantKeys(t, got, append(orderKeys, "history", "payments", "executions")...)
 	payments := got["payments"].([]any)
 	if len(payments) != 1 {
 		t.Fatalf("payments = %v", payments)

@@ -4,20 +4,47 @@ import (
 	"net/http"
 )
 
-// registerRoutes lists the API surface (DESIGN §4) in one place.
+// registerRoutes lists the API surface (DESIGN §4) in one place. Every
+// route must also be in routeACL and in openapi.json (tests check both).
 func (s *Server) registerRoutes() {
 	s.handle("PUT /inventory/{sku}", s.handlePutItem)
 	s.handle("GET /inventory", s.handleListItems)
 	s.handle("GET /inventory/{sku}", s.handleGetItem)
 	s.handle("POST /inventory/{sku}/adjustments", s.handleAdjustStock)
 	s.handle("POST /orders", s.handleCreateOrder)
+	s.handle("GET /orders", s.handleListOrders)
 	s.handle("GET /orders/{id}", s.handleGetOrder)
 	s.handle("GET /events", s.handleEvents)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
 	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
 	s.handle("GET /healthz", s.handleHealth)
+	s.handle("GET /openapi.json", s.handleOpenAPI)
 	s.mux.Handle("GET /metrics", s.metricsH)
 	s.routes["GET /metrics"] = true
+	for pattern := range s.routes {
+		if _, ok := routeACL[pattern]; !ok {
+			panic("wimshttp: route " + pattern + " has no entry in routeACL")
+		}
+	}
+}
+
+// routeACL says which roles may use each route when API keys are configured.
+// admin may use every route and read every GET route (see acl.allows), so
+// only the other grants are listed. /healthz stays public for load balancers.
+var routeACL = map[string]acl{
+	"PUT /inventory/{sku}":              {},
+	"GET /inventory":                    {roles: []Role{RoleOrders}},
+	"GET /inventory/{sku}":              {roles: []Role{RoleOrders}},
+	"POST /inventory/{sku}/adjustments": {},
+	"POST /orders":                      {roles: []Role{RoleOrders}},
+	"GET /orders":                       {roles: []Role{RoleOrders}},
+	"GET /orders/{id}":                  {roles: []Role{RoleOrders}},
+	"GET /events":                       {},
+	"GET /dead-letters":                 {},
+	"POST /dead-letters/{seq}/redrive":  {},
+	"GET /healthz":                      {public: true},
+	"GET /openapi.json":                 {roles: []Role{RoleOrders}},
+	"GET /metrics":                      {},
 }
 
 // apiHandler is a handler that reports failure by returning an error, so

@@ -32,10 +32,13 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,6 +97,15 @@ type Options struct {
 	// Ready reports whether the process can serve (GET /healthz). nil means
 	// always ready. Its error is logged, never shown to the client.
 	Ready func() error
+	// APIKeys, when not empty, make every request but GET /healthz need
+	// "Authorization: Bearer <key>" with a role that allows the route.
+	// Empty means no authentication (the caller decides whether that is
+	// acceptable, e.g. only on loopback).
+	APIKeys []APIKey
+	// RateLimit is the requests/s each API key may make (a token bucket
+	// with a burst of max(1, RateLimit)), or, without keys, each client
+	// address. 0 means unlimited.
+	RateLimit float64
 	// TracerProvider creates the server spans. Defaults to the global
 	// provider (otel.GetTracerProvider()), read per request so a provider
 	// installed after NewServer is still used.
@@ -114,6 +126,11 @@ type Server struct {
 	propagator propagation.TextMapPropagator
 	metrics    *metrics
 	metricsH   http.Handler
+	auth       *auth
+	// inFlight holds the idempotency keys (scope + key) of POST /orders
+	// requests being served, to answer a concurrent duplicate with 409.
+	inFlightMu sync.Mutex
+	inFlight   map[string]bool
 	mux        *http.ServeMux
 	// routes holds the registered patterns, so a metric's route label is
 	// always one of them (or "unmatched") whatever path a client sends.
@@ -127,6 +144,11 @@ var _ http.Handler = (*Server)(nil)
 func NewServer(opt Options) *Server {
 	if opt.Store == nil {
 		panic("wimshttp: Options.Store is nil")
+	}
+	for _, k := range opt.APIKeys {
+		if _, err := ParseAPIKey(k.Key + ":" + string(cmp.Or(k.Role, RoleAdmin))); err != nil {
+			panic("wimshttp: Options.APIKeys: " + err.Error())
+		}
 	}
 	s := &Server{
 		store:      opt.Store,
@@ -142,6 +164,8 @@ func NewServer(opt Options) *Server {
 		propagator: propagation.TraceContext{},
 		mux:        http.NewServeMux(),
 		routes:     map[string]bool{},
+		auth:       newAuth(opt.APIKeys, opt.RateLimit),
+		inFlight:   map[string]bool{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -175,4 +199,14 @@ func (s *Server) tracer() trace.Tracer {
 		tp = otel.GetTracerProvider()
 	}
 	return tp.Tracer("wims/http")
+}
+
+// Routes returns the patterns the server serves ("METHOD /path"), sorted.
+func (s *Server) Routes() []string {
+	out := make([]string, 0, len(s.routes))
+	for p := range s.routes {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -133,7 +133,11 @@ func (e *testEnv) sendT(tb testing.TB, req *http.Request) response {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	r := response{status: res.StatusCode, header: res.Header, body: b}
+	// Every response any test provokes must be one the OpenAPI document
+	// declares, with a body that validates against it.
+	checkOpenAPI(tb, req.Method, req.URL.EscapedPath(), r)
+	return r
 }
 
 // object decodes the response body as a JSON object.

@@ -72,6 +72,9 @@ func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, 
 		if err := recordChange(w, wims.TableOrders, orderKey(o.ID), nil, o); err != nil {
 			return err
 		}
+		if err := recordHistory(w, o); err != nil {
+			return err
+		}
 		out, created = o, true
 		return nil
 	})
@@ -210,6 +213,9 @@ func updateOrder(w *writeTx, old, next wims.Order) (wims.Order, error) {
 		return wims.Order{}, fmt.Errorf("order %s changed under the writer", old.ID)
 	}
 	if err := recordChange(w, wims.TableOrders, orderKey(old.ID), old, next); err != nil {
+		return wims.Order{}, err
+	}
+	if err := recordHistory(w, next); err != nil {
 		return wims.Order{}, err
 	}
 	return next, nil

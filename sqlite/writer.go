@@ -28,7 +28,7 @@ var writerStatements = []string{
 	qSavepoint, qRollbackTo, qRelease,
 	qGetItem, qInsertItem, qUpdateItem, qSetQuantity,
 	qGetOrder, qSKUExists, qInsertOrder, qReserve, qSetStatus,
-	qInsertChange,
+	qInsertChange, qInsertHistory,
 }
 
 // prepareWriter prepares writerStatements on the writer's only connection.

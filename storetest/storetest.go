@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) wims.Store) {
 	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Logs", func(t *testing.T) { testLogs(t, open) })
+	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
 }
 
 // sku is the SKU most tests use; it is not the seed SKU, so a store that

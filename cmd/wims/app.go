@@ -24,7 +24,6 @@ import (
 	"github.com/wims/wims/relay"
 	"github.com/wims/wims/router"
 	"github.com/wims/wims/rules"
-	"github.com/wims/wims/sqlite"
 	"github.com/wims/wims/tracing"
 	"github.com/wims/wims/webhook"
 	"github.com/wims/wims/workflow"
@@ -36,7 +35,7 @@ import (
 type App struct {
 	cfg       Config
 	log       *slog.Logger
-	store     *sqlite.Store
+	store     wims.Store
 	bus       *nats.Bus
 	consumers []*nats.Consumer
 	httpAddr  net.Addr
@@ -80,11 +79,8 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		return nil, err
 	}
 
-	a.store, err = sqlite.Open(ctx, sqlite.Options{
-		Path: filepath.Join(cfg.DataDir, "wims.db"), Durable: !cfg.NoSync, Logger: log, Seed: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if a.store, err = openStore(ctx, cfg, log); err != nil {
+		return nil, err
 	}
 
 	if cfg.Architecture == "v1" {
@@ -134,16 +130,24 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	a.lead(ctx, "relay", rel.Run)
 
 	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
+	apiKeys, err := cfg.apiKeys()
+	if err != nil {
+		return nil, err
+	}
+	if len(apiKeys) == 0 && !isLoopback(hostOf(cfg.Addr)) {
+		log.Warn("serving without authentication on a non-loopback address (--insecure)", "addr", cfg.Addr)
+	}
 	api := wimshttp.NewServer(wimshttp.Options{
 		Store: a.store, Events: events, DeadLetters: a.bus, Logger: log.With("component", "http"), Registry: reg,
-		TracerProvider: a.tracer,
+		TracerProvider: a.tracer, APIKeys: apiKeys, RateLimit: cfg.RateLimit,
 	})
 	a.httpAddr, err = a.serveHTTP(ctx, api)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("wims serving", "addr", a.httpAddr.String(), "data_dir", cfg.DataDir, "rules", len(ruleSet.Rules()),
-		"durable", !cfg.NoSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate)
+		"durable", !cfg.NoSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
+		"api_keys", len(apiKeys), "rate_limit", cfg.RateLimit)
 	return a, nil
 }
 

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	wimshttp "github.com/wims/wims/http"
 )
 
 // Config is everything `wims serve` is configured with: flags, each also an
@@ -29,17 +31,25 @@ type Config struct {
 	LogLevel           string
 	LogFormat          string
 	Insecure           bool
-	ShutdownGrace      time.Duration
+	// APIKeys are "KEY[:ROLE]" (--api-key, WIMS_API_KEYS). Never log them:
+	// Config.String redacts them.
+	APIKeys []string
+	// RateLimit is requests/s per API key (per client address without
+	// keys); 0 is unlimited.
+	RateLimit     float64
+	ShutdownGrace time.Duration
 	// NoSync turns off fsync on every commit (SQLite synchronous=NORMAL,
 	// JetStream without sync-always): faster, but a power loss can lose the
 	// last acknowledged writes. A process crash still loses nothing.
 	NoSync bool
+	// PprofAddr, if set, serves net/http/pprof there (loopback only).
+	PprofAddr string
 }
 
 func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", "./wims-data", "directory for the SQLite database and the embedded JetStream store")
-	fs.StringVar(&c.Store, "store", "", "store: empty for SQLite in the data dir, or postgres://… (not yet supported)")
+	fs.StringVar(&c.Store, "store", "", "store: empty for SQLite in the data dir, or a postgres:// URL (shared by several instances)")
 	fs.StringSliceVar(&c.NATSURLs, "nats-url", nil, "external NATS server or cluster URLs (default: embedded, no TCP port)")
 	fs.StringVar(&c.Namespace, "namespace", "wims", "prefix of every stream, consumer and subject")
 	fs.IntVar(&c.NATSReplicas, "nats-replicas", 1, "JetStream replicas for streams and consumers")
@@ -52,8 +62,11 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow serving on a non-loopback address without authentication")
+	fs.Var(&apiKeyFlag{&c.APIKeys}, "api-key", "API key KEY[:ROLE], role admin (default), orders or read; repeatable (env WIMS_API_KEYS, comma-separated). With any key, every request but /healthz needs Authorization: Bearer KEY")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests/s each API key (or, without keys, each client address) may make; 0 is unlimited")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight work may take to finish on shutdown")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "do not fsync every commit (faster; a power loss may lose recent acknowledged writes)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (profiling; off by default)")
 }
 
 // validate checks the configuration before anything starts.
@@ -62,21 +75,25 @@ func (c *Config) validate() error {
 	if err != nil {
 		return fmt.Errorf("--addr %q: %w", c.Addr, err)
 	}
-	if !isLoopback(host) && !c.Insecure {
+	keys, err := c.apiKeys()
+	if err != nil {
+		return err
+	}
+	if c.RateLimit < 0 {
+		return fmt.Errorf("--rate-limit must be >= 0")
+	}
+	if !isLoopback(host) && len(keys) == 0 && !c.Insecure {
 		return fmt.Errorf("--addr %s is not a loopback address and wims has no authentication configured; "+
-			"pass --insecure to serve it anyway", c.Addr)
+			"give --api-key (or WIMS_API_KEYS), or pass --insecure to serve it anyway", c.Addr)
 	}
 	switch {
 	case c.Store == "":
-	case strings.HasPrefix(c.Store, "postgres://"), strings.HasPrefix(c.Store, "postgresql://"):
-		return fmt.Errorf("--store postgres: PostgreSQL support is not built yet; use the default SQLite store")
+	case isPostgresURL(c.Store):
 	default:
 		return fmt.Errorf("--store %q: want empty (SQLite) or a postgres:// URL", c.Store)
 	}
 	switch c.Architecture {
-	case "v2":
-	case "v1":
-		return fmt.Errorf("--architecture v1 is not built yet; use v2")
+	case "v2", "v1":
 	default:
 		return fmt.Errorf("--architecture %q: want v2 or v1", c.Architecture)
 	}
@@ -113,4 +130,61 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// apiKeyFlag is --api-key: repeatable, and from WIMS_API_KEYS (plural,
+// comma-separated) when not given. It is a slice value whose Replace does
+// nothing, because bindEnv would otherwise fill it from WIMS_API_KEY, the
+// client commands' single key: a client's key in the shell must never
+// become an admin key of a server started from it.
+type apiKeyFlag struct{ keys *[]string }
+
+func (f *apiKeyFlag) String() string         { return fmt.Sprintf("[%d keys]", len(*f.keys)) }
+func (f *apiKeyFlag) Type() string           { return "KEY[:ROLE]" }
+func (f *apiKeyFlag) Set(v string) error     { *f.keys = append(*f.keys, v); return nil }
+func (f *apiKeyFlag) Append(v string) error  { return f.Set(v) }
+func (f *apiKeyFlag) Replace([]string) error { return nil }
+func (f *apiKeyFlag) GetSlice() []string     { return *f.keys }
+
+// apiKeys parses --api-key, or WIMS_API_KEYS when no --api-key was given.
+// Errors name a key by its fingerprint only.
+func (c *Config) apiKeys() ([]wimshttp.APIKey, error) {
+	var keys []wimshttp.APIKey
+	list := c.APIKeys
+	if len(list) == 0 {
+		list = splitList(os.Getenv("WIMS_API_KEYS"))
+	}
+	for _, s := range list {
+		k, err := wimshttp.ParseAPIKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("--api-key: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// hostOf is the host of a host:port address, or addr itself.
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+// String describes the configuration for logs with the API keys redacted
+// (their roles and fingerprints only), so a config dump never leaks a key.
+func (c Config) String() string {
+	redacted := c
+	redacted.APIKeys = nil
+	for _, s := range c.APIKeys {
+		if k, err := wimshttp.ParseAPIKey(s); err == nil {
+			redacted.APIKeys = append(redacted.APIKeys, wimshttp.Fingerprint(k.Key)+":"+string(k.Role))
+		} else {
+			redacted.APIKeys = append(redacted.APIKeys, "<invalid>")
+		}
+	}
+	type plain Config // without this String method, so %+v does not recurse
+	return fmt.Sprintf("%+v", plain(redacted))
 }

@@ -54,6 +54,8 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCommand(), newRulesCommand(), newPaymentsMockCommand())
+	root.AddCommand(newBenchCommand())
+	root.AddCommand(newOrderCommand(), newInventoryCommand())
 	return root
 }
 

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/wims/wims/bench"
+)
+
+func newBenchCommand() *cobra.Command {
+	var (
+		opt      bench.Options
+		asJSON   bool
+		quiet    bool
+		reserved int
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load-test a running wims: the course's benchmark, closed loop or open loop",
+		Long: `bench drives a running wims (--url) with orders and reports accepted/s,
+status counts, accept latency (p50/p90/p99/max) and end-to-end latency
+(createdAt → RESERVED and → PAID, read back from a sample of the orders).
+
+  --mode course  the course's benchmark: 100 rounds of 10 concurrent orders of
+                 random quantity 1-10, plus how much of the sold quantity the
+                 inventory shows at once and after 500 ms
+  --mode closed  --concurrency workers, --orders orders (or for --duration)
+  --mode open    orders start at --rate per second for --duration whatever the
+                 answers do; latency counts from the scheduled start, so there
+                 is no coordinated omission`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd.Flags()); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if !quiet {
+				opt.Progress = cmd.ErrOrStderr()
+			}
+			opt.E2ESample = reserved
+			if reserved == 0 {
+				opt.E2ESample = -1
+			}
+			rep, err := bench.Run(cmd.Context(), opt)
+			if rep == nil {
+				if strings.HasPrefix(err.Error(), "bench:") {
+					return &exitError{code: 2, err: err} // bad flags
+				}
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if eerr := enc.Encode(rep); eerr != nil {
+					return eerr
+				}
+			} else if werr := bench.WriteText(cmd.OutOrStdout(), rep); werr != nil {
+				return werr
+			}
+			return err
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opt.URL, "url", "http://127.0.0.1:8080", "wims HTTP API")
+	fs.StringVar(&opt.Mode, "mode", "course", "course, closed or open")
+	fs.IntVar(&opt.Concurrency, "concurrency", 10, "closed mode: concurrent workers")
+	fs.Float64Var(&opt.Rate, "rate", 0, "open mode: orders started per second")
+	fs.DurationVar(&opt.Duration, "duration", 0, "open mode: how long (default 10s); closed mode: instead of --orders")
+	fs.IntVar(&opt.Orders, "orders", 0, "closed mode: orders to send (default 1000); open mode: optional cap")
+	fs.StringVar(&opt.SKU, "sku", "MACGUFFIN-LX", "SKU to order")
+	fs.StringVar(&opt.APIKey, "api-key", "", "sent as Authorization: Bearer when set")
+	fs.IntVar(&reserved, "e2e-sample", 200, "accepted orders read back for end-to-end latency (0: none)")
+	fs.DurationVar(&opt.E2ETimeout, "e2e-timeout", 0, "how long to wait for sampled orders to be PAID (default 30s)")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
+	return cmd
+}

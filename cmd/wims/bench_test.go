@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wims/wims/bench"
+	"github.com/wims/wims/paymentsmock"
+)
+
+// TestBenchClosedAgainstV2 runs `wims bench` in-process against a started
+// wims and checks the JSON report.
+func TestBenchClosedAgainstV2(t *testing.T) {
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) { c.PaymentsURL = payURL })
+
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--url", a.url, "--mode", "closed", "--orders", "50",
+		"--concurrency", "5", "--json", "--quiet", "--e2e-sample", "20"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("wims bench exit %d: %s", code, stderr.String())
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout.String())
+	}
+	if rep.Sent != 50 || rep.Accepted != 50 || rep.Statuses["202"] != 50 || rep.Accept.N != 50 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if rep.Accept.P50 <= 0 || rep.Accept.P99 < rep.Accept.P50 || rep.Accept.Max < rep.Accept.P99 {
+		t.Fatalf("accept latency = %+v", rep.Accept)
+	}
+	if rep.Reserved == nil || rep.Reserved.Sampled != 20 || rep.Reserved.Reached != 20 ||
+		rep.Paid == nil || rep.Paid.Reached != 20 {
+		t.Fatalf("end-to-end = reserved %+v, paid %+v", rep.Reserved, rep.Paid)
+	}
+	if q := a.item("MACGUFFIN-LX").Quantity; q >= 1_000_000 {
+		t.Fatalf("stock = %d: the orders did not reserve anything", q)
+	}
+}
+
+// TestBenchCourseAgainstV1 runs a small course benchmark against V1, where
+// the inventory shows all of the sold quantity at once.
+func TestBenchCourseAgainstV1(t *testing.T) {
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startV1App(t, payURL)
+	rep, err := bench.Run(context.Background(), bench.Options{
+		URL: a.url, Mode: bench.ModeCourse, Rounds: 3, RoundSize: 5, E2ESample: 5, E2ETimeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 15 || rep.Statuses["201"] != 15 {
+		t.Fatalf("report = %+v", rep)
+	}
+	inv := rep.Inventory
+	if inv == nil || inv.Sold < 15 || inv.AtOnce != inv.Sold || inv.After500ms != inv.Sold || inv.AtOncePct != 100 {
+		t.Fatalf("inventory = %+v, want all of the sold quantity shown at once", inv)
+	}
+	if rep.Paid == nil || rep.Paid.Reached != 5 {
+		t.Fatalf("paid = %+v", rep.Paid)
+	}
+	var text bytes.Buffer
+	if err := bench.WriteText(&text, rep); err != nil || !strings.Contains(text.String(), "shown at once") {
+		t.Fatalf("text report (%v):\n%s", err, text.String())
+	}
+}

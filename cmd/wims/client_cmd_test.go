@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/wims/wims"
+	"github.com/wims/wims/client"
+)
+
+// runCLI runs the wims CLI in-process and returns its exit code and output.
+func runClient(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestClientCommands(t *testing.T) {
+	app := startTestApp(t, func(c *Config) {
+		c.APIKeys = []string{"admin-key", "shop-key:orders", "ro-key:read"}
+	})
+	t.Setenv("WIMS_URL", app.url)
+	t.Setenv("WIMS_API_KEY", "admin-key")
+
+	t.Run("InventorySetGetAdjustList", func(t *testing.T) {
+		code, out, errs := runClient(t, "inventory", "set", "W-1", "--name", "Widget", "--model", "X", "--quantity", "10", "--threshold", "2")
+		if code != 0 || !strings.Contains(out, "W-1") || !strings.Contains(out, "Widget") {
+			t.Fatalf("set: %d %q %q", code, out, errs)
+		}
+		code, out, _ = runClient(t, "inventory", "adjust", "W-1", "--delta", "-3", "--reason", "broken", "--json")
+		var it wims.Item
+		if code != 0 || json.Unmarshal([]byte(out), &it) != nil || it.Quantity != 7 {
+			t.Fatalf("adjust: %d %q", code, out)
+		}
+		code, out, _ = runClient(t, "inventory", "get", "W-1")
+		if code != 0 || !strings.Contains(out, "QUANTITY") || !strings.Contains(out, " 7 ") {
+			t.Fatalf("get: %d %q", code, out)
+		}
+		code, out, _ = runClient(t, "inventory", "list", "--json")
+		var list struct{ Items []wims.Item }
+		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Items) != 2 {
+			t.Fatalf("list: %d %q", code, out)
+		}
+	})
+	t.Run("OrderCreateGetList", func(t *testing.T) {
+		code, out, errs := runClient(t, "order", "create", "--customer", "c-9", "--quantity", "2", "--idempotency-key", "cli-1", "--json", "--api-key", "shop-key")
+		var o wims.Order
+		if code != 0 || json.Unmarshal([]byte(out), &o) != nil || o.Status != wims.OrderPending || o.CustomerID != "c-9" {
+			t.Fatalf("create: %d %q %q", code, out, errs)
+		}
+		// A retry with the same key is the same order.
+		code, out, errs = runClient(t, "order", "create", "--customer", "c-9", "--quantity", "2", "--idempotency-key", "cli-1", "--api-key", "shop-key")
+		if code != 0 || !strings.Contains(out, o.ID) || !strings.Contains(errs, "replayed") {
+			t.Fatalf("retry: %d %q %q", code, out, errs)
+		}
+		code, out, _ = runClient(t, "order", "get", o.ID)
+		if code != 0 || !strings.Contains(out, o.ID) || !strings.Contains(out, "HISTORY") || !strings.Contains(out, "PENDING") {
+			t.Fatalf("get: %d %q", code, out)
+		}
+		code, out, _ = runClient(t, "order", "get", o.ID, "--json")
+		var d client.OrderDetail
+		if code != 0 || json.Unmarshal([]byte(out), &d) != nil || len(d.History) == 0 {
+			t.Fatalf("get --json: %d %q", code, out)
+		}
+		runClient(t, "order", "create", "--customer", "c-9", "--quantity", "1")
+		code, out, errs = runClient(t, "order", "list", "--customer", "c-9", "--limit", "1", "--json")
+		var page wims.OrderPage
+		if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Orders) != 1 || page.NextCursor == "" {
+			t.Fatalf("list: %d %q %q", code, out, errs)
+		}
+		code, out, _ = runClient(t, "order", "list", "--customer", "c-9", "--cursor", page.NextCursor)
+		if code != 0 || !strings.Contains(out, o.ID) {
+			t.Fatalf("list page 2: %d %q", code, out)
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		// Problem details are printed readably, exit 1.
+		code, _, errs := runClient(t, "order", "create", "--customer", "c", "--quantity", "1", "--sku", "NOPE")
+		if code != 1 || !strings.Contains(errs, "400") || !strings.Contains(errs, "field:  sku") || !strings.Contains(errs, "validation-error") {
+			t.Fatalf("bad sku: %d %q", code, errs)
+		}
+		code, _, errs = runClient(t, "inventory", "get", "NOPE")
+		if code != 1 || !strings.Contains(errs, "404") {
+			t.Fatalf("not found: %d %q", code, errs)
+		}
+		code, _, errs = runClient(t, "inventory", "list", "--api-key", "wrong")
+		if code != 1 || !strings.Contains(errs, "401") {
+			t.Fatalf("wrong key: %d %q", code, errs)
+		}
+		code, _, errs = runClient(t, "inventory", "set", "W-2", "--name", "x", "--quantity", "1", "--api-key", "ro-key")
+		if code != 1 || !strings.Contains(errs, "403") {
+			t.Fatalf("read role: %d %q", code, errs)
+		}
+		// Usage errors exit 2 without calling the server.
+		for _, args := range [][]string{
+			{"order", "create", "--quantity", "1"},
+			{"order", "get"},
+			{"order", "list", "--limit", "x"},
+			{"inventory", "adjust", "W-1"},
+			{"inventory", "set", "W-1", "--name", "x"},
+			{"inventory", "list", "--url", "ftp://x"},
+		} {
+			if code, _, errs := runClient(t, args...); code != 2 {
+				t.Errorf("%v: exit %d (%s), want 2", args, code, errs)
+			}
+		}
+		// Transport errors exit 1.
+		if code, _, _ := runClient(t, "inventory", "list", "--url", "http://127.0.0.1:1"); code != 1 {
+			t.Fatalf("unreachable server: exit %d", code)
+		}
+	})
+}
+
+func TestServeAuthConfig(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"LoopbackNoKey", Config{Addr: "127.0.0.1:0"}, true},
+		{"PublicNoKey", Config{Addr: "0.0.0.0:8080"}, false},
+		{"PublicInsecure", Config{Addr: "0.0.0.0:8080", Insecure: true}, true},
+		{"PublicWithKey", Config{Addr: "0.0.0.0:8080", APIKeys: []string{"k:read"}}, true},
+		{"BadRole", Config{Addr: "127.0.0.1:0", APIKeys: []string{"k:root"}}, false},
+		{"NegativeRate", Config{Addr: "127.0.0.1:0", RateLimit: -1}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			cfg.Architecture, cfg.PaymentsRate, cfg.NATSReplicas = "v2", 5, 1
+			err := cfg.validate()
+			if (err == nil) != c.ok {
+				t.Fatalf("validate = %v, want ok=%v", err, c.ok)
+			}
+			if err != nil && strings.Contains(err.Error(), "k:") {
+				t.Fatalf("error shows a key: %v", err)
+			}
+		})
+	}
+	t.Run("EnvKeys", func(t *testing.T) {
+		t.Setenv("WIMS_API_KEYS", "a-key:read, b-key")
+		t.Setenv("WIMS_API_KEY", "client-key")
+		cfg := Config{Addr: "0.0.0.0:8080"}
+		keys, err := cfg.apiKeys()
+		if err != nil || len(keys) != 2 || keys[0].Role != "read" || keys[1].Role != "admin" {
+			t.Fatalf("keys = %v, %v", keys, err)
+		}
+	})
+	t.Run("Redacted", func(t *testing.T) {
+		s := Config{APIKeys: []string{"supersecret:orders"}}.String()
+		if strings.Contains(s, "supersecret") || !strings.Contains(s, "orders") {
+			t.Fatalf("String() = %s", s)
+		}
+	})
+}

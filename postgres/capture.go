@@ -1,0 +1,176 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/google/uuid"
+	"github.com/wims/wims"
+)
+
+// changeChannel is the LISTEN/NOTIFY channel every change-appending commit
+// notifies.
+const changeChannel = "wims_changes"
+
+// pendingChange is one change record built during a write, waiting to be
+// appended to the change log at the end of the transaction.
+type pendingChange struct {
+	eventID, table, eventType, key, columns string
+	newImage, oldImage                      *string // nil for none (SQL NULL)
+}
+
+// recordChange builds one change record in w. It is the only place images
+// are built, so every write captures changes the same way, and the same way
+// as package sqlite.
+//
+// old and new are the row before and after as domain values (wims.Item or
+// wims.Order), nil for none: old is nil for an INSERT, new for a REMOVE. The
+// images are their JSON, so field names are the API's (NewImage.quantity).
+// ChangedColumns lists, sorted, the fields whose JSON values differ between
+// the two images, a field missing from one image counting as different.
+// Event ids are UUIDv7: unique, and time-ordered.
+//
+// The record is appended to the change log by flushChanges, with the
+// transaction's other records, just before commit.
+func recordChange(w *writeTx, table string, key map[string]string, old, new any) error {
+	eventType := wims.ChangeUpdate
+	switch {
+	case old == nil && new == nil:
+		return fmt.Errorf("record change to %s: no image", table)
+	case old == nil:
+		eventType = wims.ChangeInsert
+	case new == nil:
+		eventType = wims.ChangeRemove
+	}
+	oldImage, err := image(old)
+	if err != nil {
+		return fmt.Errorf("record change to %s: %w", table, err)
+	}
+	newImage, err := image(new)
+	if err != nil {
+		return fmt.Errorf("record change to %s: %w", table, err)
+	}
+	cols, err := changedColumns(oldImage, newImage)
+	if err != nil {
+		return fmt.Errorf("record change to %s: %w", table, err)
+	}
+	colsJSON, err := json.Marshal(cols)
+	if err != nil {
+		return err
+	}
+	keyJSON, err := json.Marshal(key)
+	if err != nil {
+		return err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("record change to %s: event id: %w", table, err)
+	}
+	w.changes = append(w.changes, pendingChange{
+		eventID: id.String(), table: table, eventType: eventType, key: string(keyJSON), columns: string(colsJSON),
+		newImage: text(newImage), oldImage: text(oldImage),
+	})
+	return nil
+}
+
+// qAppendChanges takes len(changes) seqs from the counter and appends the
+// changes with them, in one statement, and notifies the change channel.
+// Updating change_seq locks its row until the transaction ends, which is
+// what makes seq order commit order (see the package doc); so this runs as
+// the transaction's last statement, to hold that lock as briefly as possible.
+//
+// Parameters: $1..$7 the records' columns as parallel arrays, $8 their time,
+// $9 the traceparent, $10 how many there are.
+const qAppendChanges = `WITH s AS (
+	UPDATE change_seq SET seq = seq + $10::bigint WHERE id = 1 RETURNING seq
+), c AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+		WITH ORDINALITY AS c (event_id, tbl, event_type, key_json, changed_columns_json, new_image, old_image, ord)
+), ins AS (
+	INSERT INTO change_log (seq, event_id, tbl, event_type, key_json, changed_columns_json, new_image, old_image, at, traceparent)
+	SELECT s.seq - $10::bigint + c.ord, c.event_id, c.tbl, c.event_type, c.key_json, c.changed_columns_json,
+		c.new_image, c.old_image, $8, $9
+	FROM s CROSS JOIN c
+	RETURNING seq
+)
+SELECT count(*), max(seq), pg_notify('` + changeChannel + `', max(seq)::text) FROM ins`
+
+// flushChanges appends w's change records to the change log (see
+// qAppendChanges) and checks that all of them got their seqs.
+func (w *writeTx) flushChanges() error {
+	n := len(w.changes)
+	var (
+		ids, tables, types, keys, cols = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		newImages, oldImages           = make([]*string, n), make([]*string, n)
+	)
+	for i, c := range w.changes {
+		ids[i], tables[i], types[i], keys[i], cols[i] = c.eventID, c.table, c.eventType, c.key, c.columns
+		newImages[i], oldImages[i] = c.newImage, c.oldImage
+	}
+	var (
+		count, last int64
+		discard     string
+	)
+	err := w.tx.QueryRow(w.ctx, qAppendChanges, ids, tables, types, keys, cols, newImages, oldImages,
+		w.now, w.traceParent, int64(n)).Scan(&count, &last, &discard)
+	if err != nil {
+		return fmt.Errorf("append %d changes: %w", n, err)
+	}
+	if count != int64(n) {
+		return fmt.Errorf("append %d changes: %d appended", n, count)
+	}
+	return nil
+}
+
+// image is the JSON image of a row, nil for no row.
+func image(row any) ([]byte, error) {
+	if row == nil {
+		return nil, nil
+	}
+	return json.Marshal(row)
+}
+
+// changedColumns returns, sorted, the top-level fields whose values differ
+// between two JSON object images (nil meaning no row). Comparing the encoded
+// values is exact because both images come from json.Marshal of the same type.
+func changedColumns(oldImage, newImage []byte) ([]string, error) {
+	var o, n map[string]json.RawMessage
+	if oldImage != nil {
+		if err := json.Unmarshal(oldImage, &o); err != nil {
+			return nil, err
+		}
+	}
+	if newImage != nil {
+		if err := json.Unmarshal(newImage, &n); err != nil {
+			return nil, err
+		}
+	}
+	cols := []string{}
+	for k, nv := range n {
+		if ov, ok := o[k]; !ok || !bytes.Equal(ov, nv) {
+			cols = append(cols, k)
+		}
+	}
+	for k := range o {
+		if _, ok := n[k]; !ok {
+			cols = append(cols, k)
+		}
+	}
+	sort.Strings(cols)
+	return cols, nil
+}
+
+// text stores a missing image as NULL rather than "null" or "".
+func text(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// skuKey and orderKey are the change keys, named like the API's fields.
+func skuKey(sku string) map[string]string  { return map[string]string{"sku": sku} }
+func orderKey(id string) map[string]string { return map[string]string{"orderId": id} }

@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/wims/wims"
+)
+
+// RecordPaymentAttempt appends an attempt. The log is append-only history, so
+// recording the same attempt number twice (a redelivered payment) keeps both
+// rows rather than failing. A zero At is stamped with the store's clock.
+// Returns EINVALID without an order ID.
+func (s *Store) RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt) error {
+	if a.OrderID == "" {
+		return wims.FieldError("orderId", "is required")
+	}
+	err := s.write(ctx, func(w *writeTx) error {
+		at := normTime(a.At)
+		if a.At.IsZero() {
+			at = w.now
+		}
+		_, err := w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, at, a.DurationMS)
+		return err
+	})
+	return wrap("record payment attempt "+a.OrderID, err)
+}
+
+// PaymentAttempts lists an order's attempts in the order they were recorded;
+// an order with none gets an empty list.
+func (s *Store) PaymentAttempts(ctx context.Context, orderID string) ([]wims.PaymentAttempt, error) {
+	out := []wims.PaymentAttempt{}
+	err := s.read(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms
+			FROM payment_attempts WHERE order_id = $1 ORDER BY id`, orderID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				a       wims.PaymentAttempt
+				outcome string
+				at      time.Time
+			)
+			if err := rows.Scan(&a.OrderID, &a.Attempt, &outcome, &a.StatusCode, &a.Error, &at, &a.DurationMS); err != nil {
+				return err
+			}
+			a.Outcome = wims.PaymentOutcome(outcome)
+			a.At = at.UTC()
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("payment attempts "+orderID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,114 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/wims/wims"
+)
+
+// ListOrders returns a page of orders matching f, newest first by
+// (created_at DESC, order_id DESC), and the cursor of the next page. Returns
+// EINVALID for a bad filter or cursor (field "cursor").
+func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderPage, error) {
+	if err := f.Validate(); err != nil {
+		return wims.OrderPage{}, err
+	}
+	var (
+		where []string
+		args  []any
+	)
+	// param adds an argument and returns its placeholder.
+	param := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.CustomerID != "" {
+		where = append(where, "customer_id = "+param(f.CustomerID))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+param(string(f.Status)))
+	}
+	if f.Cursor != "" {
+		at, id, err := wims.DecodeOrderCursor(f.Cursor)
+		if err != nil {
+			return wims.OrderPage{}, err
+		}
+		// Row values compare lexicographically: strictly after the cursor's
+		// order in (created_at DESC, order_id DESC) order. order_id is
+		// COLLATE "C", so this is byte order, as in SQLite.
+		where = append(where, "(created_at, order_id) < ("+param(at)+", "+param(id)+")")
+	}
+	q := `SELECT ` + orderColumns + ` FROM orders`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// One more than asked tells whether there is a next page.
+	q += ` ORDER BY created_at DESC, order_id DESC LIMIT ` + param(f.Limit+1)
+
+	page := wims.OrderPage{Orders: []wims.Order{}}
+	err := s.read(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			o, err := scanOrder(rows)
+			if err != nil {
+				return err
+			}
+			page.Orders = append(page.Orders, o)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return wims.OrderPage{}, wrap("list orders", err)
+	}
+	if len(page.Orders) > f.Limit {
+		page.Orders = page.Orders[:f.Limit]
+		last := page.Orders[f.Limit-1]
+		page.NextCursor = wims.EncodeOrderCursor(last.CreatedAt, last.ID)
+	}
+	return page, nil
+}
+
+// OrderHistory returns an order's status changes, oldest first, or ENOTFOUND
+// when there is no such order. Entries are written in the same transaction
+// as the insert or transition they record (qInsertOrder, qSetStatus).
+func (s *Store) OrderHistory(ctx context.Context, orderID string) ([]wims.StatusChange, error) {
+	out := []wims.StatusChange{}
+	err := s.read(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT status, reason, at FROM order_history WHERE order_id = $1 ORDER BY seq`, orderID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				sc     wims.StatusChange
+				status string
+				at     time.Time
+			)
+			if err := rows.Scan(&status, &sc.Reason, &at); err != nil {
+				return err
+			}
+			sc.Status, sc.At = wims.OrderStatus(status), at.UTC()
+			out = append(out, sc)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("order history "+orderID, err)
+	}
+	if len(out) == 0 {
+		// Every order has at least its PENDING entry.
+		if _, err := s.GetOrder(ctx, orderID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,320 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/wims/wims"
+	"github.com/wims/wims/postgres"
+	"github.com/wims/wims/postgres/pgtest"
+	"github.com/wims/wims/storetest"
+)
+
+// mustOpen opens a store on opt.URL and closes it when the test ends.
+func mustOpen(tb testing.TB, opt postgres.Options) *postgres.Store {
+	tb.Helper()
+	s, err := postgres.Open(context.Background(), opt)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// rawConn connects to the database directly, to inspect or tamper with it.
+func rawConn(tb testing.TB, url string) *pgx.Conn {
+	tb.Helper()
+	c, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+// count runs a SELECT count(*) query.
+func count(tb testing.TB, c *pgx.Conn, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := c.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// TestStore runs the contract suite; each store gets its own schema in one
+// database, which is much faster than a database each.
+func TestStore(t *testing.T) {
+	db := pgtest.URL(t)
+	storetest.Run(t, func(t *testing.T) wims.Store {
+		return mustOpen(t, postgres.Options{URL: pgtest.Schema(t, db)})
+	})
+}
+
+func TestOpen_ErrURL(t *testing.T) {
+	for _, u := range []string{"", "postgres://[::1"} {
+		_, err := postgres.Open(t.Context(), postgres.Options{URL: u})
+		if wims.ErrorCode(err) != wims.EINVALID || wims.ErrorField(err) != "url" {
+			t.Fatalf("Open(%q): %v, want EINVALID url", u, err)
+		}
+	}
+}
+
+func TestSeed(t *testing.T) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url, Seed: true})
+	it, err := s.GetItem(t.Context(), wims.DefaultSKU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wims.SeedItem()
+	want.UpdatedAt = it.UpdatedAt
+	if it != want {
+		t.Fatalf("seed item %+v, want %+v", it, want)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].EventType != wims.ChangeInsert {
+		t.Fatalf("seeding logged %d changes, want one INSERT", len(cs))
+	}
+	if _, err := s.AdjustStock(t.Context(), wims.DefaultSKU, wims.Adjustment{Delta: -5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("ReopenKeepsDataAndDoesNotReseed", func(t *testing.T) {
+		s := mustOpen(t, postgres.Options{URL: url, Seed: true})
+		it, err := s.GetItem(t.Context(), wims.DefaultSKU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Quantity != 1_000_000-5 {
+			t.Fatalf("quantity after reopen %d, want %d", it.Quantity, 1_000_000-5)
+		}
+		cs, err := s.ReadChanges(t.Context(), 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 2 {
+			t.Fatalf("%d changes after reopen, want 2 (seed, adjustment)", len(cs))
+		}
+	})
+
+	t.Run("DeletedSeedStaysDeleted", func(t *testing.T) {
+		c := rawConn(t, url)
+		if _, err := c.Exec(t.Context(), `DELETE FROM inventory`); err != nil {
+			t.Fatal(err)
+		}
+		s := mustOpen(t, postgres.Options{URL: url, Seed: true})
+		items, err := s.ListItems(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 0 {
+			t.Fatalf("reopening reseeded: %+v", items)
+		}
+	})
+}
+
+func TestSeed_SkippedWhenInventoryNotEmpty(t *testing.T) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "OTHER", ProductName: "Other", Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = mustOpen(t, postgres.Options{URL: url, Seed: true})
+	if _, err := s.GetItem(t.Context(), wims.DefaultSKU); wims.ErrorCode(err) != wims.ENOTFOUND {
+		t.Fatalf("seed item stored into a non-empty inventory: %v", err)
+	}
+}
+
+// TestOpen_Concurrent starts several instances on a fresh database at once:
+// all succeed, the migrations are applied once and the seed item stored once.
+func TestOpen_Concurrent(t *testing.T) {
+	url := pgtest.URL(t)
+	const n = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	stores := make(chan *postgres.Store, n)
+	start := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-start
+			s, err := postgres.Open(t.Context(), postgres.Options{URL: url, Seed: true})
+			if err != nil {
+				errs <- err
+				return
+			}
+			stores <- s
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	close(stores)
+	for s := range stores {
+		t.Cleanup(func() { s.Close() })
+	}
+	for err := range errs {
+		t.Fatalf("concurrent Open: %v", err)
+	}
+	c := rawConn(t, url)
+	if got := count(t, c, `SELECT count(*) FROM inventory`); got != 1 {
+		t.Fatalf("%d items after %d concurrent seeding opens, want 1", got, n)
+	}
+	if got := count(t, c, `SELECT count(*) FROM change_log`); got != 1 {
+		t.Fatalf("%d changes after %d concurrent seeding opens, want 1", got, n)
+	}
+	if got, want := count(t, c, `SELECT count(*) FROM schema_migrations`), migrationFiles(t); got != want {
+		t.Fatalf("%d migrations recorded, want %d", got, want)
+	}
+}
+
+func TestClock(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 678901234, time.FixedZone("X", 3600))
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t), Now: func() time.Time { return now }})
+	it, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := now.UTC().Truncate(time.Microsecond)
+	if it.UpdatedAt != want {
+		t.Fatalf("UpdatedAt %v, want %v (UTC, microseconds)", it.UpdatedAt, want)
+	}
+	read, err := s.GetItem(t.Context(), "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != it {
+		t.Fatalf("GetItem %+v, PutItem returned %+v", read, it)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs[0].Time != want {
+		t.Fatalf("change time %v, want %v", cs[0].Time, want)
+	}
+}
+
+func TestTraceParent(t *testing.T) {
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t)})
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	if _, err := s.PutItem(wims.WithTraceParent(t.Context(), tp), wims.Item{SKU: "A", Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].TraceParent != tp {
+		t.Fatalf("changes %+v, want one with traceparent %s", cs, tp)
+	}
+}
+
+func TestPruneChanges(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t), Now: clock})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 100}); err != nil { // seq 1 at T
+		t.Fatal(err)
+	}
+	advance(time.Hour)
+	for range 3 { // seq 2..4 at T+1h
+		if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only rows both at or below the cursor and older than the cutoff go.
+	n, err := s.PruneChanges(t.Context(), 3, clock().Add(-time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("PruneChanges = %d, %v; want 1 (seq 1 only)", n, err)
+	}
+	n, err = s.PruneChanges(t.Context(), 3, clock().Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("PruneChanges = %d, %v; want 2 (seq 2, 3)", n, err)
+	}
+	cs, err := s.ReadChanges(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Seq != 4 {
+		t.Fatalf("left %+v, want seq 4 only", cs)
+	}
+	// Seqs are not reused after pruning.
+	if _, err := s.PruneChanges(t.Context(), 10, clock().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err = s.ReadChanges(t.Context(), 0, 10)
+	if err != nil || len(cs) != 1 || cs[0].Seq != 5 {
+		t.Fatalf("after pruning everything the next change is %+v (%v), want seq 5", cs, err)
+	}
+}
+
+// TestSeqNoGaps checks that failed writes leave no gap in the seqs: a write
+// that fails rolls back its share of the counter with everything else.
+func TestSeqNoGaps(t *testing.T) {
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t)})
+	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 10}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() {
+			sku := "A"
+			if i%3 == 0 {
+				sku = "NOPE"
+			}
+			_, _, err := s.CreateOrder(t.Context(), wims.Order{ID: fmt.Sprintf("o-%d", i), CustomerID: "c", SKU: sku, Quantity: 1})
+			if (err != nil) != (sku == "NOPE") {
+				t.Errorf("CreateOrder(%s, o-%d): %v", sku, i, err)
+			}
+		})
+	}
+	wg.Wait()
+	cs, err := s.ReadChanges(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cs {
+		if c.Seq != int64(i+1) {
+			t.Fatalf("change %d has seq %d, want %d: a failed write left a gap", i, c.Seq, i+1)
+		}
+	}
+}
+
+func TestClose(t *testing.T) {
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t)})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	_, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 1})
+	if wims.ErrorCode(err) != wims.EUNAVAILABLE {
+		t.Fatalf("write after Close: %v, want EUNAVAILABLE", err)
+	}
+	_, err = s.GetItem(t.Context(), "A")
+	if wims.ErrorCode(err) != wims.EUNAVAILABLE {
+		t.Fatalf("read after Close: %v, want EUNAVAILABLE", err)
+	}
+}

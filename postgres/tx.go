@@ -1,0 +1,149 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/wims/wims"
+)
+
+// maxAttempts bounds how often a write is tried when PostgreSQL aborts it
+// for a deadlock or serialization failure. The lock order makes both rare;
+// the retry is a safety net, not the design.
+const maxAttempts = 5
+
+// writeTx is what a write closure runs in: its transaction, the closure's
+// own clock reading, and the change records it produced, appended to the
+// change log just before commit (see flushChanges).
+type writeTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+	// now is read once per attempt, so every row and change it writes carries
+	// the same time.
+	now time.Time
+	// traceParent is the caller's W3C traceparent, recorded with each change
+	// so the trace continues through the bus.
+	traceParent string
+	// changes are the change records built so far, in the order made.
+	changes []pendingChange
+}
+
+// exec runs a statement in the transaction.
+func (w *writeTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	return w.tx.Exec(w.ctx, sql, args...)
+}
+
+// QueryRow runs a query in the transaction; with Query it makes a writeTx a
+// querier, so reads in writes share their code with plain reads.
+func (w *writeTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return w.tx.QueryRow(ctx, sql, args...)
+}
+
+// Query runs a query in the transaction.
+func (w *writeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return w.tx.Query(ctx, sql, args...)
+}
+
+// write runs fn in a READ COMMITTED transaction on a pooled connection,
+// appends the change records fn made, and commits. If PostgreSQL aborts the
+// transaction for a deadlock or a serialization failure, the whole attempt
+// is repeated with a fresh transaction, so fn must set its results anew on
+// each call (every closure in this package assigns, never appends, to the
+// caller's variables). fn's own errors end the write at once.
+//
+// If ctx ends while the transaction runs, pgx closes the connection and the
+// transaction rolls back; if it ends during COMMIT the outcome is unknown to
+// the caller, which is why every write is idempotent or keyed.
+func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		switch pgCode(err) {
+		case pgSerializationFailure, pgDeadlockDetected:
+			if attempt < maxAttempts {
+				// Jittered, growing pause, so the contenders do not collide again.
+				d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))
+				select {
+				case <-time.After(d):
+					continue
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		return err
+	}
+}
+
+// writeOnce is one attempt of write.
+func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error {
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.pool.release(c)
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	// After a commit this does nothing. After a failure it ends the
+	// transaction, even if ctx has ended; a connection it cannot clean up is
+	// discarded by release.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		tx.Rollback(rctx)
+	}()
+
+	w := &writeTx{ctx: ctx, tx: tx, now: s.now(), traceParent: wims.TraceParent(ctx)}
+	if err := fn(w); err != nil {
+		return err
+	}
+	if len(w.changes) > 0 {
+		if err := s.hooks.run(ctx, s.hooks.beforeSeq, tx); err != nil {
+			return err
+		}
+		if err := w.flushChanges(); err != nil {
+			return err
+		}
+		if err := s.hooks.run(ctx, s.hooks.beforeCommit, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if len(w.changes) > 0 {
+		// The listener hears this commit too, a little later; signalling
+		// here wakes a relay in this process without that round trip.
+		s.notify()
+	}
+	return nil
+}
+
+// hooks are test-only callbacks run inside a write transaction that appends
+// changes: beforeSeq after the row changes and before the seqs are taken,
+// beforeCommit after the changes are appended and before COMMIT. Tests use
+// them to hold transactions open (pg_sleep) and provoke late commits.
+type hooks struct {
+	beforeSeq    func(ctx context.Context, tx pgx.Tx) error
+	beforeCommit func(ctx context.Context, tx pgx.Tx) error
+}
+
+// run calls h if it is set.
+func (hooks) run(ctx context.Context, h func(context.Context, pgx.Tx) error, tx pgx.Tx) error {
+	if h == nil {
+		return nil
+	}
+	if err := h(ctx, tx); err != nil {
+		return fmt.Errorf("test hook: %w", err)
+	}
+	return nil
+}
+
+// errNoRows reports whether err is pgx's "no rows in result set".
+func errNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
