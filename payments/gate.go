@@ -11,10 +11,11 @@ import (
 // ordered by a throttled answer. One gate serves every goroutine calling
 // Handle, which is what makes the rate global.
 //
-// The rate limit is a token bucket of burst 1 — consecutive sends at least
-// 1/rate apart, so at most 1 + rate·T in any interval of length T — measured
-// on the times requests actually leave rather than on reserved times, as
-// golang.org/x/time/rate does. With reservations, goroutines that wake late
+// The rate limit spaces sends 1/rate apart on a schedule that makes up a
+// timer's oversleep but never more than one interval, so at most 2 + rate·T
+// requests leave in any interval of length T, and the long-run rate is the
+// configured one. It is driven by the times requests actually leave rather
+// than by reserved times, as golang.org/x/time/rate does. With reservations, goroutines that wake late
 // (a loaded machine, a GC pause) all send at once when they do wake, and an
 // API with a burst of 5 throttles the sixth; here a late sender only delays
 // the ones after it.
@@ -65,7 +66,16 @@ func (g *gate) acquire(ctx context.Context) (wait time.Duration, err error) {
 			at = g.pausedUntil
 		}
 		if !now.Before(at) {
+			// Timers oversleep (about 2 ms here): counting the next interval
+			// from when this one was due, not from now, keeps the rate at
+			// the configured value instead of 1/(interval+oversleep). Only
+			// a lateness under one interval is made up, so sends never
+			// bunch: at most 2 + rate·T leave in any T.
+			prev := g.last
 			g.last = now
+			if late := now.Sub(at); !prev.IsZero() && late < g.interval && at.After(g.pausedUntil) {
+				g.last = at
+			}
 			g.mu.Unlock()
 			return time.Since(start), nil
 		}
