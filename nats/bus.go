@@ -68,6 +68,11 @@ type Config struct {
 	// Callers pass true by default (the durable mode); tests pass false for
 	// speed. External servers decide this in their own configuration.
 	SyncAlways bool
+	// SyncInterval, when SyncAlways is off, is how often the embedded server
+	// fsyncs what was written since the last sync (group commit): an
+	// acknowledged publish survives a process crash at once and power loss
+	// after at most SyncInterval. Zero leaves JetStream's default (2 minutes).
+	SyncInterval time.Duration
 	// Logger receives connection events and dead-letter warnings. Nil
 	// discards them.
 	Logger *slog.Logger

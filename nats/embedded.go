@@ -19,7 +19,8 @@ func startEmbedded(cfg Config, log *slog.Logger) (*natsserver.Server, error) {
 		DontListen: true,
 		// SyncAlways fsyncs every write before the ack; without it JetStream
 		// syncs every 2 minutes and power loss can drop acknowledged messages.
-		SyncAlways: cfg.SyncAlways,
+		SyncAlways:   cfg.SyncAlways,
+		SyncInterval: cfg.SyncInterval,
 		// The process owns signals; the server must not react to SIGINT etc.
 		NoSigs: true,
 		NoLog:  true,

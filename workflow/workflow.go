@@ -38,7 +38,7 @@ type Publisher interface {
 type Options struct {
 	Store           Store
 	Bus             Publisher
-	PaymentsSubject string
+	PaymentsSubject string // base subject; each order's request goes to PaymentSubject(base, id)
 	Now             wims.Clock
 	Logger          *slog.Logger
 	Metrics         *Metrics // may be nil
@@ -58,6 +58,11 @@ func New(opt Options) *Workflow {
 	return &Workflow{opt: opt}
 }
 
+// PaymentSubject is where an order's payment request goes: one subject per
+// order under the payments subject, so whether an order's request is still
+// queued can be read from the stream (see Reconciler).
+func PaymentSubject(base, orderID string) string { return base + "." + orderID }
+
 // PaymentMessageID is the deduplication id of an order's payment message.
 func PaymentMessageID(orderID string) string { return "payment:" + orderID }
 
@@ -69,12 +74,18 @@ func (w *Workflow) Handle(ctx context.Context, m *wims.Message) error {
 	if err != nil {
 		return wims.Permanent(err)
 	}
+	return w.run(ctx, orderID, fmt.Sprintf("%s-%d", m.ID, m.Delivered), m.ID, m.Header[wims.HeaderTraceParent])
+}
+
+// run executes the workflow for one order as execution execID.
+func (w *Workflow) run(ctx context.Context, orderID, execID, eventID, traceParent string) error {
 	exec := wims.Execution{
-		ID: fmt.Sprintf("%s-%d", m.ID, m.Delivered), OrderID: orderID, Workflow: Name, Status: wims.ExecutionRunning,
-		StartedAt: w.opt.Now(), EventID: m.ID,
+		ID: execID, OrderID: orderID, Workflow: Name, Status: wims.ExecutionRunning,
+		StartedAt: w.opt.Now(), EventID: eventID,
 	}
 	var order wims.Order
-	err = w.step(&exec, "reserve-stock", func() (string, error) {
+	err := w.step(&exec, "reserve-stock", func() (string, error) {
+		var err error
 		order, err = w.opt.Store.ReserveStock(ctx, orderID)
 		return string(order.Status), err
 	})
@@ -82,7 +93,7 @@ func (w *Workflow) Handle(ctx context.Context, m *wims.Message) error {
 	// makes that idempotent. Any other status needs no payment.
 	if err == nil && order.Status == wims.OrderReserved {
 		err = w.step(&exec, "enqueue-payment", func() (string, error) {
-			dup, err := w.enqueuePayment(ctx, order, m.Header[wims.HeaderTraceParent])
+			dup, err := w.enqueuePayment(ctx, order, traceParent)
 			if dup {
 				return "already-enqueued", err
 			}
@@ -129,7 +140,7 @@ func (w *Workflow) enqueuePayment(ctx context.Context, o wims.Order, traceParent
 		h[wims.HeaderTraceParent] = traceParent
 	}
 	return w.opt.Bus.Publish(ctx, wims.Outgoing{
-		Subject: w.opt.PaymentsSubject, ID: PaymentMessageID(o.ID), Data: body, Header: h,
+		Subject: PaymentSubject(w.opt.PaymentsSubject, o.ID), ID: PaymentMessageID(o.ID), Data: body, Header: h,
 	})
 }
 

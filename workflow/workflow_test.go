@@ -64,7 +64,7 @@ func (f *fixture) orderEvent(t *testing.T, id string, qty int64) *wims.Message {
 
 func (f *fixture) payments(t *testing.T) []wims.PaymentRequest {
 	t.Helper()
-	msgs, err := f.bus.Recent(context.Background(), f.subj, 1000, 1000, nil)
+	msgs, err := f.bus.Recent(context.Background(), f.subj+".>", 1000, 1000, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ type App struct {
 	payURL    string
 	tracer    *sdktrace.TracerProvider
 	leaders   *nats.Leadership
+	workflow  *workflow.Workflow
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -95,9 +96,10 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
+	syncAlways, syncInterval, _ := cfg.busSync() // validated above
 	a.bus, err = nats.Open(ctx, nats.Config{
 		URLs: cfg.NATSURLs, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Namespace: cfg.Namespace,
-		Replicas: cfg.NATSReplicas, SyncAlways: !cfg.NoSync, Logger: log, Registry: reg,
+		Replicas: cfg.NATSReplicas, SyncAlways: syncAlways, SyncInterval: syncInterval, Logger: log, Registry: reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)
@@ -113,6 +115,10 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		log.Info("mock payments API serving", "url", a.payURL, "rate", 5, "burst", 5)
 	}
 
+	a.workflow = workflow.New(workflow.Options{
+		Store: a.store, Bus: a.bus, PaymentsSubject: a.bus.Subject("payments", "requests"),
+		Logger: log.With("component", "workflow"), Metrics: workflow.NewMetrics(reg),
+	})
 	if err := a.startTargets(ctx, ruleSet, reg); err != nil {
 		return nil, err
 	}
@@ -128,6 +134,11 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		Logger: log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
 	})
 	a.lead(ctx, "relay", rel.Run)
+	reconciler := &workflow.Reconciler{
+		Store: a.store, Workflow: a.workflow, Queue: a.bus, Grace: cfg.ReconcileGrace,
+		Logger: log.With("component", "reconciler"), Actions: workflow.NewReconcileMetrics(reg),
+	}
+	a.lead(ctx, "reconciler", reconciler.Run)
 
 	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	apiKeys, err := cfg.apiKeys()
@@ -146,7 +157,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		return nil, err
 	}
 	log.Info("wims serving", "addr", a.httpAddr.String(), "data_dir", cfg.DataDir, "rules", len(ruleSet.Rules()),
-		"durable", !cfg.NoSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
+		"durable", !cfg.NoSync, "bus_sync", cfg.BusSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
 		"api_keys", len(apiKeys), "rate_limit", cfg.RateLimit)
 	return a, nil
 }
@@ -166,10 +177,7 @@ func loadRules(path string) (*rules.Set, error) {
 func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.Registerer) error {
 	metrics := router.NewMetrics(reg)
 	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
-	wf := workflow.New(workflow.Options{
-		Store: a.store, Bus: a.bus, PaymentsSubject: a.bus.Subject("payments", "requests"),
-		Logger: a.log.With("component", "workflow"), Metrics: workflow.NewMetrics(reg),
-	})
+	wf := a.workflow
 	for _, t := range set.Targets() {
 		var h wims.Handler
 		concurrency := 4

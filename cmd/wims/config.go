@@ -42,6 +42,14 @@ type Config struct {
 	// JetStream without sync-always): faster, but a power loss can lose the
 	// last acknowledged writes. A process crash still loses nothing.
 	NoSync bool
+	// BusSync is how the embedded JetStream server syncs: "always" (fsync
+	// before every acknowledgement) or a duration (group commit: fsync what
+	// was written every interval). The database, fsynced on every commit, is
+	// the source of truth either way; the bus is rebuilt from it.
+	BusSync string
+	// ReconcileGrace is how long an order may stay PENDING or RESERVED (with
+	// no payment queued) before the reconciler puts it back on its way.
+	ReconcileGrace time.Duration
 	// PprofAddr, if set, serves net/http/pprof there (loopback only).
 	PprofAddr string
 }
@@ -65,6 +73,8 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.Var(&apiKeyFlag{&c.APIKeys}, "api-key", "API key KEY[:ROLE], role admin (default), orders or read; repeatable (env WIMS_API_KEYS, comma-separated). With any key, every request but /healthz needs Authorization: Bearer KEY")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests/s each API key (or, without keys, each client address) may make; 0 is unlimited")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight work may take to finish on shutdown")
+	fs.DurationVar(&c.ReconcileGrace, "reconcile-grace", time.Minute, "how long an order may look stuck (PENDING, or RESERVED with no payment queued) before it is put back on its way")
+	fs.StringVar(&c.BusSync, "bus-sync", "always", "embedded JetStream fsync: always (before every ack) or an interval such as 10ms (group commit)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "do not fsync every commit (faster; a power loss may lose recent acknowledged writes)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (profiling; off by default)")
 }
@@ -96,6 +106,9 @@ func (c *Config) validate() error {
 	case "v2", "v1":
 	default:
 		return fmt.Errorf("--architecture %q: want v2 or v1", c.Architecture)
+	}
+	if _, _, err := c.busSync(); err != nil {
+		return err
 	}
 	if c.PaymentsRate <= 0 {
 		return fmt.Errorf("--payments-rate must be > 0")
@@ -187,4 +200,19 @@ func (c Config) String() string {
 	}
 	type plain Config // without this String method, so %+v does not recurse
 	return fmt.Sprintf("%+v", plain(redacted))
+}
+
+// busSync parses --bus-sync into the bus's settings; --no-sync turns both off.
+func (c *Config) busSync() (always bool, interval time.Duration, err error) {
+	if c.NoSync {
+		return false, 0, nil
+	}
+	if c.BusSync == "" || c.BusSync == "always" {
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(c.BusSync)
+	if err != nil || d <= 0 || d > time.Minute {
+		return false, 0, fmt.Errorf("--bus-sync %q: want always or an interval between 1ms and 1m", c.BusSync)
+	}
+	return false, d, nil
 }
