@@ -203,54 +203,22 @@ func (s *Store) commitBatch(batch []*writeOp) {
 		reply()
 	}
 
-	tx, err := s.wdb.BeginTx(context.Background(), nil)
-	if err != nil {
-		abort(nil, fmt.Errorf("begin: %w", err))
+	// Optimistically run every op in one transaction without savepoints:
+	// ops rarely fail, and two statements per op are a large share of the
+	// writer's work. If one does fail, roll everything back and run the batch
+	// again with a savepoint around each op, so only the failing op is lost.
+	// (With one op there is nothing to protect: its failure is the batch's.)
+	tx, changes, fatal := s.runBatch(batch, errs, false)
+	if fatal == nil && tx == nil && live > 1 {
+		tx, changes, fatal = s.runBatch(batch, errs, true)
+	}
+	if fatal != nil {
+		abort(tx, fatal)
 		return
 	}
-	// With one op there is nothing to protect from it: skip the savepoint
-	// statements and roll the whole transaction back if it fails.
-	single := live == 1
-	changes := 0
-	for i, op := range batch {
-		if errs[i] != nil {
-			continue
-		}
-		// Checked again here: a caller may give up while earlier ops run.
-		if err := op.ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		w := &writeTx{s: s, tx: tx, now: s.now(), traceParent: wims.TraceParent(op.ctx)}
-		if single {
-			if err := runOp(op, w); err != nil {
-				tx.Rollback()
-				errs[i] = err
-				reply()
-				return
-			}
-			changes += w.changes
-			continue
-		}
-		if _, err := s.execTx(tx, qSavepoint); err != nil {
-			abort(tx, fmt.Errorf("savepoint: %w", err))
-			return
-		}
-		if err := runOp(op, w); err != nil {
-			errs[i] = err
-			// If the op's failure already ended the transaction (disk full,
-			// I/O error), this fails too and the batch is abandoned.
-			if _, err := s.execTx(tx, qRollbackTo); err != nil {
-				abort(tx, fmt.Errorf("rollback to savepoint: %w", err))
-				return
-			}
-		} else {
-			changes += w.changes
-		}
-		if _, err := s.execTx(tx, qRelease); err != nil {
-			abort(tx, fmt.Errorf("release savepoint: %w", err))
-			return
-		}
+	if tx == nil { // the single op failed and was rolled back
+		reply()
+		return
 	}
 	if err := tx.Commit(); err != nil {
 		// database/sql forgets the transaction even if SQLite kept it open
@@ -267,6 +235,56 @@ func (s *Store) commitBatch(batch []*writeOp) {
 		}
 	}
 	reply()
+}
+
+// runBatch runs the live ops of batch (errs[i] == nil) in a new
+// transaction and returns it, uncommitted, with the number of changes
+// written. Without savepoints, the first failing op rolls the transaction
+// back: its error is recorded in errs and tx is nil (the caller retries with
+// savepoints, unless it was the only op). With savepoints, a failing op is
+// undone alone. fatal reports a failure of the transaction itself.
+func (s *Store) runBatch(batch []*writeOp, errs []error, savepoints bool) (tx *sql.Tx, changes int, fatal error) {
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("begin: %w", err)
+	}
+	for i, op := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		// Checked again here: a caller may give up while earlier ops run.
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		w := &writeTx{s: s, tx: tx, now: s.now(), traceParent: wims.TraceParent(op.ctx)}
+		if !savepoints {
+			if err := runOp(op, w); err != nil {
+				tx.Rollback()
+				errs[i] = err
+				return nil, 0, nil
+			}
+			changes += w.changes
+			continue
+		}
+		if _, err := s.execTx(tx, qSavepoint); err != nil {
+			return tx, 0, fmt.Errorf("savepoint: %w", err)
+		}
+		if err := runOp(op, w); err != nil {
+			errs[i] = err
+			// If the op's failure already ended the transaction (disk full,
+			// I/O error), this fails too and the batch is abandoned.
+			if _, err := s.execTx(tx, qRollbackTo); err != nil {
+				return tx, 0, fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		} else {
+			changes += w.changes
+		}
+		if _, err := s.execTx(tx, qRelease); err != nil {
+			return tx, 0, fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	return tx, changes, nil
 }
 
 // runOp runs one closure, turning a panic into an error so that a bug in one
