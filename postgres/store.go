@@ -48,6 +48,11 @@ type Store struct {
 	log    *slog.Logger
 	signal chan struct{}
 	listen *listener
+	// announcing is signalled after each commit that appended changes; the
+	// announcer sends one NOTIFY for all commits since its last one.
+	announcing    chan struct{}
+	stopAnnouncer context.CancelFunc
+	announcerDone chan struct{}
 
 	// hooks let tests widen race windows inside write transactions; nil
 	// fields (always, outside tests) do nothing.
@@ -77,6 +82,9 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		clock:  opt.Now,
 		log:    opt.Logger,
 		signal: make(chan struct{}, 1),
+
+		announcing:    make(chan struct{}, 1),
+		announcerDone: make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -99,6 +107,9 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		s.pool.close()
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
+	actx, cancel := context.WithCancel(context.Background())
+	s.stopAnnouncer = cancel
+	go s.runAnnouncer(actx)
 	if opt.Seed {
 		if err := s.seed(ctx); err != nil {
 			s.Close()
@@ -113,6 +124,8 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 // EUNAVAILABLE. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopAnnouncer()
+		<-s.announcerDone
 		s.listen.stop()
 		s.pool.close()
 	})
@@ -133,6 +146,36 @@ func (s *Store) notify() {
 	select {
 	case s.signal <- struct{}{}:
 	default: // a wake-up is already pending; the relay reads everything new
+	}
+}
+
+// announce asks the announcer to NOTIFY other instances, coalescing.
+func (s *Store) announce() {
+	select {
+	case s.announcing <- struct{}{}:
+	default:
+	}
+}
+
+// runAnnouncer sends NOTIFY on the change channel after commits, one for
+// every burst: while one NOTIFY is in flight, further commits coalesce into
+// the next. A NOTIFY that fails is not retried: other instances' relays also
+// poll once a second, so a lost wake-up only delays them.
+func (s *Store) runAnnouncer(ctx context.Context) {
+	defer close(s.announcerDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.announcing:
+		}
+		err := s.read(ctx, func(c *pgx.Conn) error {
+			_, err := c.Exec(ctx, `SELECT pg_notify('`+changeChannel+`', '')`)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("postgres: change notification failed", "err", err)
+		}
 	}
 }
 

@@ -118,9 +118,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 		return fmt.Errorf("commit: %w", err)
 	}
 	if len(w.changes) > 0 {
-		// The listener hears this commit too, a little later; signalling
-		// here wakes a relay in this process without that round trip.
+		// Wake a relay in this process at once, and tell the others.
 		s.notify()
+		s.announce()
 	}
 	return nil
 }
