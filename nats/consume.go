@@ -163,20 +163,21 @@ func (b *Bus) durableName(short string) string { return b.ns + "_" + short }
 // ensure creates or updates the durable consumer. Its server-side MaxDeliver
 // is unlimited: the Consumer counts deliveries itself (see Bus.Consume).
 func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
-	cons, err := c.b.js.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
-		Durable:       c.name,
-		Description:   "wims consumer " + c.spec.Durable,
-		FilterSubject: c.spec.FilterSubject,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckWait:       c.spec.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: c.spec.MaxAckPending,
+	var cons jetstream.Consumer
+	err := c.b.retryTransient(ctx, "consumer "+c.name+" on "+c.stream, func(ctx context.Context) (err error) {
+		cons, err = c.b.js.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
+			Durable:       c.name,
+			Description:   "wims consumer " + c.spec.Durable,
+			FilterSubject: c.spec.FilterSubject,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       c.spec.AckWait,
+			MaxDeliver:    -1,
+			MaxAckPending: c.spec.MaxAckPending,
+		})
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("nats: consumer %s on %s: %w", c.name, c.stream, err)
-	}
-	return cons, nil
+	return cons, err
 }
 
 // Stop stops fetching, lets in-flight handlers finish (cancelling their

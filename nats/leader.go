@@ -3,7 +3,6 @@ package nats
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -32,15 +31,19 @@ func (b *Bus) Leadership(ctx context.Context, id string, ttl time.Duration) (*Le
 	if ttl <= 0 {
 		ttl = 5 * time.Second
 	}
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:   b.nsUp + "_LEADERS",
-		TTL:      ttl,
-		History:  1,
-		Replicas: b.cfg.Replicas,
-		Storage:  jetstream.FileStorage,
+	var kv jetstream.KeyValue
+	err := b.retryTransient(ctx, "leaders bucket", func(ctx context.Context) (err error) {
+		kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:   b.nsUp + "_LEADERS",
+			TTL:      ttl,
+			History:  1,
+			Replicas: b.cfg.Replicas,
+			Storage:  jetstream.FileStorage,
+		})
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("nats: leaders bucket: %w", err)
+		return nil, err
 	}
 	return &Leadership{kv: kv, id: id, ttl: ttl}, nil
 }

@@ -140,27 +140,44 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 // retried until ctx ends; configuration errors (HTTP-style 400s) are not.
 func (b *Bus) ensureStreams(ctx context.Context) error {
 	for _, sc := range b.streamConfigs() {
-		for attempt := 0; ; attempt++ {
+		err := b.retryTransient(ctx, "stream "+sc.Name, func(ctx context.Context) error {
 			_, err := b.js.CreateOrUpdateStream(ctx, sc)
-			if err == nil {
-				break
-			}
-			var apiErr *jetstream.APIError
-			if errors.As(err, &apiErr) && apiErr.Code == http.StatusBadRequest {
-				return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
-			}
-			if ctx.Err() != nil || attempt >= 40 {
-				return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
-			}
-			b.log.Debug("stream not ready, retrying", "stream", sc.Name, "err", err)
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
-			case <-time.After(250 * time.Millisecond):
-			}
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// retryTransient calls f until it succeeds, fails with a configuration error
+// (the server's 400), or ctx ends or 40 attempts have failed. A cluster that
+// has just formed, or lost a node, answers JetStream API requests with
+// timeouts or "no leader" for a few seconds; each attempt gets its own short
+// deadline so one lost request does not use up the whole start-up.
+func (b *Bus) retryTransient(ctx context.Context, what string, f func(ctx context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := f(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code == http.StatusBadRequest {
+			return fmt.Errorf("nats: %s: %w", what, err)
+		}
+		if ctx.Err() != nil || attempt >= 40 {
+			return fmt.Errorf("nats: %s: %w", what, err)
+		}
+		b.log.Debug("jetstream not ready, retrying", "what", what, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nats: %s: %w", what, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // streamFor returns the stream that stores subject, from the subject's root
