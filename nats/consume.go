@@ -404,3 +404,15 @@ func (b *Bus) ConsumerBacklog(ctx context.Context, stream, durable string) (pend
 	info := cons.CachedInfo()
 	return info.NumPending, info.NumAckPending, nil
 }
+
+// StreamMessages returns how many messages a stream kind (Events,
+// DeadLetter, …) holds, e.g. to expose the dead-letter count.
+func (b *Bus) StreamMessages(ctx context.Context, kind string) (uint64, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	s, err := b.js.Stream(ctx, b.Stream(kind))
+	if err != nil {
+		return 0, fmt.Errorf("nats: stream %s: %w", kind, err)
+	}
+	return s.CachedInfo().State.Msgs, nil
+}

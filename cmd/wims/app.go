@@ -129,6 +129,12 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		return nil, err
 	}
 
+	refs := []consumerRef{{nats.Payments, "payments-dispatcher"}}
+	for _, t := range ruleSet.Targets() {
+		refs = append(refs, consumerRef{nats.Events, "target-" + t.ID()})
+	}
+	reg.MustRegister(newBacklogCollector(a.bus, refs))
+
 	rel := relay.New(relay.Options{
 		Log: a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
 		Logger: log.With("component", "relay"), Metrics: relay.NewMetrics(reg),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -199,4 +200,27 @@ func TestPaymentsRateNeverExceeded(t *testing.T) {
 			t.Fatalf("order %s charged %d times", id, c)
 		}
 	}
+}
+
+// TestBacklogIsVisible: a dead letter and consumer backlogs show in /metrics.
+func TestBacklogIsVisible(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	t.Cleanup(api.Close)
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = api.URL
+		c.PaymentsMaxBackoff = 10 * time.Millisecond
+	})
+	a.placeOrder("m", 1, "")
+	eventually(t, 60*time.Second, func() error {
+		_, body := a.do("GET", "/metrics", nil)
+		for _, want := range []string{"wims_dead_letters 1", `wims_consumer_pending_messages{consumer="target-order-workflow"}`,
+			`wims_consumer_ack_pending_messages{consumer="payments-dispatcher"}`} {
+			if !bytes.Contains(body, []byte(want)) {
+				return fmt.Errorf("/metrics lacks %q", want)
+			}
+		}
+		return nil
+	})
 }
