@@ -1,12 +1,9 @@
 package postgres
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 
-	"github.com/google/uuid"
 	"github.com/wims/wims"
 )
 
@@ -21,56 +18,23 @@ type pendingChange struct {
 	newImage, oldImage                      *string // nil for none (SQL NULL)
 }
 
-// recordChange builds one change record in w. It is the only place images
-// are built, so every write captures changes the same way, and the same way
-// as package sqlite.
-//
-// old and new are the row before and after as domain values (wims.Item or
-// wims.Order), nil for none: old is nil for an INSERT, new for a REMOVE. The
-// images are their JSON, so field names are the API's (NewImage.quantity).
-// ChangedColumns lists, sorted, the fields whose JSON values differ between
-// the two images, a field missing from one image counting as different.
-// Event ids are UUIDv7: unique, and time-ordered.
-//
-// The record is appended to the change log by flushChanges, with the
-// transaction's other records, just before commit.
+// recordChange builds one change record in w with wims.NewChange, so every
+// engine captures changes the same way. old and new are the row before and
+// after as domain values, nil for none. The record is appended to the change
+// log by flushChanges, with the transaction's other records, just before
+// commit.
 func recordChange(w *writeTx, table string, key map[string]string, old, new any) error {
-	eventType := wims.ChangeUpdate
-	switch {
-	case old == nil && new == nil:
-		return fmt.Errorf("record change to %s: no image", table)
-	case old == nil:
-		eventType = wims.ChangeInsert
-	case new == nil:
-		eventType = wims.ChangeRemove
-	}
-	oldImage, err := image(old)
+	c, err := wims.NewChange(table, key, old, new, w.now, w.traceParent)
 	if err != nil {
-		return fmt.Errorf("record change to %s: %w", table, err)
+		return fmt.Errorf("record %w", err)
 	}
-	newImage, err := image(new)
-	if err != nil {
-		return fmt.Errorf("record change to %s: %w", table, err)
-	}
-	cols, err := changedColumns(oldImage, newImage)
-	if err != nil {
-		return fmt.Errorf("record change to %s: %w", table, err)
-	}
-	colsJSON, err := json.Marshal(cols)
+	cols, err := json.Marshal(c.ChangedColumns)
 	if err != nil {
 		return err
-	}
-	keyJSON, err := json.Marshal(key)
-	if err != nil {
-		return err
-	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return fmt.Errorf("record change to %s: event id: %w", table, err)
 	}
 	w.changes = append(w.changes, pendingChange{
-		eventID: id.String(), table: table, eventType: eventType, key: string(keyJSON), columns: string(colsJSON),
-		newImage: text(newImage), oldImage: text(oldImage),
+		eventID: c.EventID, table: c.Table, eventType: c.EventType, key: string(c.Key), columns: string(cols),
+		newImage: text(c.NewImage), oldImage: text(c.OldImage),
 	})
 	return nil
 }
@@ -124,44 +88,6 @@ func (w *writeTx) flushChanges() error {
 	return nil
 }
 
-// image is the JSON image of a row, nil for no row.
-func image(row any) ([]byte, error) {
-	if row == nil {
-		return nil, nil
-	}
-	return json.Marshal(row)
-}
-
-// changedColumns returns, sorted, the top-level fields whose values differ
-// between two JSON object images (nil meaning no row). Comparing the encoded
-// values is exact because both images come from json.Marshal of the same type.
-func changedColumns(oldImage, newImage []byte) ([]string, error) {
-	var o, n map[string]json.RawMessage
-	if oldImage != nil {
-		if err := json.Unmarshal(oldImage, &o); err != nil {
-			return nil, err
-		}
-	}
-	if newImage != nil {
-		if err := json.Unmarshal(newImage, &n); err != nil {
-			return nil, err
-		}
-	}
-	cols := []string{}
-	for k, nv := range n {
-		if ov, ok := o[k]; !ok || !bytes.Equal(ov, nv) {
-			cols = append(cols, k)
-		}
-	}
-	for k := range o {
-		if _, ok := n[k]; !ok {
-			cols = append(cols, k)
-		}
-	}
-	sort.Strings(cols)
-	return cols, nil
-}
-
 // text stores a missing image as NULL rather than "null" or "".
 func text(b []byte) *string {
 	if b == nil {
@@ -172,5 +98,7 @@ func text(b []byte) *string {
 }
 
 // skuKey and orderKey are the change keys, named like the API's fields.
-func skuKey(sku string) map[string]string  { return map[string]string{"sku": sku} }
-func orderKey(id string) map[string]string { return map[string]string{"orderId": id} }
+var (
+	skuKey   = wims.ItemKey
+	orderKey = wims.OrderKey
+)

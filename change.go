@@ -1,0 +1,99 @@
+package wims
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// NewChange builds the change record of one row change, the same way for
+// every store engine, so that events do not depend on the engine.
+//
+// old and new are the row before and after as domain values (Item or Order),
+// nil for none: old is nil for an INSERT, new for a REMOVE. The images are
+// their JSON, so field names are the API's (NewImage.quantity).
+// ChangedColumns lists, sorted, the fields whose JSON values differ between
+// the two images, a field missing from one image counting as different; so
+// an INSERT lists every field of the new image and a REMOVE every field of
+// the old one. The event id is a UUIDv7: unique, and time-ordered, which
+// keeps inserts into an event-id index at its right-hand edge. Seq is left
+// for the store to assign.
+func NewChange(table string, key map[string]string, old, new any, at time.Time, traceParent string) (Change, error) {
+	c := Change{Table: table, EventType: ChangeUpdate, Time: at, TraceParent: traceParent}
+	switch {
+	case old == nil && new == nil:
+		return Change{}, fmt.Errorf("change to %s: no image", table)
+	case old == nil:
+		c.EventType = ChangeInsert
+	case new == nil:
+		c.EventType = ChangeRemove
+	}
+	var err error
+	if c.OldImage, err = image(old); err != nil {
+		return Change{}, fmt.Errorf("change to %s: %w", table, err)
+	}
+	if c.NewImage, err = image(new); err != nil {
+		return Change{}, fmt.Errorf("change to %s: %w", table, err)
+	}
+	if c.ChangedColumns, err = changedColumns(c.OldImage, c.NewImage); err != nil {
+		return Change{}, fmt.Errorf("change to %s: %w", table, err)
+	}
+	if c.Key, err = json.Marshal(key); err != nil {
+		return Change{}, fmt.Errorf("change to %s: %w", table, err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Change{}, fmt.Errorf("change to %s: event id: %w", table, err)
+	}
+	c.EventID = id.String()
+	return c, nil
+}
+
+// ItemKey and OrderKey are the change keys of the two tables, named like the
+// API's fields.
+func ItemKey(sku string) map[string]string { return map[string]string{"sku": sku} }
+
+// OrderKey is the change key of an order; see ItemKey.
+func OrderKey(id string) map[string]string { return map[string]string{"orderId": id} }
+
+// image is the JSON image of a row, nil for no row.
+func image(row any) (json.RawMessage, error) {
+	if row == nil {
+		return nil, nil
+	}
+	return json.Marshal(row)
+}
+
+// changedColumns returns, sorted, the top-level fields whose values differ
+// between two JSON object images (nil meaning no row). Comparing the encoded
+// values is exact because both images come from json.Marshal of the same type.
+func changedColumns(oldImage, newImage []byte) ([]string, error) {
+	var o, n map[string]json.RawMessage
+	if oldImage != nil {
+		if err := json.Unmarshal(oldImage, &o); err != nil {
+			return nil, err
+		}
+	}
+	if newImage != nil {
+		if err := json.Unmarshal(newImage, &n); err != nil {
+			return nil, err
+		}
+	}
+	cols := []string{}
+	for k, nv := range n {
+		if ov, ok := o[k]; !ok || !bytes.Equal(ov, nv) {
+			cols = append(cols, k)
+		}
+	}
+	for k := range o {
+		if _, ok := n[k]; !ok {
+			cols = append(cols, k)
+		}
+	}
+	sort.Strings(cols)
+	return cols, nil
+}
