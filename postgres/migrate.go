@@ -4,12 +4,8 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
+	"github.com/wims/wims/internal/migration"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -24,42 +20,8 @@ var migrationFS embed.FS
 // database across processes (advisory locks are per database).
 const migrationLockKey int64 = 0x77696d735f6d6967 // "wims_mig"
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations lists the embedded migrations by version. File names start with
-// the version number, e.g. 0001_init.sql.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", other, base, v)
-		}
-		seen[v] = base
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+// migrations lists the embedded migrations by version.
+func migrations() ([]migration.Migration, error) { return migration.Load(migrationFS, "migrations") }
 
 // migrate applies every migration not yet recorded in schema_migrations, each
 // in its own transaction together with its record, so a crash leaves the
@@ -91,10 +53,10 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig, log *slog.Logger) error {
 	for _, m := range ms {
 		applied, err := applyMigration(ctx, c, m)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 		if applied {
-			log.Info("postgres: applied migration", "name", m.name)
+			log.Info("postgres: applied migration", "name", m.Name)
 		}
 	}
 	if _, err := c.Exec(ctx, `SELECT pg_advisory_unlock($1)`, migrationLockKey); err != nil {
@@ -104,11 +66,11 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig, log *slog.Logger) error {
 }
 
 // applyMigration applies m unless it is already recorded.
-func applyMigration(ctx context.Context, c *pgx.Conn, m migration) (applied bool, err error) {
+func applyMigration(ctx context.Context, c *pgx.Conn, m migration.Migration) (applied bool, err error) {
 	err = pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 		var done bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
-			m.version).Scan(&done); err != nil {
+			m.Version).Scan(&done); err != nil {
 			return err
 		}
 		if done {
@@ -116,10 +78,10 @@ func applyMigration(ctx context.Context, c *pgx.Conn, m migration) (applied bool
 		}
 		// No arguments: pgx sends the file with the simple protocol, which
 		// allows several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 			return err
 		}
 		applied = true

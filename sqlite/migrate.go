@@ -6,12 +6,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/wims/wims/internal/migration"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/wims/wims"
 )
@@ -22,42 +18,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations lists the embedded migrations by version. File names start with
-// the version number, e.g. 0001_init.sql.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", other, base, v)
-		}
-		seen[v] = base
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+// migrations lists the embedded migrations by version.
+func migrations() ([]migration.Migration, error) { return migration.Load(migrationFS, "migrations") }
 
 // migrate applies every migration not yet recorded in schema_migrations, each
 // in its own transaction together with its record, so a crash leaves the
@@ -79,35 +41,35 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	for _, m := range ms {
 		applied, err := applyMigration(ctx, db, m)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 		if applied {
-			log.Info("sqlite: applied migration", "name", m.name)
+			log.Info("sqlite: applied migration", "name", m.Name)
 		}
 	}
 	return nil
 }
 
 // applyMigration applies m unless it is already recorded.
-func applyMigration(ctx context.Context, db *sql.DB, m migration) (applied bool, err error) {
+func applyMigration(ctx context.Context, db *sql.DB, m migration.Migration) (applied bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
 	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE version = ?`, m.version).Scan(&one)
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE version = ?`, m.Version).Scan(&one)
 	if err == nil {
 		return false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, unixepoch('subsec') * 1000000)`,
-		m.version, m.name); err != nil {
+		m.Version, m.Name); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
