@@ -105,14 +105,8 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		return nil, fmt.Errorf("open bus: %w", err)
 	}
 
-	a.payURL = cfg.PaymentsURL
-	if a.payURL == "" {
-		_, addr, err := paymentsmock.ListenAndServe(ctx, "127.0.0.1:0", paymentsmock.Options{Rate: 5, Burst: 5}, log.With("component", "payments-mock"))
-		if err != nil {
-			return nil, fmt.Errorf("start mock payments API: %w", err)
-		}
-		a.payURL = "http://" + addr.String() + "/payments"
-		log.Info("mock payments API serving", "url", a.payURL, "rate", 5, "burst", 5)
+	if err := a.startPaymentsAPI(ctx); err != nil {
+		return nil, err
 	}
 
 	a.workflow = workflow.New(workflow.Options{
@@ -146,26 +140,54 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	}
 	a.lead(ctx, "reconciler", reconciler.Run)
 
-	events := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
-	apiKeys, err := cfg.apiKeys()
+	opt, err := a.apiOptions(reg)
 	if err != nil {
 		return nil, err
 	}
-	if len(apiKeys) == 0 && !isLoopback(hostOf(cfg.Addr)) {
-		log.Warn("serving without authentication on a non-loopback address (--insecure)", "addr", cfg.Addr)
-	}
-	api := wimshttp.NewServer(wimshttp.Options{
-		Store: a.store, Events: events, DeadLetters: a.bus, Logger: log.With("component", "http"), Registry: reg,
-		TracerProvider: a.tracer, APIKeys: apiKeys, RateLimit: cfg.RateLimit,
-	})
-	a.httpAddr, err = a.serveHTTP(ctx, api)
+	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
+	opt.DeadLetters = a.bus
+	a.httpAddr, err = a.serveHTTP(ctx, wimshttp.NewServer(opt))
 	if err != nil {
 		return nil, err
 	}
 	log.Info("wims serving", "addr", a.httpAddr.String(), "data_dir", cfg.DataDir, "rules", len(ruleSet.Rules()),
 		"durable", !cfg.NoSync, "bus_sync", cfg.BusSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
-		"api_keys", len(apiKeys), "rate_limit", cfg.RateLimit)
+		"api_keys", len(opt.APIKeys), "rate_limit", cfg.RateLimit)
 	return a, nil
+}
+
+// apiOptions are the HTTP API's options common to both architectures:
+// the store, authentication, rate limits, metrics and tracing.
+func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
+	keys, err := a.cfg.apiKeys()
+	if err != nil {
+		return wimshttp.Options{}, err
+	}
+	if len(keys) == 0 && !isLoopback(hostOf(a.cfg.Addr)) {
+		a.log.Warn("serving without authentication on a non-loopback address (--insecure)", "addr", a.cfg.Addr)
+	}
+	return wimshttp.Options{
+		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
+		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit,
+	}, nil
+}
+
+// startPaymentsAPI points the payments at --payments-url, or starts the
+// built-in mock (the course's throttled API: 5 req/s, burst 5) on its own
+// loopback port when none is given.
+func (a *App) startPaymentsAPI(ctx context.Context) error {
+	a.payURL = a.cfg.PaymentsURL
+	if a.payURL != "" {
+		return nil
+	}
+	_, addr, err := paymentsmock.ListenAndServe(ctx, "127.0.0.1:0",
+		paymentsmock.Options{Rate: paymentsmock.DefaultRate, Burst: paymentsmock.DefaultBurst}, a.log.With("component", "payments-mock"))
+	if err != nil {
+		return fmt.Errorf("start mock payments API: %w", err)
+	}
+	a.payURL = "http://" + addr.String() + "/payments"
+	a.log.Info("mock payments API serving", "url", a.payURL, "rate", paymentsmock.DefaultRate, "burst", paymentsmock.DefaultBurst)
+	return nil
 }
 
 func loadRules(path string) (*rules.Set, error) {

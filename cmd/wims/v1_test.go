@@ -132,3 +132,24 @@ func TestV1ThrottledPaymentsSurface(t *testing.T) {
 		t.Fatalf("stock after retries = %d, want %d", q, 1_000_000-2*n)
 	}
 }
+
+// TestV1EnforcesAPIKeys: the V1 architecture serves the same API, so its
+// authentication must hold there too.
+func TestV1EnforcesAPIKeys(t *testing.T) {
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) {
+		c.Architecture = "v1"
+		c.PaymentsURL = payURL
+		c.APIKeys = []string{"secret-admin"}
+	})
+	if code, _ := a.do("POST", "/orders", map[string]any{"customerId": "x", "quantity": 1}); code != http.StatusUnauthorized {
+		t.Fatalf("POST /orders without a key = %d, want 401", code)
+	}
+	if code, _ := a.do("GET", "/inventory", nil); code != http.StatusUnauthorized {
+		t.Fatalf("GET /inventory without a key = %d, want 401", code)
+	}
+	code, body := a.do("POST", "/orders", map[string]any{"customerId": "x", "quantity": 1}, "Authorization", "Bearer secret-admin")
+	if code/100 != 2 {
+		t.Fatalf("POST /orders with the key = %d %s", code, body)
+	}
+}
