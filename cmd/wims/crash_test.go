@@ -482,10 +482,26 @@ func TestCrashSIGKILL(t *testing.T) {
 	}
 	t.Logf("retried %d unknown requests; %d orders acknowledged in all (%s)", len(retry), len(l.acked), time.Since(start).Round(time.Millisecond))
 
-	// No acknowledged order lost: each is there, as it was sent.
+	orders := checkGuarantees(t, c, l, mock, sku, initial, 120*time.Second)
+	stats := mock.Stats()
+
+	checkChangeEventsExactlyOnce(t, rcv, orders)
+	checkEventLogNoDuplicates(t, c)
+	t.Logf("done in %s: %d orders, %d unknown retried, mock stats accepted=%d charged=%d duplicates=%d",
+		time.Since(start).Round(time.Millisecond), len(orders), len(retry), stats.Accepted, stats.Charged, stats.Duplicates)
+}
+
+// checkGuarantees checks DESIGN §5 on the drained system, through c:
+// each acknowledged order is there as sent and PAID (drainPaid), charged once
+// at the payments API with at most one attempt recorded as paid, nothing was
+// charged that no client acknowledged, the stock of sku is conserved, and
+// the payments API never throttled.
+func checkGuarantees(t *testing.T, c *crashClient, l *ledger, mock *paymentsmock.Server, sku string, initial int64, drain time.Duration) map[string]orderView {
+	t.Helper()
 	orders := map[string]orderView{} // by orderId
 	for key, id := range l.acked {
 		r := l.reqs[key]
+		// No API keys are configured: keys are in the anonymous scope.
 		if want := wimshttp.OrderIDForKey(key); id != want {
 			t.Errorf("request %s was answered with order %s, want %s (OrderIDForKey)", key, id, want)
 		}
@@ -506,54 +522,8 @@ func TestCrashSIGKILL(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	drainPaid(t, c, orders, drain)
 
-	// Drain: stock is ample and the mock accepts everything, so every order
-	// ends PAID.
-	pending := map[string]bool{}
-	for id := range orders {
-		pending[id] = true
-	}
-	deadline := time.Now().Add(120 * time.Second)
-	lastReport := time.Now()
-	for len(pending) > 0 {
-		for id := range pending {
-			o, _, err := c.getOrder(id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			orders[id] = o
-			if o.Status == wims.OrderPaid {
-				delete(pending, id)
-			}
-		}
-		if len(pending) == 0 {
-			break
-		}
-		if time.Since(lastReport) > 10*time.Second {
-			counts := map[wims.OrderStatus]int{}
-			for id := range pending {
-				counts[orders[id].Status]++
-			}
-			t.Logf("draining: %d orders not PAID yet, by status %v (%s)", len(pending), counts, time.Since(start).Round(time.Millisecond))
-			lastReport = time.Now()
-		}
-		if time.Now().After(deadline) {
-			counts := map[wims.OrderStatus]int{}
-			var example string
-			for id := range pending {
-				counts[orders[id].Status]++
-				example = id
-			}
-			o := orders[example]
-			t.Fatalf("%d of %d orders not PAID after 120s; statuses of those: %v; e.g. %s: %+v payments %+v executions %+v",
-				len(pending), len(orders), counts, example, o.Order, o.Payments, o.Executions)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("drained: all %d orders PAID (%s)", len(orders), time.Since(start).Round(time.Millisecond))
-
-	// No effect twice: one charge per order at the payments API, at most one
-	// attempt recorded as paid, and no charge for an order we never made.
 	stats := mock.Stats()
 	for id, o := range orders {
 		if n := mock.Charges(id); n != 1 {
@@ -565,14 +535,8 @@ func TestCrashSIGKILL(t *testing.T) {
 				paid++
 			}
 		}
-		if paid == 0 {
-			t.Errorf("order %s is PAID without a paid attempt: %+v", id, o.Payments)
-		}
-		if paid > 1 {
-			// A kill between recording the paid answer and completing the
-			// order must not lead to a second call: the redelivery settles
-			// the order from the record.
-			t.Errorf("order %s has %d attempts recorded as paid: %+v", id, paid, o.Payments)
+		if paid != 1 {
+			t.Errorf("order %s is PAID with %d attempts recorded as paid, want 1: %+v", id, paid, o.Payments)
 		}
 	}
 	for id, n := range stats.Charges {
@@ -583,18 +547,16 @@ func TestCrashSIGKILL(t *testing.T) {
 	if stats.Charged != len(orders) {
 		t.Errorf("payments API charged %d times for %d orders", stats.Charged, len(orders))
 	}
-
-	// Stock conserved. The set of all orders of the SKU is every attempted
-	// key's order that exists (a request with an unknown outcome may have
-	// committed); after the retries that is exactly the acknowledged set.
-	var reserved int64
-	l.mu.Lock()
-	keys := make([]string, 0, len(l.reqs))
-	for key := range l.reqs {
-		keys = append(keys, key)
+	if stats.Throttled != 0 {
+		t.Errorf("RATE EXCEEDED: the payments API answered 429 %d times (max observed %d requests in 1 s)",
+			stats.Throttled, stats.MaxObservedRate)
 	}
-	l.mu.Unlock()
-	for _, key := range keys {
+
+	// Conservation over every attempted key's order that exists (a request
+	// with an unknown outcome may have committed); after the retries that is
+	// exactly the acknowledged set.
+	var reserved int64
+	for key := range l.reqs {
 		id := wimshttp.OrderIDForKey(key)
 		o, found, err := c.getOrder(id)
 		if err != nil {
@@ -614,11 +576,9 @@ func TestCrashSIGKILL(t *testing.T) {
 		t.Errorf("STOCK NOT CONSERVED: quantity %d, want initial %d - reserved/paid %d = %d",
 			q, initial, reserved, initial-reserved)
 	}
-
-	checkChangeEventsExactlyOnce(t, rcv, orders)
-	checkEventLogNoDuplicates(t, c)
-	t.Logf("done in %s: %d orders, %d unknown retried, mock stats accepted=%d charged=%d duplicates=%d",
-		time.Since(start).Round(time.Millisecond), len(orders), len(retry), stats.Accepted, stats.Charged, stats.Duplicates)
+	t.Logf("payments API: accepted %d, charged %d, duplicates %d, throttled %d, max %d requests in 1 s",
+		stats.Accepted, stats.Charged, stats.Duplicates, stats.Throttled, stats.MaxObservedRate)
+	return orders
 }
 
 // orderChanges counts the distinct change events of each order by kind

@@ -218,96 +218,6 @@ func drainPaid(t *testing.T, c *crashClient, orders map[string]orderView, timeou
 	}
 }
 
-// checkScaleGuarantees checks DESIGN §5 on the drained system, through c:
-// each acknowledged order is there as sent and PAID (drainPaid), charged once
-// at the payments API with at most one attempt recorded as paid, nothing was
-// charged that no client acknowledged, the stock of sku is conserved, and
-// the payments API never throttled.
-func checkScaleGuarantees(t *testing.T, c *crashClient, l *ledger, mock *paymentsmock.Server, sku string, initial int64, drain time.Duration) map[string]orderView {
-	t.Helper()
-	orders := map[string]orderView{} // by orderId
-	for key, id := range l.acked {
-		r := l.reqs[key]
-		// No API keys are configured: keys are in the anonymous scope.
-		if want := wimshttp.OrderIDForKey(key); id != want {
-			t.Errorf("request %s was answered with order %s, want %s (OrderIDForKey)", key, id, want)
-		}
-		o, found, err := c.getOrder(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !found {
-			t.Errorf("LOST: order %s (key %s) was acknowledged with 202 but GET answers 404", id, key)
-			continue
-		}
-		if o.CustomerID != r.customer || o.SKU != r.sku || o.Quantity != r.qty {
-			t.Errorf("order %s = customer %q sku %q quantity %d, want %q %q %d",
-				id, o.CustomerID, o.SKU, o.Quantity, r.customer, r.sku, r.qty)
-		}
-		orders[id] = o
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
-	drainPaid(t, c, orders, drain)
-
-	stats := mock.Stats()
-	for id, o := range orders {
-		if n := mock.Charges(id); n != 1 {
-			t.Errorf("DOUBLE/NO CHARGE: order %s charged %d times at the payments API, want 1 (payments %+v)", id, n, o.Payments)
-		}
-		paid := 0
-		for _, a := range o.Payments {
-			if a.Outcome == wims.PaymentPaid {
-				paid++
-			}
-		}
-		if paid != 1 {
-			t.Errorf("order %s is PAID with %d attempts recorded as paid, want 1: %+v", id, paid, o.Payments)
-		}
-	}
-	for id, n := range stats.Charges {
-		if _, ok := orders[id]; !ok {
-			t.Errorf("the payments API charged order %s (%d times), which no client acknowledged", id, n)
-		}
-	}
-	if stats.Charged != len(orders) {
-		t.Errorf("payments API charged %d times for %d orders", stats.Charged, len(orders))
-	}
-	if stats.Throttled != 0 {
-		t.Errorf("RATE EXCEEDED: the payments API (rate %d/s, burst %d) answered 429 %d times (max observed %d requests in 1 s)",
-			scalePaymentsRate, scalePaymentsRate, stats.Throttled, stats.MaxObservedRate)
-	}
-
-	// Conservation over every attempted key's order that exists (a request
-	// with an unknown outcome may have committed); after the retries that is
-	// exactly the acknowledged set.
-	var reserved int64
-	for key := range l.reqs {
-		id := wimshttp.OrderIDForKey(key)
-		o, found, err := c.getOrder(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !found {
-			continue
-		}
-		if _, ok := orders[id]; !ok {
-			t.Errorf("order %s (key %s) exists but was never acknowledged", id, key)
-		}
-		if o.Status == wims.OrderReserved || o.Status == wims.OrderPaid {
-			reserved += o.Quantity
-		}
-	}
-	if q := c.item(t, sku).Quantity; q != initial-reserved || q < 0 {
-		t.Errorf("STOCK NOT CONSERVED: quantity %d, want initial %d - reserved/paid %d = %d",
-			q, initial, reserved, initial-reserved)
-	}
-	t.Logf("payments API: accepted %d, charged %d, duplicates %d, throttled %d, max %d requests in 1 s (rate %d/s)",
-		stats.Accepted, stats.Charged, stats.Duplicates, stats.Throttled, stats.MaxObservedRate, scalePaymentsRate)
-	return orders
-}
-
 // retryUnknown re-sends every request whose outcome the client does not know
 // to c, once, with the same key and body, as a real client would; each must
 // be accepted as the order its key names.
@@ -486,7 +396,7 @@ func TestScaleOutFaults(t *testing.T) {
 	t.Logf("retried %d unknown requests on %s", n, names[survivor])
 
 	drainStart := time.Now()
-	orders := checkScaleGuarantees(t, clients[survivor], l, mock, sku, initial, 60*time.Second)
+	orders := checkGuarantees(t, clients[survivor], l, mock, sku, initial, 60*time.Second)
 	t.Logf("done: %d orders all PAID %s after the load stopped; whole test %s",
 		len(orders), time.Since(drainStart).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
@@ -571,7 +481,7 @@ func TestScaleOutSharesWork(t *testing.T) {
 		t.Fatalf("acknowledged per instance: %v, want 50 and 50", perInstance)
 	}
 
-	checkScaleGuarantees(t, clients[0], l, mock, sku, initial, 60*time.Second)
+	checkGuarantees(t, clients[0], l, mock, sku, initial, 60*time.Second)
 
 	// Both instances ran order workflows: the shared durable consumer
 	// spread the events over them.
