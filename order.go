@@ -2,6 +2,7 @@ package wims
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -154,4 +155,32 @@ type StatusChange struct {
 	Status OrderStatus `json:"status"`
 	Reason string      `json:"reason,omitempty"`
 	At     time.Time   `json:"at"`
+}
+
+// Reserve returns the order after the workflow tried to set its stock aside:
+// RESERVED if reserved, else REJECTED with the reason, naming what was
+// available. Stores apply the result in the transaction whose guarded
+// update decided reserved.
+func (o Order) Reserve(reserved bool, available int64) Order {
+	if reserved {
+		o.Status, o.Reason = OrderReserved, ""
+		return o
+	}
+	o.Status = OrderRejected
+	o.Reason = fmt.Sprintf("insufficient stock: requested %d, available %d", o.Quantity, available)
+	return o
+}
+
+// Settle returns a RESERVED order after its payment's final answer: PAID, or
+// PAYMENT_FAILED with the reason ("payment declined" if none is given).
+func (o Order) Settle(paid bool, reason string) Order {
+	if paid {
+		o.Status, o.Reason = OrderPaid, ""
+		return o
+	}
+	if reason == "" {
+		reason = "payment declined"
+	}
+	o.Status, o.Reason = OrderPaymentFailed, reason
+	return o
 }

@@ -79,3 +79,23 @@ func TestErrorCode(t *testing.T) {
 		t.Fatalf("plain errors must be internal and not leak: %q", wims.ErrorMessage(plain))
 	}
 }
+
+func TestOrderTransitions(t *testing.T) {
+	o := wims.Order{ID: "o", Quantity: 7, Status: wims.OrderPending}
+	if r := o.Reserve(true, 0); r.Status != wims.OrderReserved || r.Reason != "" {
+		t.Fatalf("Reserve(true) = %+v", r)
+	}
+	if r := o.Reserve(false, 3); r.Status != wims.OrderRejected || r.Reason != "insufficient stock: requested 7, available 3" {
+		t.Fatalf("Reserve(false) = %+v", r)
+	}
+	o.Status = wims.OrderReserved
+	if p := o.Settle(true, "ignored"); p.Status != wims.OrderPaid || p.Reason != "" {
+		t.Fatalf("Settle(true) = %+v", p)
+	}
+	if f := o.Settle(false, ""); f.Status != wims.OrderPaymentFailed || f.Reason != "payment declined" {
+		t.Fatalf("Settle(false) = %+v", f)
+	}
+	if f := o.Settle(false, "declined: 402"); f.Reason != "declined: 402" {
+		t.Fatalf("Settle keeps the reason: %+v", f)
+	}
+}

@@ -154,14 +154,13 @@ func (s *Store) ReserveStock(ctx context.Context, orderID string) (wims.Order, e
 			if err := recordChange(w, wims.TableInventory, skuKey(o.SKU), item, newItem); err != nil {
 				return err
 			}
-			next.Status = wims.OrderReserved
+			next = o.Reserve(true, 0)
 		} else {
 			available := int64(0)
 			if found {
 				available = item.Quantity
 			}
-			next.Status = wims.OrderRejected
-			next.Reason = fmt.Sprintf("insufficient stock: requested %d, available %d", o.Quantity, available)
+			next = o.Reserve(false, available)
 		}
 		out, err = updateOrder(w, o, next)
 		return err
@@ -178,9 +177,6 @@ func (s *Store) ReserveStock(ctx context.Context, orderID string) (wims.Order, e
 // UPDATE change. An order in any other status is returned unchanged with no
 // change recorded. Returns ENOTFOUND for an unknown order.
 func (s *Store) CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (wims.Order, error) {
-	if reason == "" && !paid {
-		reason = "payment declined"
-	}
 	var out wims.Order
 	err := s.write(ctx, func(w *writeTx) error {
 		o, err := mustLockOrder(w, orderID)
@@ -191,12 +187,8 @@ func (s *Store) CompletePayment(ctx context.Context, orderID string, paid bool, 
 			out = o
 			return nil
 		}
-		next := o
-		if paid {
-			next.Status = wims.OrderPaid
-		} else {
-			next.Status = wims.OrderPaymentFailed
-			next.Reason = reason
+		next := o.Settle(paid, reason)
+		if !paid {
 			item, found, err := getItem(w.ctx, w, qLockItem, o.SKU)
 			if err != nil {
 				return err
