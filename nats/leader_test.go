@@ -48,11 +48,13 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, f func() bool) 
 func TestLeadershipOneLeaderAndHandover(t *testing.T) {
 	bus := natstest.Open(t)
 	ctx := context.Background()
-	a, err := bus.Leadership(ctx, "a", time.Second)
+	// A TTL well above a loaded CI machine's scheduling stalls: a renewal
+	// late by more than TTL/3·2 would (rightly) hand over.
+	a, err := bus.Leadership(ctx, "a", 3*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bus.Leadership(ctx, "b", time.Second)
+	b, err := bus.Leadership(ctx, "b", 3*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func TestLeadershipOneLeaderAndHandover(t *testing.T) {
 	waitUntil(t, "a leads", 5*time.Second, ra.Load)
 	rb, _ := runLeader(t, b, "relay")
 	// b must not lead while a renews: check over several TTLs.
-	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if rb.Load() {
 			t.Fatal("two leaders at once")
 		}
