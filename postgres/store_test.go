@@ -2,10 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/wims/wims"
@@ -56,6 +54,9 @@ func TestStore(t *testing.T) {
 	db := pgtest.URL(t)
 	storetest.Run(t, func(t *testing.T) wims.Store {
 		return mustOpen(t, postgres.Options{URL: pgtest.Schema(t, db)})
+	})
+	storetest.RunClocked(t, func(t *testing.T, now wims.Clock) wims.Store {
+		return mustOpen(t, postgres.Options{URL: pgtest.Schema(t, db), Now: now})
 	})
 }
 
@@ -180,124 +181,6 @@ func TestOpen_Concurrent(t *testing.T) {
 	}
 	if got, want := count(t, c, `SELECT count(*) FROM schema_migrations`), migrationFiles(t); got != want {
 		t.Fatalf("%d migrations recorded, want %d", got, want)
-	}
-}
-
-func TestClock(t *testing.T) {
-	now := time.Date(2030, 1, 2, 3, 4, 5, 678901234, time.FixedZone("X", 3600))
-	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t), Now: func() time.Time { return now }})
-	it, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := now.UTC().Truncate(time.Microsecond)
-	if it.UpdatedAt != want {
-		t.Fatalf("UpdatedAt %v, want %v (UTC, microseconds)", it.UpdatedAt, want)
-	}
-	read, err := s.GetItem(t.Context(), "A")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if read != it {
-		t.Fatalf("GetItem %+v, PutItem returned %+v", read, it)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cs[0].Time != want {
-		t.Fatalf("change time %v, want %v", cs[0].Time, want)
-	}
-}
-
-func TestTraceParent(t *testing.T) {
-	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t)})
-	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	if _, err := s.PutItem(wims.WithTraceParent(t.Context(), tp), wims.Item{SKU: "A", Quantity: 1}); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 1 || cs[0].TraceParent != tp {
-		t.Fatalf("changes %+v, want one with traceparent %s", cs, tp)
-	}
-}
-
-func TestPruneChanges(t *testing.T) {
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t), Now: clock})
-	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 100}); err != nil { // seq 1 at T
-		t.Fatal(err)
-	}
-	advance(time.Hour)
-	for range 3 { // seq 2..4 at T+1h
-		if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Only rows both at or below the cursor and older than the cutoff go.
-	n, err := s.PruneChanges(t.Context(), 3, clock().Add(-time.Minute))
-	if err != nil || n != 1 {
-		t.Fatalf("PruneChanges = %d, %v; want 1 (seq 1 only)", n, err)
-	}
-	n, err = s.PruneChanges(t.Context(), 3, clock().Add(time.Minute))
-	if err != nil || n != 2 {
-		t.Fatalf("PruneChanges = %d, %v; want 2 (seq 2, 3)", n, err)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 1 || cs[0].Seq != 4 {
-		t.Fatalf("left %+v, want seq 4 only", cs)
-	}
-	// Seqs are not reused after pruning.
-	if _, err := s.PruneChanges(t.Context(), 10, clock().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
-		t.Fatal(err)
-	}
-	cs, err = s.ReadChanges(t.Context(), 0, 10)
-	if err != nil || len(cs) != 1 || cs[0].Seq != 5 {
-		t.Fatalf("after pruning everything the next change is %+v (%v), want seq 5", cs, err)
-	}
-}
-
-// TestSeqNoGaps checks that failed writes leave no gap in the seqs: a write
-// that fails rolls back its share of the counter with everything else.
-func TestSeqNoGaps(t *testing.T) {
-	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t)})
-	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 10}); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	for i := range 100 {
-		wg.Go(func() {
-			sku := "A"
-			if i%3 == 0 {
-				sku = "NOPE"
-			}
-			_, _, err := s.CreateOrder(t.Context(), wims.Order{ID: fmt.Sprintf("o-%d", i), CustomerID: "c", SKU: sku, Quantity: 1})
-			if (err != nil) != (sku == "NOPE") {
-				t.Errorf("CreateOrder(%s, o-%d): %v", sku, i, err)
-			}
-		})
-	}
-	wg.Wait()
-	cs, err := s.ReadChanges(t.Context(), 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range cs {
-		if c.Seq != int64(i+1) {
-			t.Fatalf("change %d has seq %d, want %d: a failed write left a gap", i, c.Seq, i+1)
-		}
 	}
 }
 

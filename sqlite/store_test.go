@@ -58,6 +58,9 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) wims.Store {
 		return mustOpen(t, sqlite.Options{Durable: true})
 	})
+	storetest.RunClocked(t, func(t *testing.T, now wims.Clock) wims.Store {
+		return mustOpen(t, sqlite.Options{Durable: true, Now: now})
+	})
 }
 
 func TestOpen_ErrNoPath(t *testing.T) {
@@ -168,77 +171,6 @@ func TestMigrate_Idempotent(t *testing.T) {
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
-	}
-}
-
-func TestClock(t *testing.T) {
-	now := time.Date(2030, 1, 2, 3, 4, 5, 678901234, time.FixedZone("X", 3600))
-	s := mustOpen(t, sqlite.Options{Durable: true, Now: func() time.Time { return now }})
-	it, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := now.UTC().Truncate(time.Microsecond)
-	if it.UpdatedAt != want {
-		t.Fatalf("UpdatedAt %v, want %v (UTC, microseconds)", it.UpdatedAt, want)
-	}
-	read, err := s.GetItem(t.Context(), "A")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if read != it {
-		t.Fatalf("GetItem %+v, PutItem returned %+v", read, it)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cs[0].Time != want {
-		t.Fatalf("change time %v, want %v", cs[0].Time, want)
-	}
-}
-
-func TestPruneChanges(t *testing.T) {
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	s := mustOpen(t, sqlite.Options{Durable: true, Now: clock})
-	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "A", Quantity: 100}); err != nil { // seq 1 at T
-		t.Fatal(err)
-	}
-	advance(time.Hour)
-	for range 3 { // seq 2..4 at T+1h
-		if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Only rows both at or below the cursor and older than the cutoff go.
-	n, err := s.PruneChanges(t.Context(), 3, clock().Add(-time.Minute))
-	if err != nil || n != 1 {
-		t.Fatalf("PruneChanges = %d, %v; want 1 (seq 1 only)", n, err)
-	}
-	n, err = s.PruneChanges(t.Context(), 3, clock().Add(time.Minute))
-	if err != nil || n != 2 {
-		t.Fatalf("PruneChanges = %d, %v; want 2 (seq 2, 3)", n, err)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 1 || cs[0].Seq != 4 {
-		t.Fatalf("left %+v, want seq 4 only", cs)
-	}
-	// Seqs are not reused after pruning.
-	if _, err := s.PruneChanges(t.Context(), 10, clock().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AdjustStock(t.Context(), "A", wims.Adjustment{Delta: 1}); err != nil {
-		t.Fatal(err)
-	}
-	cs, err = s.ReadChanges(t.Context(), 0, 10)
-	if err != nil || len(cs) != 1 || cs[0].Seq != 5 {
-		t.Fatalf("after pruning everything the next change is %+v (%v), want seq 5", cs, err)
 	}
 }
 
