@@ -41,7 +41,10 @@ type Reconciler struct {
 	Queue    QueueReader
 	Grace    time.Duration // default 1 minute
 	Interval time.Duration // default 30 seconds
-	// MaxPerSweep bounds the orders examined per status in one sweep (default 10,000).
+	// MaxPerSweep bounds the orders examined per status in one sweep (default
+	// 10,000), newest first: with a larger backlog than that the system is
+	// overloaded, and re-driving the oldest orders directly would only add
+	// to the load; they are reached as the backlog drains.
 	MaxPerSweep int
 	Now         wims.Clock
 	Logger      *slog.Logger
