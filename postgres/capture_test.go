@@ -30,15 +30,22 @@ func TestConcurrentChangeCapture(t *testing.T) {
 	url := pgtest.URL(t)
 	s := mustOpen(t, postgres.Options{URL: url, MaxConns: 20})
 	var slept atomic.Int64
-	sleep := func(ctx context.Context, tx pgx.Tx) error {
+	sleep := func(ctx context.Context, c *pgx.Conn) error {
 		if rand.IntN(4) != 0 {
 			return nil
 		}
 		slept.Add(1)
-		_, err := tx.Exec(ctx, `SELECT pg_sleep(0.01)`)
+		_, err := c.Exec(ctx, `SELECT pg_sleep(0.01)`)
 		return err
 	}
-	postgres.SetTestHooks(s, sleep, sleep)
+	sleepBeforeCommit := func() string {
+		if rand.IntN(4) != 0 {
+			return ""
+		}
+		slept.Add(1)
+		return `SELECT pg_sleep(0.01)`
+	}
+	postgres.SetTestHooks(s, sleep, sleepBeforeCommit)
 
 	skus := []string{"SKU-A", "SKU-B", "SKU-C", "SKU-D"}
 	for _, k := range skus {

@@ -6,10 +6,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// SetTestHooks installs callbacks run inside every write transaction that
-// appends changes: beforeSeq after its row changes and before it takes seqs,
-// beforeCommit after it appended its changes and before COMMIT. Call it
-// before the store is used concurrently.
-func SetTestHooks(s *Store, beforeSeq, beforeCommit func(ctx context.Context, tx pgx.Tx) error) {
+// SetTestHooks installs callbacks for every write transaction that appends
+// changes: beforeSeq runs after its row changes and before it takes seqs;
+// beforeCommit returns a statement ("" for none) sent after the append and
+// before COMMIT, in the same round trip. Call it before the store is used
+// concurrently.
+func SetTestHooks(s *Store, beforeSeq func(ctx context.Context, c *pgx.Conn) error, beforeCommit func() string) {
 	s.hooks = hooks{beforeSeq: beforeSeq, beforeCommit: beforeCommit}
 }

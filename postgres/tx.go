@@ -22,7 +22,8 @@ const maxAttempts = 5
 // change log just before commit (see flushChanges).
 type writeTx struct {
 	ctx context.Context
-	tx  pgx.Tx
+	// tx is the connection, inside the transaction writeOnce began on it.
+	tx *pgx.Conn
 	// now is read once per attempt, so every row and change it writes carries
 	// the same time.
 	now time.Time
@@ -86,56 +87,74 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 		return err
 	}
 	defer s.pool.release(c)
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
+	// The transaction is driven with plain statements rather than pgx.Tx so
+	// that the change-log append and COMMIT can go in one round trip (see
+	// commitWithChanges).
+	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	// After a commit this does nothing. After a failure it ends the
-	// transaction, even if ctx has ended; a connection it cannot clean up is
-	// discarded by release.
+	// After a failure, end the transaction even if ctx has ended; a
+	// connection that cannot be cleaned up is discarded by release.
 	defer func() {
+		if c.IsClosed() || c.PgConn().TxStatus() == 'I' {
+			return
+		}
 		rctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
-		tx.Rollback(rctx)
+		_, _ = c.Exec(rctx, "ROLLBACK")
 	}()
 
-	w := &writeTx{ctx: ctx, tx: tx, now: s.now(), traceParent: wims.TraceParent(ctx)}
+	w := &writeTx{ctx: ctx, tx: c, now: s.now(), traceParent: wims.TraceParent(ctx)}
 	if err := fn(w); err != nil {
 		return err
 	}
-	if len(w.changes) > 0 {
-		if err := s.hooks.run(ctx, s.hooks.beforeSeq, tx); err != nil {
-			return err
-		}
-		if err := w.flushChanges(); err != nil {
-			return err
-		}
-		if err := s.hooks.run(ctx, s.hooks.beforeCommit, tx); err != nil {
-			return err
-		}
+	if len(w.changes) == 0 {
+		return commit(ctx, c)
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := s.hooks.run(ctx, s.hooks.beforeSeq, c); err != nil {
+		return err
+	}
+	if err := w.commitWithChanges(s.hooks.commitSQL()); err != nil {
+		return err
+	}
+	// Wake a relay in this process at once, and tell the others.
+	s.notify()
+	s.announce()
+	return nil
+}
+
+// commit ends a transaction that appended no changes.
+func commit(ctx context.Context, c *pgx.Conn) error {
+	tag, err := c.Exec(ctx, "COMMIT")
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if len(w.changes) > 0 {
-		// Wake a relay in this process at once, and tell the others.
-		s.notify()
-		s.announce()
+	if tag.String() == "ROLLBACK" {
+		return errors.New("commit: the transaction had failed and was rolled back")
 	}
 	return nil
 }
 
-// hooks are test-only callbacks run inside a write transaction that appends
-// changes: beforeSeq after the row changes and before the seqs are taken,
-// beforeCommit after the changes are appended and before COMMIT. Tests use
-// them to hold transactions open (pg_sleep) and provoke late commits.
+// hooks are test-only callbacks for a write transaction that appends
+// changes: beforeSeq runs after the row changes and before the seqs are
+// taken; beforeCommit returns a statement ("" for none) sent between the
+// append and COMMIT, in the same round trip. Tests use them to hold
+// transactions open (pg_sleep) and provoke late commits.
 type hooks struct {
-	beforeSeq    func(ctx context.Context, tx pgx.Tx) error
-	beforeCommit func(ctx context.Context, tx pgx.Tx) error
+	beforeSeq    func(ctx context.Context, c *pgx.Conn) error
+	beforeCommit func() string
+}
+
+// commitSQL is the statement beforeCommit asks for, if any.
+func (h hooks) commitSQL() string {
+	if h.beforeCommit == nil {
+		return ""
+	}
+	return h.beforeCommit()
 }
 
 // run calls h if it is set.
-func (hooks) run(ctx context.Context, h func(context.Context, pgx.Tx) error, tx pgx.Tx) error {
+func (hooks) run(ctx context.Context, h func(context.Context, *pgx.Conn) error, tx *pgx.Conn) error {
 	if h == nil {
 		return nil
 	}
