@@ -43,6 +43,7 @@ type App struct {
 	tracer    *sdktrace.TracerProvider
 	leaders   *nats.Leadership
 	workflow  *workflow.Workflow
+	unlock    func() // releases the data dir lock
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -65,6 +66,9 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if a.unlock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	// Spans get real ids so one trace id runs from the HTTP request through
 	// the change log, the bus and the workflow to the payment call.
@@ -347,6 +351,9 @@ func (a *App) Close() error {
 		}
 		if a.tracer != nil {
 			err = errors.Join(err, a.tracer.Shutdown(context.Background()))
+		}
+		if a.unlock != nil {
+			a.unlock()
 		}
 	})
 	return err

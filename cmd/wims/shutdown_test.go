@@ -72,3 +72,20 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatalf("order %s lost across a graceful restart: GET = %d", o.ID, resp.StatusCode)
 	}
 }
+
+// TestDataDirIsExclusive: a second wims on the same data dir refuses to
+// start (two embedded JetStream servers on one store would corrupt it).
+func TestDataDirIsExclusive(t *testing.T) {
+	first := startTestApp(t, nil)
+	_, err := StartApp(context.Background(), Config{
+		Addr: "127.0.0.1:0", DataDir: first.cfg.DataDir, Namespace: "wims", NATSReplicas: 1,
+		PaymentsRate: 5, Architecture: "v2", NoSync: true,
+	}, first.log)
+	if err == nil || !strings.Contains(err.Error(), "in use by another wims") {
+		t.Fatalf("second StartApp on the same data dir: %v, want a refusal", err)
+	}
+	// The first is unharmed.
+	if code, _ := first.do("GET", "/healthz", nil); code != http.StatusOK {
+		t.Fatalf("first instance /healthz = %d", code)
+	}
+}
