@@ -30,7 +30,10 @@ type Handler func(ctx context.Context, m *Message) error
 // PermanentError marks a failure that no retry can fix.
 type PermanentError struct{ Err error }
 
+// Error implements the error interface.
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+
+// Unwrap returns the wrapped error, for errors.Is and errors.As.
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Permanent wraps err so the consumer dead-letters the message without retrying.
@@ -48,9 +51,12 @@ type RetryAfterError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *RetryAfterError) Error() string {
 	return fmt.Sprintf("retry after %s: %v", e.Delay, e.Err)
 }
+
+// Unwrap returns the wrapped error, for errors.Is and errors.As.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // RetryAfter wraps err so the consumer redelivers the message after d.
