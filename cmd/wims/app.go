@@ -72,7 +72,9 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	}
 	// Spans get real ids so one trace id runs from the HTTP request through
 	// the change log, the bus and the workflow to the payment call.
-	a.tracer = sdktrace.NewTracerProvider()
+	if a.tracer, err = newTracerProvider(ctx, cfg.OTLPEndpoint); err != nil {
+		return nil, err
+	}
 	if err := a.startPprof(ctx); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ type Config struct {
 	// was written every interval). The database, fsynced on every commit, is
 	// the source of truth either way; the bus is rebuilt from it.
 	BusSync string
+	// OTLPEndpoint, if set, is where spans are exported (OTLP over HTTP).
+	OTLPEndpoint string
 	// ReconcileGrace is how long an order may stay PENDING or RESERVED (with
 	// no payment queued) before the reconciler puts it back on its way.
 	ReconcileGrace time.Duration
@@ -74,6 +76,7 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests/s each API key (or, without keys, each client address) may make; 0 is unlimited")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight work may take to finish on shutdown")
 	fs.DurationVar(&c.ReconcileGrace, "reconcile-grace", time.Minute, "how long an order may look stuck (PENDING, or RESERVED with no payment queued) before it is put back on its way")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector URL, e.g. http://127.0.0.1:4318 (off by default)")
 	fs.StringVar(&c.BusSync, "bus-sync", "always", "embedded JetStream fsync: always (before every ack) or an interval such as 10ms (group commit)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "do not fsync every commit (faster; a power loss may lose recent acknowledged writes)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (profiling; off by default)")

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,4 +72,46 @@ func TestOneTraceFromRequestToPayment(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTracesExportedOverOTLP points --otlp-endpoint at a stand-in collector
+// (the OTLP/HTTP receiver is a third party's; only its endpoint is faked) and
+// checks that the spans of an order reach it.
+func TestTracesExportedOverOTLP(t *testing.T) {
+	var mu sync.Mutex
+	var bodies [][]byte
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/v1/traces" {
+			mu.Lock()
+			bodies = append(bodies, b)
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(collector.Close)
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = payURL
+		c.OTLPEndpoint = collector.URL
+	})
+	o := a.placeOrder("otlp", 1, "")
+	waitStatus(t, a, o.ID, wims.OrderPaid)
+	if err := a.Close(); err != nil { // flushes the span batcher
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	all := bytes.Join(bodies, nil)
+	for _, want := range []string{"wims", "process order-workflow", "process payments"} {
+		if !bytes.Contains(all, []byte(want)) {
+			t.Fatalf("exported spans (%d requests) lack %q", len(bodies), want)
+		}
+	}
+}
+
+func TestOTLPEndpointValidated(t *testing.T) {
+	if _, err := newTracerProvider(context.Background(), "ftp://x"); err == nil {
+		t.Fatal("an ftp OTLP endpoint was accepted")
+	}
 }
