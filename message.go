@@ -71,6 +71,10 @@ const (
 	HeaderDLQAttempts = "Wims-Dlq-Attempts"
 	HeaderDLQConsumer = "Wims-Dlq-Consumer"
 	HeaderDLQTime     = "Wims-Dlq-Time"
+	// HeaderRedrivenAt marks a message sent back from the dead-letter stream,
+	// with the time: a consumer that counts failures (the payment dispatcher)
+	// counts only those after it, so a redriven message gets its attempts anew.
+	HeaderRedrivenAt = "Wims-Redriven-At"
 )
 
 // Outgoing is a message to publish on the bus. ID, when set, is its

@@ -113,6 +113,7 @@ func (b *Bus) Redrive(ctx context.Context, seq uint64) error {
 		}
 		h[k] = v
 	}
+	h[wims.HeaderRedrivenAt] = time.Now().UTC().Format(time.RFC3339Nano)
 	out := Outgoing{Subject: subject, ID: orig + ":redrive:" + strconv.FormatUint(seq, 10), Data: m.Data, Header: h}
 	if _, err := b.Publish(ctx, out); err != nil {
 		return fmt.Errorf("redrive %d: %w", seq, err)

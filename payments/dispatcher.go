@@ -196,7 +196,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	if last := settled(prior); last != nil {
 		return d.complete(ctx, o.ID, last.Outcome, last.StatusCode)
 	}
-	failures, throttles := count(prior)
+	failures, throttles := count(prior, redrivenAt(m))
 	if failures >= wims.MaxPaymentFailures {
 		d.log.Warn("payment dead-lettered", "order_id", o.ID, "failures", failures)
 		return wims.Permanent(fmt.Errorf("order %s: %d failures: %w", o.ID, failures, ErrTooManyFailures))
@@ -277,9 +277,20 @@ func settled(attempts []wims.PaymentAttempt) *wims.PaymentAttempt {
 	return nil
 }
 
-// count returns how many of the attempts failed and how many were throttled.
-func count(attempts []wims.PaymentAttempt) (failures, throttles int) {
+// redrivenAt is when a person sent the message back from the dead-letter
+// stream (zero if never): failures before it do not count again.
+func redrivenAt(m *wims.Message) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, m.Header[wims.HeaderRedrivenAt])
+	return t
+}
+
+// count returns how many of the attempts since since failed and how many
+// were throttled.
+func count(attempts []wims.PaymentAttempt, since time.Time) (failures, throttles int) {
 	for _, a := range attempts {
+		if a.At.Before(since) {
+			continue
+		}
 		switch a.Outcome {
 		case wims.PaymentError:
 			failures++

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -223,4 +225,60 @@ func TestBacklogIsVisible(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestDeadLetterCLI: a poison payment is listed by `wims dead-letters list`
+// and, once the payments API works again, `redrive` gets the order PAID.
+func TestDeadLetterCLI(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	mock := paymentsmock.New(paymentsmock.Options{Rate: 1000, Burst: 1000})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		mock.ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = api.URL
+		c.PaymentsMaxBackoff = 10 * time.Millisecond
+	})
+	o := a.placeOrder("dl", 1, "")
+	var dls []struct {
+		Seq     uint64
+		Message json.RawMessage
+	}
+	eventually(t, 60*time.Second, func() error {
+		code, out, errOut := runCLI(t, "", "dead-letters", "list", "--url", a.url, "--json")
+		if code != 0 {
+			return fmt.Errorf("exit %d: %s", code, errOut)
+		}
+		if err := json.Unmarshal([]byte(out), &dls); err != nil {
+			return err
+		}
+		if len(dls) == 0 {
+			return fmt.Errorf("no dead letter yet")
+		}
+		return nil
+	})
+	if !bytes.Contains(dls[0].Message, []byte(o.ID)) {
+		t.Fatalf("dead letter %s is not the payment of %s", dls[0].Message, o.ID)
+	}
+	failing.Store(false) // the cause is fixed; the redriven payment gets 10 attempts anew
+	if code, out, errOut := runCLI(t, "", "dead-letters", "redrive", strconv.FormatUint(dls[0].Seq, 10), "--url", a.url); code != 0 || !strings.Contains(out, "redriven") {
+		t.Fatalf("redrive: exit %d, %q %q", code, out, errOut)
+	}
+	paid := waitStatus(t, a, o.ID, wims.OrderPaid)
+	if mock.Charges(o.ID) != 1 || len(paid.Payments) != wims.MaxPaymentFailures+1 {
+		t.Fatalf("after redrive: %d charges, %d attempts; want 1 charge after %d failures", mock.Charges(o.ID), len(paid.Payments), wims.MaxPaymentFailures)
+	}
+	code, out, _ := runCLI(t, "", "dead-letters", "list", "--url", a.url, "--json")
+	if code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("dead letters after redrive: exit %d %s, want none", code, out)
+	}
+	if code, _, _ := runCLI(t, "", "dead-letters", "redrive", "x", "--url", a.url); code != 2 {
+		t.Fatalf("redrive x: exit %d, want 2", code)
+	}
 }

@@ -55,7 +55,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newServeCommand(), newRulesCommand(), newPaymentsMockCommand())
 	root.AddCommand(newBenchCommand())
-	root.AddCommand(newOrderCommand(), newInventoryCommand())
+	root.AddCommand(newOrderCommand(), newInventoryCommand(), newDeadLettersCommand())
 	return root
 }
 
