@@ -457,30 +457,8 @@ func TestCrashSIGKILL(t *testing.T) {
 
 	// A real client retries what it does not know the fate of: same key,
 	// same body. Each must now be accepted.
-	l.mu.Lock()
-	var retry []crashReq
-	for key := range l.unknown {
-		retry = append(retry, l.reqs[key])
-	}
-	l.mu.Unlock()
-	for _, r := range retry {
-		resp, body, err := c.do(context.Background(), "POST", "/orders", r.body, "Idempotency-Key", r.key)
-		if err != nil {
-			t.Fatalf("retry of %s: %v", r.key, err)
-		}
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("retry of unknown request %s (%s) = %d %s, want 202", r.key, l.unknown[r.key], resp.StatusCode, body)
-		}
-		var o wims.Order
-		if err := json.Unmarshal(body, &o); err != nil {
-			t.Fatal(err)
-		}
-		if want := wimshttp.OrderIDForKey(r.key); o.ID != want {
-			t.Fatalf("retry of %s answered order %s, want %s", r.key, o.ID, want)
-		}
-		l.ack(r.key, o.ID)
-	}
-	t.Logf("retried %d unknown requests; %d orders acknowledged in all (%s)", len(retry), len(l.acked), time.Since(start).Round(time.Millisecond))
+	retried := retryUnknown(t, c, l)
+	t.Logf("retried %d unknown requests; %d orders acknowledged in all (%s)", retried, len(l.acked), time.Since(start).Round(time.Millisecond))
 
 	orders := checkGuarantees(t, c, l, mock, sku, initial, 120*time.Second)
 	stats := mock.Stats()
@@ -488,7 +466,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	checkChangeEventsExactlyOnce(t, rcv, orders)
 	checkEventLogNoDuplicates(t, c)
 	t.Logf("done in %s: %d orders, %d unknown retried, mock stats accepted=%d charged=%d duplicates=%d",
-		time.Since(start).Round(time.Millisecond), len(orders), len(retry), stats.Accepted, stats.Charged, stats.Duplicates)
+		time.Since(start).Round(time.Millisecond), len(orders), retried, stats.Accepted, stats.Charged, stats.Duplicates)
 }
 
 // checkGuarantees checks DESIGN §5 on the drained system, through c:

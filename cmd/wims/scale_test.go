@@ -228,9 +228,23 @@ func retryUnknown(t *testing.T, c *crashClient, l *ledger) int {
 		retry = append(retry, l.reqs[key])
 	}
 	for _, r := range retry {
-		resp, body, err := c.do(context.Background(), "POST", "/orders", r.body, "Idempotency-Key", r.key)
-		if err != nil {
-			t.Fatalf("retry of %s: %v", r.key, err)
+		// A request the client gave up on may still be running on the
+		// server: then the key is in flight (409 with Retry-After), and a
+		// real client waits and asks again.
+		var (
+			resp *http.Response
+			body []byte
+			err  error
+		)
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			resp, body, err = c.do(context.Background(), "POST", "/orders", r.body, "Idempotency-Key", r.key)
+			if err != nil {
+				t.Fatalf("retry of %s: %v", r.key, err)
+			}
+			if resp.StatusCode != http.StatusConflict || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("retry of unknown request %s (%s) = %d %s, want 202", r.key, l.unknown[r.key], resp.StatusCode, body)
