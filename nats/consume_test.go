@@ -353,15 +353,15 @@ func TestConsume_ContextEndsConsumer(t *testing.T) {
 
 func TestConsume_LongHandlerGetsInProgress(t *testing.T) {
 	// A handler running 2.5× AckWait is not redelivered meanwhile. AckWait
-	// is 1 s so that a loaded machine still sends InProgress (every 500 ms)
+	// is 2 s so that a loaded CI machine still sends InProgress (every 1 s)
 	// in time.
 	b := natstest.Open(t)
 	r := recorder{fn: func(context.Context, *wims.Message, int) error {
-		time.Sleep(2500 * time.Millisecond)
+		time.Sleep(5 * time.Second)
 		return nil
 	}}
 	spec := paymentsSpec(b)
-	spec.AckWait = time.Second
+	spec.AckWait = 2 * time.Second
 	spec.Concurrency = 2 // a redelivery would reach the idle worker
 	consume(t, b, spec, r.handle)
 	mustPublish(t, b, nats.Outgoing{Subject: b.Subject("payments", "order"), ID: "p1"})
