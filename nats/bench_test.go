@@ -19,7 +19,7 @@ func BenchmarkConsume(b *testing.B) {
 	ctx := context.Background()
 	ms := make([]nats.Outgoing, b.N)
 	for i := range ms {
-		ms[i] = nats.Outgoing{Subject: bus.Subject("deliver", "bench"), ID: strconv.Itoa(i), Data: make([]byte, 512)}
+		ms[i] = nats.Outgoing{Subject: bus.Subject("payments", "bench"), ID: strconv.Itoa(i), Data: make([]byte, 512)}
 	}
 	if _, err := bus.PublishBatch(ctx, ms); err != nil {
 		b.Fatal(err)
@@ -27,7 +27,7 @@ func BenchmarkConsume(b *testing.B) {
 	done := make(chan struct{})
 	n := 0
 	b.ResetTimer()
-	c, err := bus.Consume(ctx, nats.ConsumerSpec{Stream: nats.Deliveries, Durable: "bench", FilterSubject: bus.Subject("deliver", "bench")},
+	c, err := bus.Consume(ctx, nats.ConsumerSpec{Stream: nats.Payments, Durable: "bench", FilterSubject: bus.Subject("payments", "bench")},
 		func(context.Context, *wims.Message) error {
 			if n++; n == b.N {
 				close(done)
@@ -49,7 +49,7 @@ func BenchmarkAck(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			bus := natstest.Open(b)
 			ctx := context.Background()
-			subj := bus.Subject("deliver", "ack")
+			subj := bus.Subject("payments", "ack")
 			ms := make([]nats.Outgoing, b.N)
 			for i := range ms {
 				ms[i] = nats.Outgoing{Subject: subj, Data: make([]byte, 512)}
@@ -57,7 +57,7 @@ func BenchmarkAck(b *testing.B) {
 			if _, err := bus.PublishBatch(ctx, ms); err != nil {
 				b.Fatal(err)
 			}
-			cons, err := bus.JetStream().CreateOrUpdateConsumer(ctx, bus.Stream(nats.Deliveries), jetstream.ConsumerConfig{
+			cons, err := bus.JetStream().CreateOrUpdateConsumer(ctx, bus.Stream(nats.Payments), jetstream.ConsumerConfig{
 				Durable: "ack", FilterSubject: subj, AckPolicy: jetstream.AckExplicitPolicy,
 			})
 			if err != nil {

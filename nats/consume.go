@@ -16,7 +16,7 @@ import (
 
 // ConsumerSpec describes a durable consumer and how its messages are handled.
 type ConsumerSpec struct {
-	// Stream is a stream kind: Events, Deliveries, Payments, EventLog or
+	// Stream is a stream kind: Events, Payments, EventLog or
 	// DeadLetter.
 	Stream string
 	// Durable names the consumer. The bus prefixes it with the namespace; the

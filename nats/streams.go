@@ -16,8 +16,6 @@ import (
 const (
 	// Events is the bus: every change event, kept 7 days.
 	Events = "EVENTS"
-	// Deliveries holds per-target work: one subject per rule target.
-	Deliveries = "DELIVERIES"
 	// Payments holds payments waiting for the dispatcher.
 	Payments = "PAYMENTS"
 	// EventLog is the browsable log of recent events (GET /events).
@@ -29,7 +27,6 @@ const (
 // Subject roots (the token after the namespace) of each stream.
 const (
 	eventsRoot     = "events"
-	deliverRoot    = "deliver"
 	paymentsRoot   = "payments"
 	eventLogRoot   = "eventlog"
 	deadLetterRoot = "dlq"
@@ -57,7 +54,6 @@ const (
 // roots maps a subject root to its stream kind.
 var roots = map[string]string{
 	eventsRoot:     Events,
-	deliverRoot:    Deliveries,
 	paymentsRoot:   Payments,
 	eventLogRoot:   EventLog,
 	deadLetterRoot: DeadLetter,
@@ -84,16 +80,6 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 			Subjects:    []string{b.Subject(eventsRoot, ">")},
 			Retention:   jetstream.LimitsPolicy,
 			MaxAge:      eventsMaxAge,
-			Duplicates:  dedupeWindow,
-			Storage:     jetstream.FileStorage,
-			Replicas:    r,
-			AllowDirect: true,
-		},
-		{
-			Name:        b.Stream(Deliveries),
-			Description: "wims per-target deliveries",
-			Subjects:    []string{b.Subject(deliverRoot, ">")},
-			Retention:   jetstream.WorkQueuePolicy,
 			Duplicates:  dedupeWindow,
 			Storage:     jetstream.FileStorage,
 			Replicas:    r,
