@@ -123,15 +123,14 @@ func (s *scanner) object(i int, n *tnode, depth int) (int, *EventError) {
 		if err != nil {
 			return i, err
 		}
-		i = skipSpace(b, i)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+		var more bool
+		if i, more, err = s.afterElement(i, '}'); err != nil {
+			return i, err
+		}
+		if more {
 			continue
 		}
-		if i < len(b) && b[i] == '}' {
-			return i + 1, nil
-		}
-		return i, s.syntax(i)
+		return i, nil
 	}
 }
 
@@ -159,18 +158,17 @@ func (s *scanner) array(i int, n *tnode, depth int) (int, *EventError) {
 		if err != nil {
 			return i, err
 		}
-		i = skipSpace(b, i)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+		var more bool
+		if i, more, err = s.afterElement(i, ']'); err != nil {
+			return i, err
+		}
+		if more {
 			continue
 		}
-		if i < len(b) && b[i] == ']' {
-			if track {
-				sc.stack = sc.stack[:len(sc.stack)-1]
-			}
-			return i + 1, nil
+		if track {
+			sc.stack = sc.stack[:len(sc.stack)-1]
 		}
-		return i, s.syntax(i)
+		return i, nil
 	}
 }
 
@@ -269,15 +267,14 @@ func (s *scanner) skip(i int, depth int) (int, *EventError) {
 			if i, err = s.skip(i, depth+1); err != nil {
 				return i, err
 			}
-			i = skipSpace(b, i)
-			if i < len(b) && b[i] == ',' {
-				i = skipSpace(b, i+1)
+			var more bool
+			if i, more, err = s.afterElement(i, '}'); err != nil {
+				return i, err
+			}
+			if more {
 				continue
 			}
-			if i < len(b) && b[i] == '}' {
-				return i + 1, nil
-			}
-			return i, s.syntax(i)
+			return i, nil
 		}
 	case c == '[':
 		if depth+1 > MaxEventDepth {
@@ -295,15 +292,14 @@ func (s *scanner) skip(i int, depth int) (int, *EventError) {
 			if i, err = s.skip(i, depth+1); err != nil {
 				return i, err
 			}
-			i = skipSpace(b, i)
-			if i < len(b) && b[i] == ',' {
-				i = skipSpace(b, i+1)
+			var more bool
+			if i, more, err = s.afterElement(i, ']'); err != nil {
+				return i, err
+			}
+			if more {
 				continue
 			}
-			if i < len(b) && b[i] == ']' {
-				return i + 1, nil
-			}
-			return i, s.syntax(i)
+			return i, nil
 		}
 	case c == '-' || c >= '0' && c <= '9':
 		j := scanNumber(b, i)
@@ -319,4 +315,21 @@ func (s *scanner) skip(i int, depth int) (int, *EventError) {
 		return i + 4, nil
 	}
 	return i, s.syntax(i)
+}
+
+// afterElement reads what follows a member or element of a container that
+// closes with close: a comma (more follows; next is where it starts) or close
+// (the container ends; next is just past it). Anything else is a syntax error.
+func (s *scanner) afterElement(i int, close byte) (next int, more bool, err *EventError) {
+	b := s.b
+	i = skipSpace(b, i)
+	if i < len(b) {
+		switch b[i] {
+		case ',':
+			return skipSpace(b, i+1), true, nil
+		case close:
+			return i + 1, false, nil
+		}
+	}
+	return i, false, s.syntax(i)
 }
