@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/wims/wims"
 	"github.com/wims/wims/sqlite"
+	"github.com/wims/wims/storetest"
 )
 
 // clients is how many goroutines per GOMAXPROCS submit at once: the accept
@@ -18,45 +18,10 @@ import (
 // the wrong thing.
 const clients = 64
 
-// latencies collects per-call durations from parallel goroutines.
-type latencies struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (l *latencies) add(d time.Duration) { l.mu.Lock(); l.d = append(l.d, d); l.mu.Unlock() }
-
-// report adds ops/s and the p50/p99 latency to the benchmark's output.
-func (l *latencies) report(b *testing.B, unit string) {
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
-	if len(l.d) == 0 {
-		return
-	}
-	slices.Sort(l.d)
-	b.ReportMetric(float64(l.d[len(l.d)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(l.d[len(l.d)*99/100].Microseconds())/1000, "p99-ms")
-}
-
 // BenchmarkCreateOrder measures the accept path, durable (synchronous=FULL),
 // with many concurrent callers.
 func BenchmarkCreateOrder(b *testing.B) {
-	s := mustOpen(b, sqlite.Options{Durable: true, Seed: true})
-	var n atomic.Int64
-	var lat latencies
-	b.SetParallelism(clients)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			id := fmt.Sprintf("o-%d", n.Add(1))
-			start := time.Now()
-			if _, _, err := s.CreateOrder(b.Context(), wims.Order{ID: id, CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1}); err != nil {
-				b.Error(err)
-				return
-			}
-			lat.add(time.Since(start))
-		}
-	})
-	lat.report(b, "orders")
+	storetest.BenchCreateOrder(b, mustOpen(b, sqlite.Options{Durable: true, Seed: true}), clients)
 }
 
 // BenchmarkReserveStock measures the workflow's reservation step, durable,
@@ -81,7 +46,7 @@ func BenchmarkReserveStock(b *testing.B) {
 	}
 	wg.Wait()
 	var n atomic.Int64
-	var lat latencies
+	var lat storetest.Latencies
 	b.SetParallelism(clients)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -97,10 +62,10 @@ func BenchmarkReserveStock(b *testing.B) {
 				b.Errorf("%s is %s", id, o.Status)
 				return
 			}
-			lat.add(time.Since(start))
+			lat.Add(time.Since(start))
 		}
 	})
-	lat.report(b, "reservations")
+	lat.Report(b, "reservations")
 }
 
 // BenchmarkCreateOrderAtRate offers orders at a fixed rate (open loop, like
@@ -111,7 +76,7 @@ func BenchmarkCreateOrderAtRate(b *testing.B) {
 	for _, rate := range []int{2000, 4000} {
 		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
 			s := mustOpen(b, sqlite.Options{Durable: true, Seed: true})
-			var lat latencies
+			var lat storetest.Latencies
 			var wg sync.WaitGroup
 			interval := time.Second / time.Duration(rate)
 			b.ResetTimer()
@@ -128,11 +93,11 @@ func BenchmarkCreateOrderAtRate(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					lat.add(time.Since(t0))
+					lat.Add(time.Since(t0))
 				})
 			}
 			wg.Wait()
-			lat.report(b, "orders")
+			lat.Report(b, "orders")
 		})
 	}
 }
