@@ -50,6 +50,20 @@ func count(tb testing.TB, c *pgx.Conn, query string, args ...any) int {
 
 // TestStore runs the contract suite; each store gets its own schema in one
 // database, which is much faster than a database each.
+func TestSeeding(t *testing.T) {
+	storetest.RunSeeding(t, func(t *testing.T) storetest.SeedDB {
+		url := pgtest.URL(t)
+		return storetest.SeedDB{
+			Open: func(seed bool) wims.Store { return mustOpen(t, postgres.Options{URL: url, Seed: seed}) },
+			RemoveItems: func() {
+				if _, err := rawConn(t, url).Exec(t.Context(), `DELETE FROM inventory`); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
+	})
+}
+
 func TestStore(t *testing.T) {
 	db := pgtest.URL(t)
 	storetest.Run(t, func(t *testing.T) wims.Store {
@@ -66,79 +80,6 @@ func TestOpen_ErrURL(t *testing.T) {
 		if wims.ErrorCode(err) != wims.EINVALID || wims.ErrorField(err) != "url" {
 			t.Fatalf("Open(%q): %v, want EINVALID url", u, err)
 		}
-	}
-}
-
-func TestSeed(t *testing.T) {
-	url := pgtest.URL(t)
-	s := mustOpen(t, postgres.Options{URL: url, Seed: true})
-	it, err := s.GetItem(t.Context(), wims.DefaultSKU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := wims.SeedItem()
-	want.UpdatedAt = it.UpdatedAt
-	if it != want {
-		t.Fatalf("seed item %+v, want %+v", it, want)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 1 || cs[0].EventType != wims.ChangeInsert {
-		t.Fatalf("seeding logged %d changes, want one INSERT", len(cs))
-	}
-	if _, err := s.AdjustStock(t.Context(), wims.DefaultSKU, wims.Adjustment{Delta: -5}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("ReopenKeepsDataAndDoesNotReseed", func(t *testing.T) {
-		s := mustOpen(t, postgres.Options{URL: url, Seed: true})
-		it, err := s.GetItem(t.Context(), wims.DefaultSKU)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if it.Quantity != 1_000_000-5 {
-			t.Fatalf("quantity after reopen %d, want %d", it.Quantity, 1_000_000-5)
-		}
-		cs, err := s.ReadChanges(t.Context(), 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cs) != 2 {
-			t.Fatalf("%d changes after reopen, want 2 (seed, adjustment)", len(cs))
-		}
-	})
-
-	t.Run("DeletedSeedStaysDeleted", func(t *testing.T) {
-		c := rawConn(t, url)
-		if _, err := c.Exec(t.Context(), `DELETE FROM inventory`); err != nil {
-			t.Fatal(err)
-		}
-		s := mustOpen(t, postgres.Options{URL: url, Seed: true})
-		items, err := s.ListItems(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(items) != 0 {
-			t.Fatalf("reopening reseeded: %+v", items)
-		}
-	})
-}
-
-func TestSeed_SkippedWhenInventoryNotEmpty(t *testing.T) {
-	url := pgtest.URL(t)
-	s := mustOpen(t, postgres.Options{URL: url})
-	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "OTHER", ProductName: "Other", Quantity: 1}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s = mustOpen(t, postgres.Options{URL: url, Seed: true})
-	if _, err := s.GetItem(t.Context(), wims.DefaultSKU); wims.ErrorCode(err) != wims.ENOTFOUND {
-		t.Fatalf("seed item stored into a non-empty inventory: %v", err)
 	}
 }
 

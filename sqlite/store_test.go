@@ -54,6 +54,22 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 	return n
 }
 
+func TestSeeding(t *testing.T) {
+	storetest.RunSeeding(t, func(t *testing.T) storetest.SeedDB {
+		path := filepath.Join(t.TempDir(), "wims.db")
+		return storetest.SeedDB{
+			Open: func(seed bool) wims.Store { return mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: seed}) },
+			RemoveItems: func() {
+				db := rawDB(t, path)
+				defer db.Close()
+				if _, err := db.Exec(`DELETE FROM inventory`); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
+	})
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) wims.Store {
 		return mustOpen(t, sqlite.Options{Durable: true})
@@ -67,88 +83,6 @@ func TestOpen_ErrNoPath(t *testing.T) {
 	_, err := sqlite.Open(t.Context(), sqlite.Options{})
 	if wims.ErrorCode(err) != wims.EINVALID {
 		t.Fatalf("Open without a path: %v, want EINVALID", err)
-	}
-}
-
-func TestSeed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "wims.db")
-	s := mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
-	it, err := s.GetItem(t.Context(), wims.DefaultSKU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := wims.SeedItem()
-	want.UpdatedAt = it.UpdatedAt
-	if it != want {
-		t.Fatalf("seed item %+v, want %+v", it, want)
-	}
-	cs, err := s.ReadChanges(t.Context(), 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 1 || cs[0].EventType != wims.ChangeInsert {
-		t.Fatalf("seeding logged %d changes, want one INSERT", len(cs))
-	}
-	select {
-	case <-s.ChangeSignal():
-	default:
-		t.Fatal("seeding did not signal")
-	}
-	if _, err := s.AdjustStock(t.Context(), wims.DefaultSKU, wims.Adjustment{Delta: -5}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("ReopenKeepsDataAndDoesNotReseed", func(t *testing.T) {
-		s := mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
-		it, err := s.GetItem(t.Context(), wims.DefaultSKU)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if it.Quantity != 1_000_000-5 {
-			t.Fatalf("quantity after reopen %d, want %d", it.Quantity, 1_000_000-5)
-		}
-		cs, err := s.ReadChanges(t.Context(), 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cs) != 2 {
-			t.Fatalf("%d changes after reopen, want 2 (seed, adjustment)", len(cs))
-		}
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-	})
-
-	t.Run("DeletedSeedStaysDeleted", func(t *testing.T) {
-		db := rawDB(t, path)
-		if _, err := db.Exec(`DELETE FROM inventory`); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-		s := mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
-		items, err := s.ListItems(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(items) != 0 {
-			t.Fatalf("reopening reseeded: %+v", items)
-		}
-	})
-}
-
-func TestSeed_SkippedWhenInventoryNotEmpty(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "wims.db")
-	s := mustOpen(t, sqlite.Options{Path: path, Durable: true})
-	if _, err := s.PutItem(t.Context(), wims.Item{SKU: "OTHER", ProductName: "Other", Quantity: 1}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s = mustOpen(t, sqlite.Options{Path: path, Durable: true, Seed: true})
-	if _, err := s.GetItem(t.Context(), wims.DefaultSKU); wims.ErrorCode(err) != wims.ENOTFOUND {
-		t.Fatalf("seed item stored into a non-empty inventory: %v", err)
 	}
 }
 
