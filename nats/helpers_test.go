@@ -9,23 +9,11 @@ import (
 
 	"github.com/wims/wims"
 	"github.com/wims/wims/nats"
+	"github.com/wims/wims/nats/natstest"
 )
 
 // waitFor polls f until it returns nil, failing the test after timeout.
-func waitFor(tb testing.TB, timeout time.Duration, f func() error) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+var waitFor = natstest.WaitFor
 
 func ctxT(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

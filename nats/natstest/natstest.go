@@ -142,7 +142,7 @@ func Restart(tb testing.TB, s *natsserver.Server) *natsserver.Server {
 	opts := optsOf(tb, s).Clone()
 	ns := start(tb, opts)
 	if opts.Cluster.Port != 0 {
-		waitFor(tb, 30*time.Second, func() error {
+		WaitFor(tb, 30*time.Second, func() error {
 			if !ns.JetStreamIsCurrent() {
 				return fmt.Errorf("node %s not current", ns.Name())
 			}
@@ -214,7 +214,7 @@ func clientPort(tb testing.TB, s *natsserver.Server) int {
 // the election.
 func waitClusterReady(tb testing.TB, servers []*natsserver.Server) {
 	tb.Helper()
-	waitFor(tb, 30*time.Second, func() error {
+	WaitFor(tb, 30*time.Second, func() error {
 		leaders := 0
 		for _, s := range servers {
 			if s.JetStreamIsLeader() {
@@ -231,8 +231,9 @@ func waitClusterReady(tb testing.TB, servers []*natsserver.Server) {
 	})
 }
 
-// waitFor polls f until it returns nil or the timeout passes.
-func waitFor(tb testing.TB, timeout time.Duration, f func() error) {
+// WaitFor polls f until it returns nil, failing the test after timeout: the
+// way tests wait for asynchronous work, never with a fixed sleep.
+func WaitFor(tb testing.TB, timeout time.Duration, f func() error) {
 	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -241,8 +242,8 @@ func waitFor(tb testing.TB, timeout time.Duration, f func() error) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("natstest: after %s: %v", timeout, err)
+			tb.Fatalf("after %s: %v", timeout, err)
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
