@@ -8,16 +8,17 @@ import (
 // Error codes. Each maps to one HTTP status and one problem type in package
 // http, and to nothing else: callers branch on codes, never on messages.
 const (
-	EINVALID      = "invalid"      // the input is malformed or breaks a rule
-	ENOTFOUND     = "not_found"    // the thing named does not exist
-	ECONFLICT     = "conflict"     // the request clashes with the current state
-	EINSUFFICIENT = "insufficient" // not enough stock
-	ETOOLARGE     = "too_large"    // the request body is over the limit
-	EUNAUTHORIZED = "unauthorized" // no or unknown credentials
-	EFORBIDDEN    = "forbidden"    // credentials without the needed role
-	ERATELIMIT    = "rate_limited" // too many requests
-	EUNAVAILABLE  = "unavailable"  // shutting down or a dependency is down
-	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EINVALID      = "invalid"        // the input is malformed or breaks a rule
+	ENOTFOUND     = "not_found"      // the thing named does not exist
+	ECONFLICT     = "conflict"       // the request clashes with the current state
+	EINSUFFICIENT = "insufficient"   // not enough stock
+	ETOOLARGE     = "too_large"      // the request body is over the limit
+	EUNAUTHORIZED = "unauthorized"   // no or unknown credentials
+	EFORBIDDEN    = "forbidden"      // credentials without the needed role
+	ERATELIMIT    = "rate_limited"   // too many requests
+	ELIMIT        = "limit_exceeded" // a resource limit (e.g. targets per rule) would be exceeded
+	EUNAVAILABLE  = "unavailable"    // shutting down or a dependency is down
+	EINTERNAL     = "internal"       // a bug or an unexpected failure
 )
 
 // Error is a domain error: a stable code, a message safe to show to a client,

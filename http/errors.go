@@ -24,6 +24,7 @@ var codeKinds = map[string]problemKind{
 	wims.ECONFLICT:     {http.StatusConflict, "conflict", "Conflict with the current state"},
 	wims.EINSUFFICIENT: {http.StatusConflict, "insufficient-stock", "Insufficient stock"},
 	wims.ETOOLARGE:     {http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
+	wims.ELIMIT:        {http.StatusConflict, "limit-exceeded", "Limit exceeded"},
 	wims.EUNAUTHORIZED: {http.StatusUnauthorized, "unauthorized", "Unauthorized"},
 	wims.EFORBIDDEN:    {http.StatusForbidden, "forbidden", "Forbidden"},
 	wims.ERATELIMIT:    {http.StatusTooManyRequests, "rate-limited", "Too many requests"},
