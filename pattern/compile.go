@@ -29,11 +29,19 @@ type field struct {
 // hold, with array-consistent values.
 type conj []field
 
-// reserved names may not be field names directly inside a $or branch
-// (event-ruler refuses them there because they look like operators).
+// reserved names may not be field names anywhere inside a $or branch, at any
+// depth: event-ruler's JsonRuleCompiler checks every key it meets while
+// parsing a branch (parseObjectInsideOrRelationship recurses into nested
+// objects and nested $or) against RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP,
+// which holds the operators, the numeric comparison signs and the names it
+// keeps for future operators. "$or" itself is handled separately (isOr).
 var reserved = map[string]bool{
-	"prefix": true, "suffix": true, "equals-ignore-case": true, "wildcard": true,
-	"anything-but": true, "numeric": true, "exists": true, "cidr": true,
+	"exactly": true, "equals-ignore-case": true, "prefix": true, "suffix": true,
+	"anything-but": true, "exists": true, "wildcard": true, "numeric": true, "cidr": true,
+	"html": true, "=": true, "<": true, "<=": true, ">": true, ">=": true, "regex": true,
+	"not-wildcard": true, "not-equals-ignore-case": true, "date-after": true,
+	"date-on-or-after": true, "date-before": true, "date-on-or-before": true,
+	"in-date-range": true, "ip-address-in-range": true, "ip-address-not-in-range": true,
 }
 
 func errAt(path, reason string) *Error { return &Error{Path: path, Reason: reason} }
@@ -114,19 +122,42 @@ func orProduct(n *jnode) int {
 	return p
 }
 
-// product returns every conjunction of a with every conjunction of b.
+// set adds f to c, replacing a field with the same flattened path. A later
+// copy of a path overrides an earlier one because event-ruler's compiler
+// writes each leaf into a map keyed by the flattened path (rule.put), with
+// rule overriding on by default (GenericMachine.Builder ruleOverriding=true,
+// aws/event-ruler#22). Callers add fields in document order.
+func (c conj) set(f field) conj {
+	for i := range c {
+		if c[i].path == f.path {
+			c[i] = f
+			return c
+		}
+	}
+	return append(c, f)
+}
+
+// product returns every conjunction of a with every conjunction of b; b comes
+// later in the document, so its paths override a's.
 func product(a, b []conj) []conj {
 	out := make([]conj, 0, len(a)*len(b))
 	for _, x := range a {
 		for _, y := range b {
 			c := make(conj, 0, len(x)+len(y))
-			c = append(append(c, x...), y...)
+			c = append(c, x...)
+			for _, f := range y {
+				c = c.set(f)
+			}
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
+// compileObject expands one pattern object. inOr is set anywhere below a $or
+// branch, where reserved names are refused. Every copy of a duplicate key is
+// compiled, so an invalid copy is an error even when a later copy overrides
+// it (the ruler parses, and so validates, each copy as it streams past).
 func compileObject(n *jnode, prefix string, root, inOr bool) ([]conj, *Error) {
 	if len(n.keys) == 0 {
 		return nil, errAt(prefix, "empty objects are not allowed")
@@ -134,6 +165,12 @@ func compileObject(n *jnode, prefix string, root, inOr bool) ([]conj, *Error) {
 	out := []conj{{}}
 	for i, k := range n.keys {
 		v := n.vals[i]
+		if inOr && k == "$or" && v.kind != jArr {
+			// Inside a branch the ruler takes "$or" as the keyword whatever
+			// follows it, and its legacy fallback compiler rejects the
+			// enclosing $or array too, so there is no reading as a field.
+			return nil, errAt(prefix, "$or: it must be an array followed with $or")
+		}
 		if inOr && reserved[k] {
 			return nil, errAt(prefix, "$or: "+k+" is ruler reserved field name which cannot be used inside $or")
 		}
@@ -158,7 +195,7 @@ func compileObject(n *jnode, prefix string, root, inOr bool) ([]conj, *Error) {
 		path := joinPath(prefix, k, root)
 		switch v.kind {
 		case jObj:
-			sub, err := compileObject(v, path, false, false)
+			sub, err := compileObject(v, path, false, inOr)
 			if err != nil {
 				return nil, err
 			}
@@ -169,7 +206,7 @@ func compileObject(n *jnode, prefix string, root, inOr bool) ([]conj, *Error) {
 				return nil, err
 			}
 			for j := range out {
-				out[j] = append(out[j], f)
+				out[j] = out[j].set(f)
 			}
 		default:
 			return nil, errAt(path, "must be an object or an array")
@@ -189,7 +226,10 @@ func compileLeaf(arr *jnode, path string) (field, *Error) {
 		case jStr:
 			m = matcher{kind: mExactStr, s: v.s}
 		case jNum:
-			m = matcher{kind: mExactNum, f: parseNumber([]byte(v.s))}
+			var err *Error
+			if m, err = compileExactNumber(v.s, path); err != nil {
+				return f, err
+			}
 		case jBool:
 			m = matcher{kind: mFalse}
 			if v.b {
@@ -213,6 +253,37 @@ func compileLeaf(arr *jnode, path string) (field, *Error) {
 		}
 		m.describe()
 		f.alts = append(f.alts, m)
+	}
+	return f, nil
+}
+
+// compileExactNumber compiles a number in a leaf array. event-ruler adds a
+// numeric-equality matcher only when the literal is exactly a double
+// (JsonRuleCompiler.writeRules swallows ComparableNumber's refusal) and
+// always an exact match on the literal text; an event number that is not
+// exactly a double is likewise only ever compared as text (ByteMachine falls
+// back to the string transition). So 300 matches 300.0, while
+// 12345678901234567890123 matches only that spelling. A literal beyond the
+// float64 range is refused here, unlike the ruler, which keeps it as text:
+// it is almost certainly a mistake, and saying so beats a silent never-match.
+func compileExactNumber(lit, path string) (matcher, *Error) {
+	f, ok, overflow := exactDouble(lit)
+	switch {
+	case ok:
+		return matcher{kind: mExactNum, f: f}, nil
+	case overflow:
+		return matcher{}, errAt(path, "number "+lit+" is out of range: numbers must be within the float64 range (about ±1.8e308)")
+	}
+	return matcher{kind: mExactNumText, s: lit}, nil
+}
+
+// abNumber compiles one anything-but number. The ruler encodes each with
+// ComparableNumber.generate, which refuses literals that are not exactly a
+// double, and reports its message.
+func abNumber(lit, path string) (float64, *Error) {
+	f, ok, _ := exactDouble(lit)
+	if !ok {
+		return 0, errAt(path, "anything-but: cannot compare number : "+lit)
 	}
 	return f, nil
 }
@@ -306,7 +377,11 @@ func compileAnythingBut(v *jnode, path string) (*anythingBut, *Error) {
 	case jStr:
 		return &anythingBut{kind: abStrings, strs: []string{v.s}}, nil
 	case jNum:
-		return &anythingBut{kind: abNumbers, nums: []float64{parseNumber([]byte(v.s))}}, nil
+		f, err := abNumber(v.s, path)
+		if err != nil {
+			return nil, err
+		}
+		return &anythingBut{kind: abNumbers, nums: []float64{f}}, nil
 	case jArr:
 		ab := &anythingBut{}
 		if len(v.arr) == 0 {
@@ -328,8 +403,12 @@ func compileAnythingBut(v *jnode, path string) (*anythingBut, *Error) {
 				ab.kind = abStrings
 				ab.strs = append(ab.strs, e.s)
 			} else {
+				f, err := abNumber(e.s, path)
+				if err != nil {
+					return nil, err
+				}
 				ab.kind = abNumbers
-				ab.nums = append(ab.nums, parseNumber([]byte(e.s)))
+				ab.nums = append(ab.nums, f)
 			}
 		}
 		return ab, nil
@@ -442,7 +521,7 @@ func compileNumeric(v *jnode, path string) (matcher, bool, *Error) {
 		if i >= len(a) || a[i].kind != jNum {
 			return 0, errAt(path, "numeric: value of "+name+" must be numeric")
 		}
-		f, ok := exactDouble(a[i].s)
+		f, ok, _ := exactDouble(a[i].s)
 		if !ok {
 			return 0, errAt(path, "numeric: cannot compare number : "+a[i].s)
 		}

@@ -98,6 +98,35 @@ var errCases = []errCase{
 	{"$or reserved name", `{"$or":[{"numeric":[">",1]},{"a":["x"]}]}`, "", "$or: numeric is ruler reserved field name which cannot be used inside $or"},
 	{"$or too many combinations", `{"$or":[` + orBranches(11) + `],"b":{"$or":[` + orBranches(10) + `]},"c":{"$or":[` + orBranches(10) + `]}}`, "", "$or: too many combinations…"},
 	{"$or bad branch", `{"$or":[{"a":[]},{"b":["y"]}]}`, "a", "empty arrays are not allowed"},
+	// Reserved names are refused at any depth inside a $or branch: the
+	// ruler's parseObjectInsideOrRelationship checks every key it meets,
+	// recursing into nested objects and nested $or.
+	{"$or reserved nested object", `{"$or":[{"a":{"prefix":["x"]}},{"b":["y"]}]}`, "a", "$or: prefix is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved deep", `{"$or":[{"a":{"b":{"c":{"anything-but":["x"]}}}},{"b":["y"]}]}`, "a.b.c", "$or: anything-but is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved nested $or", `{"$or":[{"$or":[{"x":["1"]},{"y":{"cidr":["1"]}}]},{"b":["y"]}]}`, "y", "$or: cidr is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved under field", `{"d":{"$or":[{"e":["1"]},{"f":{"wildcard":["x"]}}]}}`, "d.f", "$or: wildcard is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved second branch", `{"$or":[{"a":["1"]},{"equals-ignore-case":["x"]}]}`, "", "$or: equals-ignore-case is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved exists", `{"$or":[{"a":["1"]},{"b":{"exists":["x"]}}]}`, "b", "$or: exists is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved suffix", `{"$or":[{"a":["1"]},{"suffix":{"c":["x"]}}]}`, "", "$or: suffix is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved comparison sign", `{"$or":[{"a":["1"]},{"b":{">=":["x"]}}]}`, "b", "$or: >= is ruler reserved field name which cannot be used inside $or"},
+	{"$or reserved future name", `{"$or":[{"a":["1"]},{"regex":["x"]}]}`, "", "$or: regex is ruler reserved field name which cannot be used inside $or"},
+	// Inside a branch "$or" is always the keyword, so a non-array value fails.
+	{"$or non-array inside $or", `{"$or":[{"a":{"$or":{"b":["1"]}}},{"c":["2"]}]}`, "a", "$or: it must be an array followed with $or"},
+	// Every copy of a duplicate key is validated, even one a later copy overrides.
+	{"duplicate invalid first copy", `{"a":[],"a":["x"]}`, "a", "empty arrays are not allowed"},
+	{"duplicate invalid nested copy", `{"a":{"b":[{"prefix":5}]},"a":{"b":["x"]}}`, "a.b", "prefix match pattern must be a string"},
+	{"duplicate invalid copy in $or", `{"$or":[{"a":["1"],"a":[{"numeric":["<"]}]},{"b":["2"]}]}`, "a", "numeric: value of < must be numeric"},
+	{"duplicate reserved copy in $or", `{"$or":[{"a":["1"]},{"b":["2"],"numeric":["3"]}]}`, "", "$or: numeric is ruler reserved field name which cannot be used inside $or"},
+	// Numbers that cannot be represented exactly: anything-but refuses them
+	// (ComparableNumber.generate: "Cannot compare number"), single or listed.
+	{"anything-but inexact number", `{"a":[{"anything-but":12345678901234567890123}]}`, "a", "anything-but: cannot compare number : 12345678901234567890123"},
+	{"anything-but inexact in list", `{"a":[{"anything-but":[1,0.1000000000000000000001]}]}`, "a", "anything-but: cannot compare number : 0.1000000000000000000001"},
+	{"anything-but out of range", `{"a":[{"anything-but":[1e400]}]}`, "a", "anything-but: cannot compare number : 1e400"},
+	{"numeric inexact", `{"a":[{"numeric":["=",12345678901234567890123]}]}`, "a", "numeric: cannot compare number : 12345678901234567890123"},
+	// An exact value beyond the float64 range is refused (the ruler would keep
+	// it as text that only the same spelling matches).
+	{"exact out of range", `{"a":[1,1e400]}`, "a", "number 1e400 is out of range: numbers must be within the float64 range (about ±1.8e308)"},
+	{"exact negative out of range", `{"a":{"b":[-2e308]}}`, "a.b", "number -2e308 is out of range: numbers must be within the float64 range (about ±1.8e308)"},
 }
 
 func orBranches(n int) string {
@@ -151,7 +180,11 @@ func TestCompileAccepts(t *testing.T) {
 		`{"a":[1,"1",true,false,null]}`,
 		`{"a":[{"exists":true},{"exists":false}]}`,
 		`{"$or":[{"a":["1"]},{"b":["2"]}],"c":{"$or":[{"d":["1"]},{"e":["2"]}]}}`,
-		`{"prefix":["x"],"numeric":{"exists":[5]}}`, // operator names are fine as field names outside $or
+		`{"prefix":["x"],"numeric":{"exists":[5]}}`,      // operator names are fine as field names outside $or
+		`{"a":{"$or":{"b":["x"]}}}`,                      // outside $or, a "$or" object is an ordinary field
+		`{"a":[12345678901234567890123,1e-400]}`,         // inexact exact values are text matchers
+		`{"a":[{"anything-but":[0.30000000000000004]}]}`, // exactly a double
+		`{"a":["x"],"a":["y"]}`,                          // duplicates override per path
 	} {
 		if _, err := Compile([]byte(src)); err != nil {
 			t.Errorf("Compile(%s): %v", src, err)

@@ -48,7 +48,8 @@ type lenMap struct {
 type pathIndex struct {
 	str        map[string][]int32
 	num        map[float64][]int32
-	lit        [5][]int32 // by value kind: true, false, null
+	numText    map[string][]int32 // numbers that are not exactly a double, by literal
+	lit        [5][]int32         // by value kind: true, false, null
 	prefix     []lenMap
 	suffix     []lenMap
 	fold       map[string][]int32
@@ -132,6 +133,9 @@ func anchorKeys(path int32, m *matcher, wk map[*matcher]akey) (k akey, ok bool) 
 		return k, true
 	case mExactNum:
 		k.kind, k.f = m.kind, m.f
+		return k, true
+	case mExactNumText:
+		k.kind, k.s = m.kind, m.s
 		return k, true
 	case mTrue, mFalse, mNull:
 		k.kind = m.kind
@@ -218,7 +222,7 @@ func newMachine(rules []namedConjs) *machine {
 					break
 				}
 				w := 1
-				if k.kind != mExactStr && k.kind != mExactNum && k.kind != mEqFold {
+				if k.kind != mExactStr && k.kind != mExactNum && k.kind != mExactNumText && k.kind != mEqFold {
 					w = 2
 					if len(k.s) < 3 {
 						w = 8
@@ -259,6 +263,11 @@ func (x *pathIndex) add(k akey, sub int32) {
 			x.num = map[float64][]int32{}
 		}
 		x.num[k.f] = appendUnique(x.num[k.f], sub)
+	case mExactNumText:
+		if x.numText == nil {
+			x.numText = map[string][]int32{}
+		}
+		x.numText[k.s] = appendUnique(x.numText[k.s], sub)
 	case mTrue:
 		x.lit[vTrue] = appendUnique(x.lit[vTrue], sub)
 	case mFalse:

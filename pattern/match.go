@@ -20,6 +20,7 @@ type scratch struct {
 	arrays   int32 // arrays seen so far, the id of the next one
 	anyCoord bool  // some recorded value sits inside an array
 	strbuf   []byte
+	numbuf   []byte // shortest form of an event number, for the comparable check
 	keybuf   []byte
 	foldbuf  []byte
 	pathGen  []uint32
@@ -40,6 +41,7 @@ type scratch struct {
 	ruleGen []uint32
 	matched []int32
 	choice  []int32
+	absent  []int32 // exists:false conditions chosen to hold by absence
 }
 
 func newScratch(m *machine) *scratch {
@@ -74,6 +76,18 @@ func (sc *scratch) reset() {
 	sc.cands = sc.cands[:0]
 	sc.hits = sc.hits[:0]
 	sc.matched = sc.matched[:0]
+}
+
+// number classifies an event number literal: its value and whether it is
+// exactly a double (see comparable). Short literals need no check.
+func (sc *scratch) number(lit []byte) (float64, bool) {
+	f, short := parseNumberShort(lit)
+	if short {
+		return f, true
+	}
+	var ok bool
+	ok, sc.numbuf = comparable(lit, f, sc.numbuf)
+	return f, ok
 }
 
 // foldOf returns the case-folded text of a string value, computing it once.
@@ -183,6 +197,12 @@ func (sc *scratch) record(m *machine, n *tnode, kind uint8, str []byte, num floa
 				sc.trigger(subs)
 			}
 		}
+	case vNumText:
+		if x.numText != nil {
+			if subs, ok := x.numText[string(str)]; ok {
+				sc.trigger(subs)
+			}
+		}
 	default:
 		sc.trigger(x.lit[kind])
 	}
@@ -210,7 +230,11 @@ func (sc *scratch) evalFC(m *machine, id int32) bool {
 		}
 	}
 	n := int32(len(sc.hits)) - start
-	ok := n > 0 || (c.existsFalse && head < 0)
+	// exists:false holds outright when the path has no value. When it has
+	// some and they all sit in arrays, absence is still possible in one
+	// array element and consistent() decides; a value outside any array is
+	// present for every element.
+	ok := n > 0 || (c.existsFalse && (head < 0 || sc.allInArrays(head)))
 	sc.fcGen[id] = sc.gen
 	sc.fcOK[id] = ok
 	sc.fcStart[id] = start
@@ -238,40 +262,81 @@ func (sc *scratch) compatible(a, b int32) bool {
 	return true
 }
 
+// allInArrays reports whether every value in the list starting at head sits
+// inside some array.
+func (sc *scratch) allInArrays(head int32) bool {
+	for v := head; v >= 0; v = sc.vals[v].next {
+		if sc.vals[v].cLen == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// present reports whether the path of field condition id has values.
+func (sc *scratch) present(m *machine, id int32) bool {
+	return sc.pathGen[m.fcs[id].path] == sc.gen
+}
+
 // consistent searches for one hit per field such that all chosen values are
-// pairwise compatible (event-ruler's array-consistent matching). Fields
-// satisfied by absence (exists:false) impose nothing. Backtracking is fine in
-// practice: it only runs for candidates whose fields all hold, and only when
-// the event has arrays on used paths.
-func (sc *scratch) consistent(fcs []int32, k int) bool {
+// pairwise compatible (event-ruler's array-consistent matching). A field may
+// instead be satisfied by absence (exists:false): with no value at its path
+// that imposes nothing; otherwise no value at its path may be compatible with
+// the chosen ones, checked once all are chosen. That is the ruler's absence
+// test (NameState.getNameTransitions ignores fields whose ArrayMembership
+// conflicts with the match so far), made independent of key order: the
+// ruler only counts the fields it matched before the absent key in sorted
+// order, so {"a":{"b":[{"exists":false}],"c":["x"]}} would see a "b" from
+// another element; here each array element is its own object, as
+// documented. Backtracking is fine in practice: it only runs for candidates
+// whose fields all hold, and only when the event has arrays on used paths.
+func (sc *scratch) consistent(m *machine, fcs []int32, k int) bool {
 	if k == len(fcs) {
+		for _, id := range sc.absent {
+			for v := sc.pathHead[m.fcs[id].path]; v >= 0; v = sc.vals[v].next {
+				if sc.compatibleAll(v) {
+					return false
+				}
+			}
+		}
 		return true
 	}
 	id := fcs[k]
 	n := sc.fcN[id]
-	if n == 0 {
-		return sc.consistent(fcs, k+1)
+	absentOK := m.fcs[id].existsFalse
+	if absentOK && !sc.present(m, id) {
+		return sc.consistent(m, fcs, k+1)
 	}
 	base := len(sc.choice)
 	for _, h := range sc.hits[sc.fcStart[id] : sc.fcStart[id]+n] {
-		ok := true
-		for _, c := range sc.choice[:base] {
-			if !sc.compatible(c, h) {
-				ok = false
-				break
-			}
-		}
-		if !ok {
+		if !sc.compatibleAll(h) {
 			continue
 		}
 		sc.choice = append(sc.choice[:base], h)
-		if sc.consistent(fcs, k+1) {
+		if sc.consistent(m, fcs, k+1) {
 			sc.choice = sc.choice[:base]
 			return true
 		}
 		sc.choice = sc.choice[:base]
 	}
+	if absentOK {
+		na := len(sc.absent)
+		sc.absent = append(sc.absent, id)
+		ok := sc.consistent(m, fcs, k+1)
+		sc.absent = sc.absent[:na]
+		return ok
+	}
 	return false
+}
+
+// compatibleAll reports whether value v is compatible with every chosen one.
+func (sc *scratch) compatibleAll(v int32) bool {
+	for _, c := range sc.choice {
+		if !sc.compatible(c, v) {
+			return false
+		}
+	}
+	return true
 }
 
 func (sc *scratch) checkSub(m *machine, s int32) {
@@ -279,14 +344,18 @@ func (sc *scratch) checkSub(m *machine, s int32) {
 	if sc.ruleGen[sub.rule] == sc.gen {
 		return // rule already matched through another $or branch
 	}
+	search := false
 	for _, fc := range sub.fcs {
 		if !sc.evalFC(m, fc) {
 			return
 		}
+		// A present exists:false path can only be absent in some element.
+		search = search || (m.fcs[fc].existsFalse && sc.present(m, fc))
 	}
-	if sc.anyCoord && len(sub.fcs) > 1 {
+	if search || (sc.anyCoord && len(sub.fcs) > 1) {
 		sc.choice = sc.choice[:0]
-		if !sc.consistent(sub.fcs, 0) {
+		sc.absent = sc.absent[:0]
+		if !sc.consistent(m, sub.fcs, 0) {
 			return
 		}
 	}

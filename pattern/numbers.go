@@ -17,6 +17,14 @@ var pow10tab = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e
 // float64. Out-of-range values become ±Inf, as strconv does. Negative zero is
 // returned as +0 so that map lookups and comparisons need no special case.
 func parseNumber(b []byte) float64 {
+	f, _ := parseNumberShort(b)
+	return f
+}
+
+// parseNumberShort is parseNumber that also reports short: the literal has at
+// most 15 significant digits and took the exact fast path, so (DBL_DIG) it is
+// the shortest form of its double and needs no comparable check.
+func parseNumberShort(b []byte) (f float64, short bool) {
 	i := 0
 	neg := false
 	if b[0] == '-' {
@@ -31,7 +39,7 @@ func parseNumber(b []byte) float64 {
 			continue
 		}
 		if digits >= 19 {
-			return parseSlow(b)
+			return parseSlow(b), false
 		}
 		m = m*10 + uint64(b[i]-'0')
 		digits++
@@ -43,7 +51,7 @@ func parseNumber(b []byte) float64 {
 				continue
 			}
 			if digits >= 19 {
-				return parseSlow(b)
+				return parseSlow(b), false
 			}
 			m = m*10 + uint64(b[i]-'0')
 			digits++
@@ -59,7 +67,7 @@ func parseNumber(b []byte) float64 {
 		e := 0
 		for ; i < len(b); i++ {
 			if e > 10000 {
-				return parseSlow(b)
+				return parseSlow(b), false
 			}
 			e = e*10 + int(b[i]-'0')
 		}
@@ -69,12 +77,12 @@ func parseNumber(b []byte) float64 {
 		exp += e
 	}
 	if m == 0 {
-		return 0
+		return 0, true
 	}
 	if m > 1<<53 || exp < -22 || exp > 22 {
-		return parseSlow(b)
+		return parseSlow(b), false
 	}
-	f := float64(m)
+	f = float64(m)
 	if exp < 0 {
 		f /= pow10tab[-exp]
 	} else {
@@ -83,7 +91,7 @@ func parseNumber(b []byte) float64 {
 	if neg {
 		f = -f
 	}
-	return f
+	return f, digits <= 15
 }
 
 func parseSlow(b []byte) float64 {
@@ -94,57 +102,120 @@ func parseSlow(b []byte) float64 {
 	return f
 }
 
-// decimalDigits splits a decimal number literal into its significant digits
-// (no leading or trailing zeros) and the power of ten of the last digit.
-func decimalDigits(lit string) (neg bool, digits string, exp int) {
+// decimalView locates the significant digits of a decimal literal (a JSON
+// number or strconv's 'e' format): mant is the mantissa without sign or
+// exponent (it may hold a '.'), first and last index its first and last
+// non-zero digit, and exp is the power of ten of the last one. zero reports
+// a mantissa with no non-zero digit. Nothing is allocated, so events can be
+// checked on the hot path.
+func decimalView(lit []byte) (mant []byte, first, last, exp int, zero bool) {
 	i := 0
 	if i < len(lit) && (lit[i] == '-' || lit[i] == '+') {
-		neg = lit[i] == '-'
 		i++
 	}
-	buf := make([]byte, 0, len(lit))
-	for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
-		buf = append(buf, lit[i])
+	j := i
+	for j < len(lit) && lit[j] != 'e' && lit[j] != 'E' {
+		j++
 	}
-	if i < len(lit) && lit[i] == '.' {
-		for i++; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
-			buf = append(buf, lit[i])
-			exp--
+	mant = lit[i:j]
+	e := 0
+	if j < len(lit) {
+		k := j + 1
+		neg := false
+		if k < len(lit) && (lit[k] == '+' || lit[k] == '-') {
+			neg = lit[k] == '-'
+			k++
+		}
+		for ; k < len(lit); k++ {
+			if e < 1e9 { // beyond this nothing is a finite, non-zero double
+				e = e*10 + int(lit[k]-'0')
+			}
+		}
+		if neg {
+			e = -e
 		}
 	}
-	if i < len(lit) && (lit[i] == 'e' || lit[i] == 'E') {
-		e, _ := strconv.Atoi(lit[i+1:])
-		exp += e
+	first, last = -1, -1
+	intLen := len(mant)
+	for k, c := range mant {
+		if c == '.' {
+			intLen = k
+			continue
+		}
+		if c != '0' {
+			if first < 0 {
+				first = k
+			}
+			last = k
+		}
 	}
-	for len(buf) > 0 && buf[0] == '0' {
-		buf = buf[1:]
+	if first < 0 {
+		return mant, 0, 0, 0, true
 	}
-	for len(buf) > 0 && buf[len(buf)-1] == '0' {
-		buf = buf[:len(buf)-1]
-		exp++
+	pow := intLen - last // digits after the '.' count down from -1
+	if last < intLen {
+		pow = intLen - 1 - last
 	}
-	if len(buf) == 0 {
-		return false, "", 0
-	}
-	return neg, string(buf), exp
+	return mant, first, last, pow + e, false
 }
 
-// exactDouble parses a pattern number literal for the numeric operator. Like
-// event-ruler it refuses literals that do not survive a round trip through a
-// double (too many digits, or out of range), rather than silently comparing
-// against a different number.
-func exactDouble(lit string) (float64, bool) {
-	f, err := strconv.ParseFloat(lit, 64)
-	if err != nil || math.IsInf(f, 0) {
-		return 0, false
+// sameDecimal reports whether two decimal literals denote the same number.
+func sameDecimal(a, b []byte) bool {
+	ma, fa, la, ea, za := decimalView(a)
+	mb, fb, lb, eb, zb := decimalView(b)
+	if za || zb {
+		return za && zb
 	}
-	n1, d1, e1 := decimalDigits(lit)
-	n2, d2, e2 := decimalDigits(strconv.FormatFloat(f, 'e', -1, 64))
-	if n1 != n2 || d1 != d2 || e1 != e2 {
-		return 0, false
+	if ea != eb || (a[0] == '-') != (b[0] == '-') {
+		return false
+	}
+	i, j := fa, fb
+	for {
+		if i <= la && ma[i] == '.' {
+			i++
+		}
+		if j <= lb && mb[j] == '.' {
+			j++
+		}
+		if i > la || j > lb {
+			return i > la && j > lb
+		}
+		if ma[i] != mb[j] {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+// comparable reports whether the number literal lit is exactly the double f
+// it parses to, in event-ruler's sense: ComparableNumber.generate refuses a
+// literal unless BigDecimal.valueOf(double) (the shortest decimal that
+// round-trips) equals it numerically, and so refuses ±Inf, underflow to zero
+// and digits beyond a double's precision. buf is scratch space for the
+// shortest form; the grown buffer is returned.
+func comparable(lit []byte, f float64, buf []byte) (bool, []byte) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return false, buf
+	}
+	buf = strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	return sameDecimal(lit, buf), buf
+}
+
+// exactDouble parses a pattern number literal. Like event-ruler it reports
+// ok=false for literals that do not survive a round trip through a double
+// (too many digits, underflow or out of range), rather than silently
+// comparing against a different number; overflow tells the last case apart.
+func exactDouble(lit string) (f float64, ok, overflow bool) {
+	f, _ = strconv.ParseFloat(lit, 64)
+	if math.IsInf(f, 0) {
+		return 0, false, true
+	}
+	if ok, _ = comparable([]byte(lit), f, nil); !ok {
+		return 0, false, false
 	}
 	if f == 0 {
 		f = 0
 	}
-	return f, true
+	return f, true, false
 }

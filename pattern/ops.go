@@ -30,6 +30,7 @@ const (
 	mNumeric
 	mExists // exists:true; exists:false is a flag on the field
 	mCIDR
+	mExactNumText // a number literal that is not exactly a double: compared as text
 )
 
 // abKind says which values an anything-but excludes.
@@ -46,7 +47,7 @@ const (
 
 type matcher struct {
 	kind  mkind
-	s     string  // exact string; prefix/suffix text (folded for the fold kinds)
+	s     string  // exact string or number text; prefix/suffix text (folded for the fold kinds)
 	f     float64 // exact number
 	w     *wildcard
 	lo    float64 // numeric lower bound (-Inf when none)
@@ -72,6 +73,7 @@ const (
 	vTrue
 	vFalse
 	vNull
+	vNumText // a number that is not exactly a double; str holds its literal text
 )
 
 // valRec is one leaf value found in the event at a path some rule uses.
@@ -96,8 +98,23 @@ func (m *matcher) matchVal(rv *valRec, sc *scratch) bool {
 		return m.matchStr(rv, sc)
 	case vNum:
 		return m.matchNum(rv.num)
+	case vNumText:
+		return m.matchNumText(rv.str)
 	}
 	return m.matchLit(rv.kind)
+}
+
+// matchNumText handles event numbers that are not exactly a double. As in
+// event-ruler they have no numeric form: only the same literal text, exists
+// and anything-but (whose numbers are all exact, so never equal) accept them.
+func (m *matcher) matchNumText(lit []byte) bool {
+	switch m.kind {
+	case mExactNumText:
+		return string(lit) == m.s
+	case mExists, mAnythingBut:
+		return true
+	}
+	return false
 }
 
 // matchStr handles string event values; the folded form is computed at most
@@ -214,6 +231,8 @@ func (m *matcher) describe() {
 		m.key = "s" + m.s
 	case mExactNum:
 		m.key = "n" + num(m.f)
+	case mExactNumText:
+		m.key = "t" + m.s
 	case mTrue:
 		m.key = "T"
 	case mFalse:

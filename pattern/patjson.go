@@ -6,9 +6,10 @@ import (
 )
 
 // A small recursive-descent JSON parser for pattern sources. It is separate
-// from encoding/json because patterns need: duplicate keys resolved
-// "last wins" while keeping key order, the literal text of numbers (for the
-// exact-double check), and error positions in the AWS style.
+// from encoding/json because patterns need: every copy of a duplicate key, in
+// document order (the compiler resolves them per flattened path), the literal
+// text of numbers (for the exact-double check), and error positions in the
+// AWS style.
 
 type jkind uint8
 
@@ -26,7 +27,7 @@ type jnode struct {
 	b    bool     // jBool
 	s    string   // jStr: decoded text; jNum: literal text
 	arr  []*jnode // jArr
-	keys []string // jObj, in first-appearance order
+	keys []string // jObj, in document order, duplicates included
 	vals []*jnode // jObj, parallel to keys
 }
 
@@ -172,18 +173,10 @@ func (p *pparser) object(i int) (*jnode, int, *Error) {
 		if err != nil {
 			return nil, j, err
 		}
-		replaced := false
-		for x, ok := range n.keys {
-			if ok == k { // duplicate key: the last one wins
-				n.vals[x] = v
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			n.keys = append(n.keys, k)
-			n.vals = append(n.vals, v)
-		}
+		// Duplicate keys are all kept, in order: the compiler resolves them
+		// per flattened path, as event-ruler's streaming compiler does.
+		n.keys = append(n.keys, k)
+		n.vals = append(n.vals, v)
 		i = skipSpace(p.b, j)
 		if i < len(p.b) && p.b[i] == ',' {
 			i = skipSpace(p.b, i+1)

@@ -91,9 +91,32 @@ var matchCases = []matchCase{
 	// Nested arrays: sku and tag must come from the same line.
 	{"nested array consistency_NEG", `{"lines":{"sku":["A"],"tags":["sale"]}}`, `{"lines":[{"sku":"A","tags":["new"]},{"sku":"B","tags":["sale","x"]}]}`, false},
 	{"nested array consistency", `{"lines":{"sku":["B"],"tags":["sale"]}}`, `{"lines":[{"sku":"A","tags":["new"]},{"sku":"B","tags":["x","sale"]}]}`, true},
-	// Duplicate keys in a pattern: the last one wins (UG23 content-filtering).
+	// Duplicate keys in a pattern are resolved per flattened path: the last
+	// copy of a path wins (UG23 content-filtering; the ruler writes each leaf
+	// into a map keyed by path, GenericMachine ruleOverriding=true by default,
+	// aws/event-ruler#22). They are not OR-ed.
 	{"duplicate key last wins", `{"a":["x"],"a":["y"]}`, `{"a":"y"}`, true},
 	{"duplicate key last wins_NEG", `{"a":["x"],"a":["y"]}`, `{"a":"x"}`, false},
+	// Duplicate nested objects merge path by path: the ruler streams both
+	// copies, so a.b and a.c are both conditions.
+	{"duplicate object merges paths", `{"a":{"b":["1"]},"a":{"c":["2"]}}`, `{"a":{"b":"1","c":"2"}}`, true},
+	{"duplicate object merges paths_NEG", `{"a":{"b":["1"]},"a":{"c":["2"]}}`, `{"a":{"c":"2"}}`, false},
+	{"duplicate object same path last wins", `{"a":{"b":["1"]},"a":{"b":["2"],"c":["3"]}}`, `{"a":{"b":"2","c":"3"}}`, true},
+	{"duplicate object same path last wins_NEG", `{"a":{"b":["1"]},"a":{"b":["2"],"c":["3"]}}`, `{"a":{"b":"1","c":"3"}}`, false},
+	// A dotted key and a nested object are the same flattened path.
+	{"duplicate dotted path last wins", `{"a.b":["1"],"a":{"b":["2"]}}`, `{"a":{"b":"2"}}`, true},
+	{"duplicate dotted path last wins_NEG", `{"a.b":["1"],"a":{"b":["2"]}}`, `{"a":{"b":"1"}}`, false},
+	// A later top-level copy overrides the path in every $or branch, because
+	// the ruler writes it into each forked sub-rule map (parseIntoOrRelationship).
+	{"duplicate after $or overrides branch", `{"$or":[{"a":["1"]},{"b":["2"]}],"a":["3"]}`, `{"a":"3"}`, true},
+	{"duplicate after $or overrides branch_NEG", `{"$or":[{"a":["1"]},{"b":["2"]}],"a":["3"]}`, `{"a":"1"}`, false},
+	// A branch's copy overrides an earlier top-level one in that branch only.
+	{"duplicate inside $or overrides earlier", `{"a":["3"],"$or":[{"a":["1"]},{"b":["2"]}]}`, `{"a":"1"}`, true},
+	{"duplicate inside $or other branch keeps earlier", `{"a":["3"],"$or":[{"a":["1"]},{"b":["2"]}]}`, `{"a":"3","b":"2"}`, true},
+	{"duplicate inside $or other branch keeps earlier_NEG", `{"a":["3"],"$or":[{"a":["1"]},{"b":["2"]}]}`, `{"a":"2","b":"2"}`, false},
+	// Two $or keys in one object multiply, as two sequential forks do.
+	{"duplicate $or multiplies", `{"$or":[{"a":["1"]},{"b":["2"]}],"$or":[{"c":["3"]},{"d":["4"]}]}`, `{"b":"2","c":"3"}`, true},
+	{"duplicate $or multiplies_NEG", `{"$or":[{"a":["1"]},{"b":["2"]}],"$or":[{"c":["3"]},{"d":["4"]}]}`, `{"b":"2"}`, false},
 	// Dotted keys are joined (ER README caveat; LS dot_joining_*).
 	{"dot_joining_pattern", `{"a.b":["x"]}`, `{"a":{"b":"x"}}`, true},
 	{"dot_joining_event", `{"a":{"b":["x"]}}`, `{"a.b":"x"}`, true},
@@ -210,9 +233,50 @@ var matchCases = []matchCase{
 	{"numeric-null_NEG", `{"a":[{"numeric":[">",0]}]}`, `{"a":null}`, false},
 	{"numeric-bool_NEG", `{"a":[{"numeric":[">",0]}]}`, `{"a":true}`, false},
 	// Large and small numbers (full float64 range since ruler PR #188).
-	{"numeric large", `{"a":[{"numeric":[">",1e15]}]}`, `{"a":12345678901234567890}`, true},
+	{"numeric large", `{"a":[{"numeric":[">",1e15]}]}`, `{"a":1.2345678901234567e19}`, true},
+	// An event number that is not exactly a double has no numeric form in the
+	// ruler (ComparableNumber.generate refuses it, ByteMachine falls back to
+	// the string transition), so no range matches it.
+	{"numeric large not a double_NEG", `{"a":[{"numeric":[">",1e15]}]}`, `{"a":12345678901234567890}`, false},
 	{"numeric tiny", `{"a":[{"numeric":[">",0,"<",1e-9]}]}`, `{"a":1e-10}`, true},
 	{"numeric array", `{"a":[{"numeric":[">",10]}]}`, `{"a":[1,2,30]}`, true},
+
+	// --- numbers beyond double precision (ER ComparableNumber.generate) ---
+	// A literal that is exactly a double compares as a double: 300 = 3e2.
+	{"exact double spellings", `{"a":[1.5e1]}`, `{"a":15.000}`, true},
+	// 0.30000000000000004 is the shortest form of its double, so it is exact.
+	{"exact 17 digits", `{"a":[0.30000000000000004]}`, `{"a":3.0000000000000004e-1}`, true},
+	// A literal beyond double precision keeps only its text matcher in the
+	// ruler (writeRules swallows the numericEquals failure), and an event
+	// number beyond double precision is only ever compared as text.
+	{"inexact same text", `{"a":[12345678901234567890123]}`, `{"a":12345678901234567890123}`, true},
+	{"inexact same double other text_NEG", `{"a":[12345678901234567890123]}`, `{"a":12345678901234567890124}`, false},
+	{"inexact vs its double_NEG", `{"a":[12345678901234567890123]}`, `{"a":1.2345678901234568e22}`, false},
+	{"double vs inexact event_NEG", `{"a":[1.2345678901234568e22]}`, `{"a":12345678901234567890123}`, false},
+	{"inexact fraction same text", `{"a":[0.1000000000000000000001]}`, `{"a":0.1000000000000000000001}`, true},
+	{"inexact fraction vs 0.1_NEG", `{"a":[0.1000000000000000000001]}`, `{"a":0.1}`, false},
+	{"0.1 vs inexact fraction_NEG", `{"a":[0.1]}`, `{"a":0.1000000000000000000001}`, false},
+	// Text only: a string with the same characters is another type.
+	{"inexact vs string_NEG", `{"a":[12345678901234567890123]}`, `{"a":"12345678901234567890123"}`, false},
+	// Underflow is not exact either (BigDecimal 1e-400 != 0.0): text only.
+	{"underflow same text", `{"a":[1e-400]}`, `{"a":1e-400}`, true},
+	{"underflow vs zero_NEG", `{"a":[0]}`, `{"a":1e-400}`, false},
+	// Zero is exact whatever its spelling.
+	{"zero spellings", `{"a":[0]}`, `{"a":0e999}`, true},
+	// anything-but numbers are all exact, so an inexact event number is never excluded.
+	{"anything-but vs inexact event", `{"a":[{"anything-but":[1.2345678901234568e22]}]}`, `{"a":12345678901234567890123}`, true},
+	{"exists vs inexact event", `{"a":[{"exists":true}]}`, `{"a":12345678901234567890123}`, true},
+	{"numeric vs inexact fraction_NEG", `{"a":[{"numeric":["<",1]}]}`, `{"a":0.1000000000000000000001}`, false},
+
+	// --- out-of-range event numbers ---
+	// 1e400 is not a double (ComparableNumber refuses Infinity): never numeric.
+	{"numeric vs 1e400_NEG", `{"a":[{"numeric":[">",0]}]}`, `{"a":1e400}`, false},
+	{"numeric vs -1e400_NEG", `{"a":[{"numeric":["<",0]}]}`, `{"a":-1e400}`, false},
+	{"exact max vs 1e400_NEG", `{"a":[1.7976931348623157e308]}`, `{"a":1e400}`, false},
+	{"anything-but vs 1e400", `{"a":[{"anything-but":[1]}]}`, `{"a":1e400}`, true},
+	{"exists vs 1e400", `{"a":[{"exists":true}]}`, `{"a":1e400}`, true},
+	{"exists false vs 1e400_NEG", `{"a":[{"exists":false}]}`, `{"a":1e400}`, false},
+	{"1e400 among numbers", `{"a":[{"numeric":[">",0]}]}`, `{"a":[1e400,5]}`, true},
 
 	// --- exists ---
 	{"exists true", `{"a":[{"exists":true}]}`, `{"a":"x"}`, true},
@@ -231,6 +295,28 @@ var matchCases = []matchCase{
 	// exists:false on an object matches (ER README).
 	{"exists false object", `{"a":[{"exists":false}]}`, `{"a":{"b":1}}`, true},
 	{"exists false empty list", `{"a":[{"exists":false}]}`, `{"a":[]}`, true},
+	// exists:false is array-consistent: each array element is its own object,
+	// so element 0 (c=x, no b) satisfies the pattern. The ruler checks
+	// absence against the fields consistent with its match so far
+	// (NameState.getNameTransitions); unlike the ruler the result does not
+	// depend on whether the absent key sorts before the others.
+	{"exists false array element", `{"a":{"b":[{"exists":false}],"c":["x"]}}`, `{"a":[{"c":"x"},{"b":1,"c":"y"}]}`, true},
+	{"exists false array element_NEG", `{"a":{"b":[{"exists":false}],"c":["x"]}}`, `{"a":[{"b":1,"c":"x"}]}`, false},
+	{"exists false array element sorted after", `{"a":{"z":[{"exists":false}],"c":["x"]}}`, `{"a":[{"c":"x"},{"z":1,"c":"y"}]}`, true},
+	{"exists false array element sorted after_NEG", `{"a":{"z":[{"exists":false}],"c":["x"]}}`, `{"a":[{"c":"y"},{"z":1,"c":"x"}]}`, false},
+	// A value outside the array is in every element's record.
+	{"exists false outside array_NEG", `{"b":[{"exists":false}],"a":{"c":["x"]}}`, `{"b":1,"a":[{"c":"x"}]}`, false},
+	// With nothing else chosen, any value at the path is present.
+	{"exists false alone in array_NEG", `{"a":{"b":[{"exists":false}]}}`, `{"a":[{"c":1},{"b":1}]}`, false},
+	// Two absent fields in the same element.
+	{"exists false two fields", `{"a":{"b":[{"exists":false}],"d":[{"exists":false}],"c":["x"]}}`, `{"a":[{"c":"x","d":1},{"c":"x","b":1},{"c":"x"}]}`, true},
+	{"exists false two fields_NEG", `{"a":{"b":[{"exists":false}],"d":[{"exists":false}],"c":["x"]}}`, `{"a":[{"c":"x","d":1},{"c":"x","b":1}]}`, false},
+	// OR-ed with a value matcher: either the value or absence, per element.
+	{"exists false or value in array", `{"a":{"b":[{"exists":false},"ok"],"c":["x"]}}`, `{"a":[{"c":"y"},{"b":"ok","c":"x"}]}`, true},
+	{"exists false or value in array_NEG", `{"a":{"b":[{"exists":false},"ok"],"c":["x"]}}`, `{"a":[{"b":"no","c":"x"}]}`, false},
+	// Nested arrays: the absent field may sit one level deeper.
+	{"exists false nested arrays", `{"lines":{"sku":["A"],"tags":{"k":[{"exists":false}]}}}`, `{"lines":[{"sku":"A","tags":[{"v":1}]},{"sku":"B","tags":[{"k":1}]}]}`, true},
+	{"exists false nested arrays_NEG", `{"lines":{"sku":["A"],"tags":{"k":[{"exists":false}]}}}`, `{"lines":[{"sku":"A","tags":[{"v":1},{"k":1}]}]}`, false},
 	// replay-name exclusion used by archives.
 	{"exists false replay-name", `{"source":["s"],"replay-name":[{"exists":false}]}`, `{"source":"s"}`, true},
 	{"exists false replay-name_NEG", `{"source":["s"],"replay-name":[{"exists":false}]}`, `{"source":"s","replay-name":"r1"}`, false},

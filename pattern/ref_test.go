@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -107,31 +108,76 @@ type refField struct {
 	vals []any
 }
 
-// refExpand turns a decoded pattern object into its $or-free conjunctions.
-func refExpand(obj map[string]any, prefix string, root bool) [][]refField {
+// refValue converts a decoded leaf value (a match candidate) to the loose
+// form refMatch works on. Match expressions have a single key, so a map is
+// fine there.
+func refValue(n *refNode) any {
+	switch n.kind {
+	case 1:
+		return n.b
+	case 2:
+		return n.n
+	case 3:
+		return n.s
+	case 4:
+		out := make([]any, len(n.arr))
+		for i, e := range n.arr {
+			out[i] = refValue(e)
+		}
+		return out
+	case 5:
+		m := map[string]any{}
+		for i, k := range n.keys {
+			m[k] = refValue(n.vals[i])
+		}
+		return m
+	}
+	return nil
+}
+
+// refPut adds a field to a conjunction; a later copy of a path replaces an
+// earlier one (event-ruler's per-path map, rule overriding on).
+func refPut(c []refField, f refField) []refField {
+	out := []refField{}
+	for _, g := range c {
+		if g.path != f.path {
+			out = append(out, g)
+		}
+	}
+	return append(out, f)
+}
+
+// refExpand turns a decoded pattern object, duplicate keys and all, into its
+// $or-free conjunctions, processing keys in document order.
+func refExpand(obj *refNode, prefix string, root bool) [][]refField {
 	res := [][]refField{{}}
-	for k, v := range obj {
+	for i, k := range obj.keys {
+		v := obj.vals[i]
 		var alts [][]refField
-		if arr, ok := v.([]any); ok && k == "$or" {
-			for _, b := range arr {
-				alts = append(alts, refExpand(b.(map[string]any), prefix, root)...)
+		if k == "$or" && v.kind == 4 {
+			for _, b := range v.arr {
+				alts = append(alts, refExpand(b, prefix, root)...)
 			}
 		} else {
 			p := k
 			if !root {
 				p = prefix + "." + k
 			}
-			switch x := v.(type) {
-			case map[string]any:
-				alts = refExpand(x, p, false)
-			case []any:
-				alts = [][]refField{{{p, x}}}
+			switch v.kind {
+			case 5:
+				alts = refExpand(v, p, false)
+			case 4:
+				alts = [][]refField{{{p, refValue(v).([]any)}}}
 			}
 		}
 		var next [][]refField
 		for _, a := range res {
 			for _, b := range alts {
-				next = append(next, append(append([]refField{}, a...), b...))
+				c := a
+				for _, f := range b {
+					c = refPut(c, f)
+				}
+				next = append(next, c)
 			}
 		}
 		res = next
@@ -142,6 +188,28 @@ func refExpand(obj map[string]any, prefix string, root bool) [][]refField {
 func refNum(n json.Number) float64 {
 	f, _ := strconv.ParseFloat(string(n), 64)
 	return f
+}
+
+// refExact reports whether a number literal is exactly the double it parses
+// to, comparing rationals (the fast matcher compares digit strings).
+func refExact(n json.Number) bool {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil { // out of range
+		return false
+	}
+	mant, _, _ := strings.Cut(strings.ToLower(string(n)), "e")
+	if strings.Trim(mant, "-0.") == "" {
+		return true // zero, whatever the exponent
+	}
+	if f == 0 {
+		return false // underflow; also keeps big.Rat away from huge exponents
+	}
+	lit, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		panic("bad number " + string(n))
+	}
+	short, _ := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return lit.Cmp(short) == 0
 }
 
 func refWildcard(p string) *regexp.Regexp {
@@ -187,7 +255,13 @@ func refMatch(cond any, v *refNode) bool {
 	case string:
 		return v.kind == 3 && v.s == c
 	case json.Number:
-		return v.kind == 2 && refNum(v.n) == refNum(c)
+		if v.kind != 2 {
+			return false
+		}
+		if refExact(c) {
+			return refExact(v.n) && refNum(v.n) == refNum(c)
+		}
+		return string(v.n) == string(c) // no numeric form: text only
 	case bool:
 		return v.kind == 1 && v.b == c
 	case nil:
@@ -224,7 +298,7 @@ func refMatch(cond any, v *refNode) bool {
 				a, err := netip.ParseAddr(v.s)
 				return err == nil && p.Contains(a)
 			case "numeric":
-				if v.kind != 2 {
+				if v.kind != 2 || !refExact(v.n) {
 					return false
 				}
 				f := refNum(v.n)
@@ -268,7 +342,7 @@ func refExcluded(arg any, v *refNode) bool {
 	case string:
 		return v.kind == 3 && v.s == a
 	case json.Number:
-		return v.kind == 2 && refNum(v.n) == refNum(a)
+		return v.kind == 2 && refExact(v.n) && refNum(v.n) == refNum(a)
 	case []any:
 		for _, e := range a {
 			if refExcluded(e, v) {
@@ -346,22 +420,19 @@ func refEval(pattern, event []byte) (bool, bool) {
 
 	pd := json.NewDecoder(bytes.NewReader(pattern))
 	pd.UseNumber()
-	var pobj map[string]any
-	if err := pd.Decode(&pobj); err != nil {
+	pobj, err := refDecode(pd)
+	if err != nil {
 		panic(err)
 	}
 	for _, c := range refExpand(pobj, "", true) {
-		// candidate leaves per field; nil entry means satisfied by absence
-		var choices [][]refLeaf
+		var opts []refOptions
 		ok := true
 		for _, f := range c {
-			var hits []refLeaf
-			present := false
-			existsFalse := false
+			o := refOptions{}
 			for _, cand := range f.vals {
 				if m, isMap := cand.(map[string]any); isMap {
 					if e, ok := m["exists"]; ok && e == false {
-						existsFalse = true
+						o.absentOK = true
 					}
 				}
 			}
@@ -369,45 +440,60 @@ func refEval(pattern, event []byte) (bool, bool) {
 				if l.path != f.path {
 					continue
 				}
-				present = true
+				o.present = append(o.present, l)
 				for _, cand := range f.vals {
 					if refMatch(cand, l.v) {
-						hits = append(hits, l)
+						o.hits = append(o.hits, l)
 						break
 					}
 				}
 			}
-			if len(hits) == 0 && !(existsFalse && !present) {
+			if len(o.hits) == 0 && !o.absentOK {
 				ok = false
 				break
 			}
-			choices = append(choices, hits)
+			opts = append(opts, o)
 		}
-		if ok && refChoose(choices, nil) {
+		if ok && refChoose(opts, nil, nil) {
 			return true, true
 		}
 	}
 	return false, true
 }
 
-func refChoose(choices [][]refLeaf, chosen []refLeaf) bool {
-	if len(choices) == 0 {
-		return true
-	}
-	if len(choices[0]) == 0 {
-		return refChoose(choices[1:], chosen)
-	}
-	for _, h := range choices[0] {
-		good := true
-		for _, c := range chosen {
-			if !refCompatible(c.coords, h.coords) {
-				good = false
-				break
+// refOptions are the ways one field can hold: one of its hits, or (for
+// exists:false) absence, meaning no leaf at its path lies in the same array
+// elements as the leaves chosen for the other fields.
+type refOptions struct {
+	hits     []refLeaf
+	absentOK bool
+	present  []refLeaf // every leaf at the path
+}
+
+func refChoose(opts []refOptions, chosen []refLeaf, absent [][]refLeaf) bool {
+	if len(opts) == 0 {
+		for _, ls := range absent {
+			for _, l := range ls {
+				if refCompatibleAll(chosen, l) {
+					return false
+				}
 			}
 		}
-		if good && refChoose(choices[1:], append(chosen, h)) {
+		return true
+	}
+	for _, h := range opts[0].hits {
+		if refCompatibleAll(chosen, h) && refChoose(opts[1:], append(append([]refLeaf{}, chosen...), h), absent) {
 			return true
 		}
 	}
-	return false
+	return opts[0].absentOK && refChoose(opts[1:], chosen, append(append([][]refLeaf{}, absent...), opts[0].present))
+}
+
+func refCompatibleAll(chosen []refLeaf, l refLeaf) bool {
+	for _, c := range chosen {
+		if !refCompatible(c.coords, l.coords) {
+			return false
+		}
+	}
+	return true
 }

@@ -207,7 +207,11 @@ func (s *scanner) value(i int, n *tnode, depth int) (int, *EventError) {
 			return i, evErr(i, "invalid number")
 		}
 		if n.path >= 0 {
-			s.sc.record(s.m, n, vNum, nil, parseNumber(b[i:j]))
+			if f, ok := s.sc.number(b[i:j]); ok {
+				s.sc.record(s.m, n, vNum, nil, f)
+			} else {
+				s.sc.record(s.m, n, vNumText, b[i:j], 0)
+			}
 		}
 		return j, nil
 	case c == 't' && hasLit(b, i, "true"):
