@@ -108,4 +108,18 @@ func TestAppendMatchesNoAlloc(t *testing.T) {
 	if len(buf) == 0 {
 		t.Error("expected some matches")
 	}
+	// Inexact and out-of-range numbers take the slow classification path, and
+	// exists:false in arrays takes the consistency search; neither may allocate.
+	for _, ev := range [][]byte{
+		[]byte(`{"a":[12345678901234567890123,0.1000000000000000000001,1e400,-1e-400,0.30000000000000004]}`),
+		[]byte(`{"a":[{"c":"x"},{"b":1,"c":"y"}],"lines":[{"sku":"A","tags":[{"v":1}]},{"sku":"B","tags":[{"k":1}]}]}`),
+	} {
+		buf, _ = m.AppendMatches(buf[:0], ev)
+		if allocs := testing.AllocsPerRun(100, func() { buf, _ = m.AppendMatches(buf[:0], ev) }); allocs != 0 {
+			t.Errorf("AppendMatches(%s) allocates %.1f times per run", ev, allocs)
+		}
+		if len(buf) == 0 {
+			t.Errorf("AppendMatches(%s): expected some matches", ev)
+		}
+	}
 }

@@ -16,13 +16,22 @@
 //
 //   - Numbers are normalised: an exact 300 matches 300.0 and 3e2, in exact
 //     values, anything-but and numeric alike (AWS-validated; the old user
-//     guide says otherwise). Numbers are float64; numeric operands that are
-//     not exactly representable as a double (e.g. 1.23456789012345678) or
-//     are out of range are rejected, as the ruler does.
+//     guide says otherwise). Only literals that are exactly a double (the
+//     shortest decimal of their float64, as the ruler's ComparableNumber
+//     requires) have a numeric form. Any other number, in a pattern or an
+//     event (12345678901234567890123, 0.1000000000000000000001, 1e-400, an
+//     event's 1e400), is compared by its literal text only, as the ruler
+//     does: no numeric range matches it and anything-but never excludes it.
+//     numeric and anything-but operands must be exactly a double, and exact
+//     values beyond the float64 range are rejected (the ruler keeps those as
+//     text; here they are an error).
 //   - Dotted keys are joined: {"a.b":[..]} is {"a":{"b":[..]}}, in patterns
 //     and events.
-//   - Duplicate keys in a pattern: the last wins. In an event every
-//     occurrence is seen (the scanner streams, as the ruler's parser does).
+//   - Duplicate keys in a pattern are resolved per flattened path: every
+//     copy is validated, the last copy of a path wins (the ruler's default
+//     rule overriding), and duplicate objects merge path by path. In an
+//     event every occurrence is seen (the scanner streams, as the ruler's
+//     parser does).
 //   - Arrays: a field matches when any element matches; objects inside
 //     arrays are "crushed" (arrays do not appear in paths). Matching is
 //     array-consistent: the values that satisfy the fields of one pattern
@@ -30,8 +39,12 @@
 //     same array. An empty array has no values.
 //   - exists:true holds when the path has at least one leaf value (null and
 //     "" count; an object or an empty array does not). exists:false holds
-//     when the path has no leaf value anywhere in the event; it is not
-//     subject to array consistency. exists may share a leaf array with other
+//     when the path has no leaf value in the same array elements as the
+//     values chosen for the other fields: each array element is its own
+//     object, so {"a":{"b":[{"exists":false}],"c":["x"]}} matches
+//     {"a":[{"c":"x"},{"b":1}]}. (The ruler checks absence only against the
+//     fields it matched before the absent key in sorted order; this does not
+//     depend on key order.) exists may share a leaf array with other
 //     matchers, OR'd.
 //   - anything-but matches null, booleans and values of the other type;
 //     never a missing field; on an array it matches when some element is
@@ -40,8 +53,12 @@
 //     /128 like the ruler's CIDR.java; host bits are masked. Event strings
 //     are parsed as addresses, so uncompressed IPv6 matches. Strings that
 //     are not addresses, and non-strings, never match.
-//   - $or: an array of at least two objects, at any level, nestable. A field
-//     literally named "$or" whose value is an object is an ordinary field.
+//   - $or: an array of at least two objects, at any level, nestable. Inside
+//     a $or branch, at any depth, the ruler's reserved names (the operators,
+//     "=", "<", "<=", ">", ">=", and names kept for future operators such as
+//     "regex") may not be field names, and "$or" must be an array. Outside
+//     $or, a field literally named "$or" whose value is an object is an
+//     ordinary field.
 //
 // Deviations: case-insensitive comparison uses Unicode simple case folding
 // rune by rune (the equivalence of strings.EqualFold), so "straße" does not

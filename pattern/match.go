@@ -20,7 +20,7 @@ type scratch struct {
 	arrays   int32 // arrays seen so far, the id of the next one
 	anyCoord bool  // some recorded value sits inside an array
 	strbuf   []byte
-	numbuf   []byte // shortest form of an event number, for the comparable check
+	numbuf   []byte // shortest form of an event number, for the isExactDouble check
 	keybuf   []byte
 	foldbuf  []byte
 	pathGen  []uint32
@@ -79,14 +79,14 @@ func (sc *scratch) reset() {
 }
 
 // number classifies an event number literal: its value and whether it is
-// exactly a double (see comparable). Short literals need no check.
+// exactly a double (see isExactDouble). Short literals need no check.
 func (sc *scratch) number(lit []byte) (float64, bool) {
 	f, short := parseNumberShort(lit)
 	if short {
 		return f, true
 	}
 	var ok bool
-	ok, sc.numbuf = comparable(lit, f, sc.numbuf)
+	ok, sc.numbuf = isExactDouble(lit, f, sc.numbuf)
 	return f, ok
 }
 

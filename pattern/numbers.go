@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 )
@@ -23,7 +24,7 @@ func parseNumber(b []byte) float64 {
 
 // parseNumberShort is parseNumber that also reports short: the literal has at
 // most 15 significant digits and took the exact fast path, so (DBL_DIG) it is
-// the shortest form of its double and needs no comparable check.
+// the shortest form of its double and needs no isExactDouble check.
 func parseNumberShort(b []byte) (f float64, short bool) {
 	i := 0
 	neg := false
@@ -95,6 +96,27 @@ func parseNumberShort(b []byte) (f float64, short bool) {
 }
 
 func parseSlow(b []byte) float64 {
+	// strconv reports overflow with an allocated *NumError. Literals plainly
+	// outside the float64 range are settled here so that events carrying
+	// them (1e400) still match without allocating; only the narrow band
+	// next to the limits goes to strconv.
+	mant, first, last, exp, zero := decimalView(b)
+	if zero {
+		return 0
+	}
+	order := exp + last - first // power of ten of the first significant digit
+	if bytes.IndexByte(mant[first:last+1], '.') >= 0 {
+		order--
+	}
+	switch {
+	case order > 309:
+		if b[0] == '-' {
+			return math.Inf(-1)
+		}
+		return math.Inf(1)
+	case order < -325:
+		return 0
+	}
 	f, _ := strconv.ParseFloat(string(b), 64) // range errors give ±Inf, which we keep
 	if f == 0 {
 		return 0
@@ -188,13 +210,13 @@ func sameDecimal(a, b []byte) bool {
 	}
 }
 
-// comparable reports whether the number literal lit is exactly the double f
+// isExactDouble reports whether the number literal lit is exactly the double f
 // it parses to, in event-ruler's sense: ComparableNumber.generate refuses a
 // literal unless BigDecimal.valueOf(double) (the shortest decimal that
 // round-trips) equals it numerically, and so refuses ±Inf, underflow to zero
 // and digits beyond a double's precision. buf is scratch space for the
 // shortest form; the grown buffer is returned.
-func comparable(lit []byte, f float64, buf []byte) (bool, []byte) {
+func isExactDouble(lit []byte, f float64, buf []byte) (bool, []byte) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return false, buf
 	}
@@ -211,7 +233,7 @@ func exactDouble(lit string) (f float64, ok, overflow bool) {
 	if math.IsInf(f, 0) {
 		return 0, false, true
 	}
-	if ok, _ = comparable([]byte(lit), f, nil); !ok {
+	if ok, _ = isExactDouble([]byte(lit), f, nil); !ok {
 		return 0, false, false
 	}
 	if f == 0 {
