@@ -163,6 +163,11 @@ func (i *Invoker) Invoke(ctx context.Context, d wims.APIDestination, c wims.Conn
 	}
 	switch c.AuthorizationType {
 	case wims.AuthAPIKey:
+		// An empty or malformed name would fail in Do as if the network had,
+		// and be retried for a day; it is the connection that is wrong.
+		if !validHeaderName(c.APIKeyName) {
+			return wims.Permanent(fmt.Errorf("api destination %s: connection %s: API key name %q is not a header name", d.Name, c.Name, c.APIKeyName))
+		}
 		req.Header.Set(c.APIKeyName, c.Secret)
 	case wims.AuthBasic:
 		req.SetBasicAuth(c.Username, c.Secret)
@@ -212,6 +217,20 @@ func (i *Invoker) Invoke(ctx context.Context, d wims.APIDestination, c wims.Conn
 		return wims.RetryAfter(ra.Delay, se)
 	}
 	return se
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 var defaultClient = &http.Client{

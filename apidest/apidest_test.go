@@ -327,8 +327,10 @@ func TestBadConfigIsPermanent(t *testing.T) {
 		d wims.APIDestination
 		c wims.Connection
 	}{
-		"NotHTTP":     {dest("ftp://x/y"), apiKey},
-		"BadAuthType": {dest(srv.URL), wims.Connection{Name: "c", AuthorizationType: "OAUTH_CLIENT_CREDENTIALS", Secret: secret}},
+		"NotHTTP":      {dest("ftp://x/y"), apiKey},
+		"EmptyKeyName": {dest(srv.URL), wims.Connection{Name: "c", AuthorizationType: wims.AuthAPIKey, Secret: secret}},
+		"BadKeyName":   {dest(srv.URL), wims.Connection{Name: "c", AuthorizationType: wims.AuthAPIKey, APIKeyName: "X Key", Secret: secret}},
+		"BadAuthType":  {dest(srv.URL), wims.Connection{Name: "c", AuthorizationType: "OAUTH_CLIENT_CREDENTIALS", Secret: secret}},
 	} {
 		err := inv.Invoke(context.Background(), tc.d, tc.c, nil, nil, "e")
 		if !wims.IsPermanent(err) {
