@@ -22,6 +22,9 @@ const (
 	EventLog = "EVENTLOG"
 	// DeadLetter holds messages that could not be handled, for 30 days.
 	DeadLetter = "DEADLETTER"
+	// Deliveries is the work queue of the event platform's rule targets:
+	// one message per (event, target) the fan-out matched.
+	Deliveries = "DELIVERIES"
 )
 
 // Subject roots (the token after the namespace) of each stream.
@@ -30,6 +33,7 @@ const (
 	paymentsRoot   = "payments"
 	eventLogRoot   = "eventlog"
 	deadLetterRoot = "dlq"
+	deliveriesRoot = "deliveries"
 )
 
 // Retention and dedupe windows. Why these values:
@@ -57,6 +61,7 @@ var roots = map[string]string{
 	paymentsRoot:   Payments,
 	eventLogRoot:   EventLog,
 	deadLetterRoot: DeadLetter,
+	deliveriesRoot: Deliveries,
 }
 
 // Stream returns the namespaced name of a stream kind: b.Stream(Events) is
@@ -102,6 +107,16 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 			Retention:   jetstream.LimitsPolicy,
 			MaxAge:      eventLogMaxAge,
 			MaxMsgs:     eventLogMaxMsgs,
+			Duplicates:  dedupeWindow,
+			Storage:     jetstream.FileStorage,
+			Replicas:    r,
+			AllowDirect: true,
+		},
+		{
+			Name:        b.Stream(Deliveries),
+			Description: "wims rule-target deliveries (work queue)",
+			Subjects:    []string{b.Subject(deliveriesRoot, ">")},
+			Retention:   jetstream.WorkQueuePolicy,
 			Duplicates:  dedupeWindow,
 			Storage:     jetstream.FileStorage,
 			Replicas:    r,

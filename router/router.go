@@ -46,7 +46,18 @@ var namesPool = sync.Pool{New: func() any { s := make([]string, 0, 8); return &s
 // Route returns a handler that passes to h only the events that some rule in
 // m matches, for the target named target.
 func Route(target string, m *pattern.Matcher, h wims.Handler, metrics *Metrics) wims.Handler {
+	return RouteLive(target, func(*wims.Message) *pattern.Matcher { return m }, h, metrics)
+}
+
+// RouteLive is Route with the matcher looked up for every message, so rules
+// can change while the consumer runs; current may return nil for a message
+// no rule of the target can see (e.g. one on another bus).
+func RouteLive(target string, current func(*wims.Message) *pattern.Matcher, h wims.Handler, metrics *Metrics) wims.Handler {
 	return func(ctx context.Context, msg *wims.Message) error {
+		m := current(msg)
+		if m == nil {
+			return nil
+		}
 		buf := namesPool.Get().(*[]string)
 		defer namesPool.Put(buf)
 		names, err := m.AppendMatches((*buf)[:0], msg.Data)

@@ -144,11 +144,14 @@ func (w *Workflow) enqueuePayment(ctx context.Context, o wims.Order, traceParent
 	})
 }
 
-// OrderIDFromEvent extracts the order id from an orders change event.
+// OrderIDFromEvent extracts the order id from an orders change event or,
+// for events users put on a bus with a rule targeting the order workflow,
+// from detail.orderId.
 func OrderIDFromEvent(data []byte) (string, error) {
 	var ev struct {
 		Detail struct {
-			Data struct {
+			OrderID string `json:"orderId"`
+			Data    struct {
 				Table string `json:"table"`
 				Key   struct {
 					OrderID string `json:"orderId"`
@@ -159,8 +162,11 @@ func OrderIDFromEvent(data []byte) (string, error) {
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return "", fmt.Errorf("decode order event: %w", err)
 	}
-	if ev.Detail.Data.Table != wims.TableOrders || ev.Detail.Data.Key.OrderID == "" {
-		return "", fmt.Errorf("event is not an orders change with detail.data.key.orderId")
+	if ev.Detail.Data.Table == wims.TableOrders && ev.Detail.Data.Key.OrderID != "" {
+		return ev.Detail.Data.Key.OrderID, nil
 	}
-	return ev.Detail.Data.Key.OrderID, nil
+	if ev.Detail.OrderID != "" {
+		return ev.Detail.OrderID, nil
+	}
+	return "", fmt.Errorf("event is neither an orders change with detail.data.key.orderId nor an event with detail.orderId")
 }

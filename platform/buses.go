@@ -1,0 +1,106 @@
+package platform
+
+import (
+	"context"
+	"time"
+
+	"github.com/wims/wims"
+)
+
+func stampBus(b *wims.EventBus, c, u time.Time) { b.CreatedAt, b.UpdatedAt = c, u }
+
+// defaultBus is the bus that always exists, stored or not.
+func defaultBus() wims.EventBus {
+	return wims.EventBus{Name: wims.DefaultBus, Description: "The default bus: wims' change events and whatever PutEvents puts there."}
+}
+
+// CreateEventBus creates a custom bus. "default" already exists.
+func (s *Service) CreateEventBus(ctx context.Context, b wims.EventBus) (wims.EventBus, error) {
+	if err := b.Validate(); err != nil {
+		return wims.EventBus{}, err
+	}
+	if b.Name == wims.DefaultBus {
+		return wims.EventBus{}, wims.Errorf(wims.ECONFLICT, "Event bus default already exists.")
+	}
+	w, err := write(wims.ResourceCreate, wims.KindEventBus, b.Name, b)
+	if err != nil {
+		return wims.EventBus{}, err
+	}
+	out, err := s.apply(ctx, w)
+	if err != nil {
+		return wims.EventBus{}, exists(err, "Event bus %s already exists.", b.Name)
+	}
+	return decode(out[0], stampBus)
+}
+
+// DescribeEventBus returns a bus; the default bus always exists.
+func (s *Service) DescribeEventBus(ctx context.Context, name string) (wims.EventBus, error) {
+	name = busName(name)
+	b, err := get(ctx, s, wims.KindEventBus, name, stampBus)
+	if err != nil && name == wims.DefaultBus && wims.ErrorCode(err) == wims.ENOTFOUND {
+		return defaultBus(), nil
+	}
+	return b, notFound(err, "Event bus %s does not exist.", name)
+}
+
+// DeleteEventBus deletes a custom bus that has no rules left.
+func (s *Service) DeleteEventBus(ctx context.Context, name string) error {
+	name = busName(name)
+	if name == wims.DefaultBus {
+		return wims.FieldError("Name", "Cannot delete event bus default.")
+	}
+	rules, err := s.store.ListResources(ctx, wims.KindRule, name+wims.KeySeparator)
+	if err != nil {
+		return err
+	}
+	if len(rules) > 0 {
+		return wims.Errorf(wims.ECONFLICT, "Event bus %s still has %d rules; delete them first.", name, len(rules))
+	}
+	_, err = s.apply(ctx, del(wims.KindEventBus, name))
+	return notFound(err, "Event bus %s does not exist.", name)
+}
+
+// ListEventBuses lists buses by name, the default bus included.
+func (s *Service) ListEventBuses(ctx context.Context, prefix string) ([]wims.EventBus, error) {
+	buses, err := list(ctx, s, wims.KindEventBus, prefix, stampBus)
+	if err != nil {
+		return nil, err
+	}
+	hasDefault := false
+	for _, b := range buses {
+		hasDefault = hasDefault || b.Name == wims.DefaultBus
+	}
+	if !hasDefault && hasPrefix(wims.DefaultBus, prefix) {
+		buses = insertSorted(buses, defaultBus(), func(b wims.EventBus) string { return b.Name })
+	}
+	return buses, nil
+}
+
+// busExists reports whether a bus exists (the default bus always does).
+func (s *Service) busExists(ctx context.Context, name string) (bool, error) {
+	if name == wims.DefaultBus {
+		return true, nil
+	}
+	_, err := s.store.GetResource(ctx, wims.KindEventBus, name)
+	switch wims.ErrorCode(err) {
+	case "":
+		return true, nil
+	case wims.ENOTFOUND:
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
+
+func insertSorted[T any](xs []T, x T, key func(T) string) []T {
+	i := 0
+	for i < len(xs) && key(xs[i]) < key(x) {
+		i++
+	}
+	xs = append(xs, x)
+	copy(xs[i+1:], xs[i:])
+	xs[i] = x
+	return xs
+}

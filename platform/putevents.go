@@ -1,0 +1,167 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/wims/wims"
+)
+
+// HeaderBus names the bus of an event on the events stream. Change events
+// carry none: they are on the default bus.
+const HeaderBus = "Wims-Bus"
+
+// Subjects names the subjects of the platform's streams.
+type Subjects struct {
+	// Events is the events stream's root, e.g. "wims.events": change events
+	// are on <Events>.cdc, events put on bus B on <Events>.bus.<token(B)>.
+	Events string
+	// Deliveries is the subject of the delivery work queue.
+	Deliveries string
+}
+
+// Bus is the subject of the events put on bus name. A bus name may contain
+// '.', which separates subject tokens, so it is escaped as "%2E"; bus names
+// cannot contain '%', which keeps the mapping one-to-one.
+func (s Subjects) Bus(name string) string {
+	return s.Events + ".bus." + strings.ReplaceAll(name, ".", "%2E")
+}
+
+// BusOf returns the bus an events-stream message belongs to.
+func BusOf(m *wims.Message) string {
+	if b := m.Header[HeaderBus]; b != "" {
+		return b
+	}
+	return wims.DefaultBus
+}
+
+// EntrySize is an entry's size as EventBridge counts it towards the 256 KB
+// limit of a PutEvents request: 14 bytes for a given Time, plus the UTF-8
+// bytes of Source, DetailType, Detail and each of Resources.
+func EntrySize(e wims.PutEventsEntry) int {
+	n := len(e.Source) + len(e.DetailType) + len(e.Detail)
+	if !e.Time.IsZero() {
+		n += 14
+	}
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
+
+// PutEvents validates each entry, stores the valid ones on their buses in
+// one batch, and returns a result per entry.
+func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) ([]wims.PutEventsResult, error) {
+	if len(entries) == 0 || len(entries) > wims.MaxPutEventsEntries {
+		return nil, wims.FieldError("Entries", "must have 1-%d entries, got %d", wims.MaxPutEventsEntries, len(entries))
+	}
+	total := 0
+	for _, e := range entries {
+		total += EntrySize(e)
+	}
+	if total > wims.MaxPutEventsBytes {
+		return nil, wims.FieldError("Entries", "Total size of the entries in the request is over the limit (%d bytes, at most %d).", total, wims.MaxPutEventsBytes)
+	}
+	results := make([]wims.PutEventsResult, len(entries))
+	out := make([]wims.Outgoing, 0, len(entries))
+	index := make([]int, 0, len(entries)) // out[i] is entries[index[i]]
+	known := map[string]bool{}
+	now := s.now().UTC()
+	for i, e := range entries {
+		bus := busName(e.EventBusName)
+		ok, seen := known[bus]
+		if !seen {
+			var err error
+			if ok, err = s.busExists(ctx, bus); err != nil {
+				return nil, err
+			}
+			known[bus] = ok
+		}
+		if !ok {
+			// EventBridge itself answers success for an unknown bus and drops
+			// the event (aws/aws-sdk#186); a demanding user wants to know.
+			results[i] = wims.PutEventsResult{ErrorCode: "ResourceNotFoundException", ErrorMessage: "Event bus " + bus + " does not exist."}
+			continue
+		}
+		msg, res := s.envelope(e, bus, now)
+		results[i] = res
+		if res.ErrorCode == "" {
+			out = append(out, msg)
+			index = append(index, i)
+		}
+	}
+	if len(out) > 0 {
+		n, err := s.bus.PublishBatch(ctx, out)
+		if err != nil {
+			s.log.Warn("put events: publish failed", "stored", n, "of", len(out), "err", err)
+		}
+		for j := n; j < len(out); j++ {
+			results[index[j]] = wims.PutEventsResult{ErrorCode: "InternalFailure", ErrorMessage: "The event could not be stored; retry it."}
+		}
+	}
+	return results, nil
+}
+
+// envelope validates one entry and builds its event.
+func (s *Service) envelope(e wims.PutEventsEntry, bus string, now time.Time) (wims.Outgoing, wims.PutEventsResult) {
+	fail := func(code, format string, args ...any) (wims.Outgoing, wims.PutEventsResult) {
+		return wims.Outgoing{}, wims.PutEventsResult{ErrorCode: code, ErrorMessage: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case e.Source == "":
+		return fail("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument.")
+	case e.DetailType == "":
+		return fail("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument.")
+	case e.Detail == "":
+		return fail("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.")
+	case strings.HasPrefix(e.Source, "aws."):
+		return fail("NotAuthorizedForSourceException", "Not authorized for the source %s.", e.Source)
+	case !utf8.ValidString(e.Source) || !utf8.ValidString(e.DetailType):
+		return fail("InvalidArgument", "Source and DetailType must be valid UTF-8.")
+	}
+	detail := []byte(e.Detail)
+	if !json.Valid(detail) || !isObject(detail) {
+		return fail("MalformedDetail", "Detail is malformed: it must be a JSON object.")
+	}
+	t := e.Time
+	if t.IsZero() {
+		t = now
+	}
+	resources := e.Resources
+	if resources == nil {
+		resources = []string{}
+	}
+	id := uuid.New().String()
+	data, err := json.Marshal(wims.Event{
+		Version: wims.EventVersion, ID: id, DetailType: e.DetailType, Source: e.Source,
+		Account: wims.EventAccount, Time: t.UTC().Truncate(time.Second), Region: wims.EventRegion,
+		Resources: resources, Detail: json.RawMessage(detail),
+	})
+	if err != nil {
+		return fail("MalformedDetail", "Detail is malformed.")
+	}
+	h := map[string]string{HeaderBus: bus}
+	if strings.HasPrefix(e.TraceHeader, "00-") {
+		h[wims.HeaderTraceParent] = e.TraceHeader
+	}
+	return wims.Outgoing{Subject: s.subjects.Bus(bus), ID: id, Data: data, Header: h}, wims.PutEventsResult{EventID: id}
+}
+
+func isObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}

@@ -1,0 +1,172 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/wims/wims"
+	"github.com/wims/wims/pattern"
+)
+
+// Publisher stores events on the bus.
+type Publisher interface {
+	// PublishBatch publishes in order and returns how many messages from the
+	// start are known to be stored before the first failure.
+	PublishBatch(ctx context.Context, ms []wims.Outgoing) (int, error)
+}
+
+// Options configure a Service.
+type Options struct {
+	Store  wims.ResourceStore
+	Bus    Publisher
+	Sealer *Sealer
+	// Subjects names the bus subjects of event buses.
+	Subjects Subjects
+	Now      wims.Clock
+	Logger   *slog.Logger
+	// Changed, if set, is called after every committed resource write, so
+	// this instance's Catalog reloads at once instead of at its next poll.
+	Changed func()
+}
+
+// Service implements wims.EventPlatform over a resource store and the bus.
+type Service struct {
+	store    wims.ResourceStore
+	bus      Publisher
+	sealer   *Sealer
+	subjects Subjects
+	now      wims.Clock
+	log      *slog.Logger
+	changed  func()
+}
+
+var _ wims.EventPlatform = (*Service)(nil)
+
+// New returns a Service.
+func New(opt Options) *Service {
+	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, subjects: opt.Subjects,
+		now: opt.Now, log: opt.Logger, changed: opt.Changed}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.changed == nil {
+		s.changed = func() {}
+	}
+	return s
+}
+
+// apply writes and tells the catalog.
+func (s *Service) apply(ctx context.Context, writes ...wims.ResourceWrite) ([]wims.Resource, error) {
+	out, err := s.store.ApplyResources(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	s.changed()
+	return out, nil
+}
+
+// write builds a ResourceWrite of v's JSON.
+func write(op wims.ResourceOp, kind wims.ResourceKind, name string, v any) (wims.ResourceWrite, error) {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return wims.ResourceWrite{}, err
+	}
+	return wims.ResourceWrite{Op: op, Resource: wims.Resource{Kind: kind, Name: name, Doc: doc}}, nil
+}
+
+func del(kind wims.ResourceKind, name string) wims.ResourceWrite {
+	return wims.ResourceWrite{Op: wims.ResourceDelete, Resource: wims.Resource{Kind: kind, Name: name}}
+}
+
+// decode turns a stored resource into its domain type, with the store's
+// timestamps (the document's own are those of the write that made it).
+func decode[T any](r wims.Resource, stamp func(*T, time.Time, time.Time)) (T, error) {
+	var v T
+	if err := json.Unmarshal(r.Doc, &v); err != nil {
+		return v, fmt.Errorf("decode %s: %w", r, err)
+	}
+	stamp(&v, r.CreatedAt, r.UpdatedAt)
+	return v, nil
+}
+
+func get[T any](ctx context.Context, s *Service, kind wims.ResourceKind, name string, stamp func(*T, time.Time, time.Time)) (T, error) {
+	r, err := s.store.GetResource(ctx, kind, name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decode(r, stamp)
+}
+
+func list[T any](ctx context.Context, s *Service, kind wims.ResourceKind, prefix string, stamp func(*T, time.Time, time.Time)) ([]T, error) {
+	rs, err := s.store.ListResources(ctx, kind, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(rs))
+	for _, r := range rs {
+		v, err := decode(r, stamp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// notFound rewrites the store's ENOTFOUND with a message naming the
+// resource the way EventBridge does.
+func notFound(err error, format string, args ...any) error {
+	if wims.ErrorCode(err) == wims.ENOTFOUND {
+		return wims.Errorf(wims.ENOTFOUND, format, args...)
+	}
+	return err
+}
+
+func exists(err error, format string, args ...any) error {
+	if wims.ErrorCode(err) == wims.ECONFLICT {
+		return wims.Errorf(wims.ECONFLICT, format, args...)
+	}
+	return err
+}
+
+// busName normalises a bus name or ARN; empty is the default bus.
+func busName(nameOrARN string) string {
+	if nameOrARN == "" {
+		return wims.DefaultBus
+	}
+	return wims.BusNameFromARN(nameOrARN)
+}
+
+// checkPattern compiles a pattern, reporting failure on field EventPattern
+// (InvalidEventPatternException on the wire).
+func checkPattern(p string) (*pattern.Pattern, error) {
+	compiled, err := pattern.Compile([]byte(p))
+	if err != nil {
+		return nil, wims.FieldError("EventPattern", "%s", strings.TrimPrefix(err.Error(), "pattern: "))
+	}
+	return compiled, nil
+}
+
+// TestEventPattern reports whether event matches pattern.
+func (s *Service) TestEventPattern(_ context.Context, p, event string) (bool, error) {
+	compiled, err := checkPattern(p)
+	if err != nil {
+		return false, err
+	}
+	if !json.Valid([]byte(event)) {
+		return false, wims.FieldError("Event", "must be a JSON event")
+	}
+	ok, err := compiled.Match([]byte(event))
+	if err != nil {
+		return false, wims.FieldError("Event", "%v", err)
+	}
+	return ok, nil
+}
