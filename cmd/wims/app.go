@@ -136,7 +136,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	rel := relay.New(relay.Options{
 		Log: a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
 		DomainSubject: a.bus.Subject("events", "bus", wims.DefaultBus),
-		Logger: log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
+		Logger:        log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
 	})
 	a.lead(ctx, "relay", rel.Run)
 	reconciler := &workflow.Reconciler{
