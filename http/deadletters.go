@@ -21,8 +21,12 @@ type DeadLetterQueue interface {
 
 // deadLetter is one dead letter as the API shows it.
 type deadLetter struct {
-	Seq      uint64          `json:"seq"`
-	Consumer string          `json:"consumer"`
+	Seq      uint64 `json:"seq"`
+	Consumer string `json:"consumer"`
+	// Rule, Target and Bus name the event-platform target that failed.
+	Rule     string          `json:"rule,omitempty"`
+	Target   string          `json:"target,omitempty"`
+	Bus      string          `json:"bus,omitempty"`
 	Subject  string          `json:"subject"`
 	Reason   string          `json:"reason"`
 	Attempts int             `json:"attempts"`
@@ -56,6 +60,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) error
 		}
 		out = append(out, deadLetter{
 			Seq: m.Seq, Consumer: m.Header[wims.HeaderDLQConsumer], Subject: m.Header[wims.HeaderDLQSubject],
+			Rule: m.Header[wims.HeaderRule], Target: m.Header[wims.HeaderTarget], Bus: m.Header[wims.HeaderBus],
 			Reason: m.Header[wims.HeaderDLQReason], Attempts: attempts, Time: m.Header[wims.HeaderDLQTime], Message: body,
 		})
 	}
