@@ -217,6 +217,11 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 		if !r.hasDelay {
 			r.delay = d.backoff(throttles + 1)
 		}
+		if r.capped {
+			d.metrics.capped.Inc()
+			d.log.Warn("payments API asked to wait longer than --payments-max-backoff; capped",
+				"order_id", o.ID, "wait", r.delay)
+		}
 		// 409 concerns one key; 429 and 503 concern everyone, so every
 		// sender waits until the API is ready again.
 		if r.status != http.StatusConflict {
