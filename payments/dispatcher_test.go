@@ -584,3 +584,26 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestStartTermHoldsOffOneSecond: a dispatcher that just became the sender
+// sends nothing for a second, so its first requests cannot join the last
+// second of a previous leader's.
+func TestStartTermHoldsOffOneSecond(t *testing.T) {
+	mock := fastMock(paymentsmock.Options{})
+	var first time.Time
+	var once sync.Once
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { first = time.Now() })
+		mock.ServeHTTP(w, r)
+	})
+	e := newEnv(t, h, payments.Options{Rate: 1000})
+	m := e.order(t, "order-1", "123")
+	start := time.Now()
+	e.d.StartTerm()
+	if err := e.d.Handle(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if gap := first.Sub(start); gap < time.Second {
+		t.Fatalf("first request %s after the term started, want >= 1s", gap)
+	}
+}

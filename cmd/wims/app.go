@@ -219,6 +219,7 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	}
 	h := tracing.Handler(a.tracer, "payments", d.Handle)
 	a.lead(ctx, "payments", func(ctx context.Context) error {
+		d.StartTerm()
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
 			MaxDeliver: -1, Concurrency: 16, AckWait: 10 * time.Second,
