@@ -27,9 +27,9 @@ func ValidateResourceWrites(writes []ResourceWrite) error {
 	if len(writes) == 0 {
 		return Errorf(EINVALID, "no resource writes")
 	}
-	for _, w := range writes {
+	for i, w := range writes {
 		if err := w.validate(); err != nil {
-			return err
+			return fmt.Errorf("write %d: %w", i, err)
 		}
 	}
 	return nil
