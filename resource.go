@@ -3,6 +3,7 @@ package wims
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,9 +27,9 @@ func ValidateResourceWrites(writes []ResourceWrite) error {
 	if len(writes) == 0 {
 		return Errorf(EINVALID, "no resource writes")
 	}
-	for _, w := range writes {
+	for i, w := range writes {
 		if err := w.validate(); err != nil {
-			return err
+			return fmt.Errorf("write %d: %w", i, err)
 		}
 	}
 	return nil
@@ -90,41 +91,58 @@ func validResourceText(s string) *Error {
 	return nil
 }
 
-// ResourcePlan is what one ResourceWrite does to the stored resource, worked
-// out by PlanResourceWrite from the row as the transaction sees it. The
-// engines only carry it out, so the rules of the operations live here once.
-type ResourcePlan struct {
-	// EventType is ChangeInsert (store New as a new row), ChangeUpdate
-	// (replace the row with New) or ChangeRemove (delete the row).
-	EventType string
-	// Old is the stored resource before the write (zero for an insert), New
-	// the resource after it (zero for a remove).
-	Old, New Resource
+// ResourceRows are the row operations on an engine's resources table inside
+// one write transaction. ApplyResourceWrites drives them, so the rules of
+// the operations live here once and the engines hold only their SQL.
+type ResourceRows interface {
+	// Get reads a resource; found is false if there is none.
+	Get(kind ResourceKind, name string) (r Resource, found bool, err error)
+	// Insert stores a new resource, Update replaces an existing one's Doc,
+	// Secret and UpdatedAt, and Delete removes one.
+	Insert(r Resource) error
+	Update(r Resource) error
+	Delete(kind ResourceKind, name string) error
+	// Record appends a change to the change log in the same transaction.
+	Record(c Change) error
 }
 
-// Result is what ApplyResources returns for the write: the resource as
-// written, or for a delete as it was.
-func (p ResourcePlan) Result() Resource {
-	if p.EventType == ChangeRemove {
-		return p.Old
+// ApplyResourceWrites carries out writes, which must have passed
+// ValidateResourceWrites, in order through rows, and records one change per
+// write (table = kind, key {"name"}, the documents byte for byte as images,
+// never the secrets), stamped now. A create or an upsert of a new resource
+// sets CreatedAt and UpdatedAt to now, an update or an upsert of an existing
+// one keeps CreatedAt. It returns each resource as written, or for a delete
+// as it was. Returns ECONFLICT for creating a resource that exists and
+// ENOTFOUND for updating or deleting one that does not; the caller's
+// transaction must then be rolled back, as earlier writes went through.
+func ApplyResourceWrites(rows ResourceRows, writes []ResourceWrite, now time.Time, traceParent string) ([]Resource, error) {
+	out := make([]Resource, 0, len(writes))
+	for i, w := range writes {
+		r, err := applyResourceWrite(rows, w, now, traceParent)
+		if err != nil {
+			return nil, fmt.Errorf("write %d (%s): %w", i, w.Resource, err)
+		}
+		out = append(out, r)
 	}
-	return p.New
+	return out, nil
 }
 
-// PlanResourceWrite decides what w does given the stored resource old (found
-// false: there is none), stamping the result with now: a create or an upsert
-// of a new resource sets CreatedAt and UpdatedAt, an update or an upsert of
-// an existing one keeps CreatedAt. Returns ECONFLICT for creating a resource
-// that exists and ENOTFOUND for updating or deleting one that does not. w
-// must have passed ValidateResourceWrites.
-func PlanResourceWrite(w ResourceWrite, old Resource, found bool, now time.Time) (ResourcePlan, error) {
+// applyResourceWrite is one write of ApplyResourceWrites.
+func applyResourceWrite(rows ResourceRows, w ResourceWrite, now time.Time, traceParent string) (Resource, error) {
+	old, found, err := rows.Get(w.Resource.Kind, w.Resource.Name)
+	if err != nil {
+		return Resource{}, err
+	}
 	switch {
 	case w.Op == ResourceCreate && found:
-		return ResourcePlan{}, Errorf(ECONFLICT, "%s already exists", w.Resource)
+		return Resource{}, Errorf(ECONFLICT, "%s already exists", w.Resource)
 	case (w.Op == ResourceUpdate || w.Op == ResourceDelete) && !found:
-		return ResourcePlan{}, Errorf(ENOTFOUND, "%s not found", w.Resource)
+		return Resource{}, ResourceNotFound(w.Resource.Kind, w.Resource.Name)
 	case w.Op == ResourceDelete:
-		return ResourcePlan{EventType: ChangeRemove, Old: old}, nil
+		if err := rows.Delete(old.Kind, old.Name); err != nil {
+			return Resource{}, err
+		}
+		return old, recordResourceChange(rows, old.Doc, nil, old, now, traceParent)
 	}
 	// Copies, so the stored row and the result do not alias the caller's
 	// slices. An empty secret is no secret (stored as NULL, read as nil).
@@ -135,19 +153,35 @@ func PlanResourceWrite(w ResourceWrite, old Resource, found bool, now time.Time)
 	if len(w.Resource.Secret) > 0 {
 		r.Secret = bytes.Clone(w.Resource.Secret)
 	}
-	if !found {
-		return ResourcePlan{EventType: ChangeInsert, New: r}, nil
+	if found {
+		r.CreatedAt = old.CreatedAt
+		err = rows.Update(r)
+	} else {
+		err = rows.Insert(r)
 	}
-	r.CreatedAt = old.CreatedAt
-	return ResourcePlan{EventType: ChangeUpdate, Old: old, New: r}, nil
+	if err != nil {
+		return Resource{}, err
+	}
+	var oldDoc json.RawMessage
+	if found {
+		oldDoc = old.Doc
+	}
+	return r, recordResourceChange(rows, oldDoc, r.Doc, r, now, traceParent)
 }
 
-// Change builds the change record of the plan: table = the kind, key
-// {"name"}, and the documents, byte for byte, as the images. The secrets are
-// not part of it.
-func (p ResourcePlan) Change(at time.Time, traceParent string) (Change, error) {
-	r := p.Result()
-	return NewDocChange(string(r.Kind), ResourceKey(r.Name), p.Old.Doc, p.New.Doc, at, traceParent)
+// recordResourceChange records the change of resource r from oldDoc to
+// newDoc (nil for none).
+func recordResourceChange(rows ResourceRows, oldDoc, newDoc json.RawMessage, r Resource, now time.Time, traceParent string) error {
+	c, err := NewDocChange(string(r.Kind), ResourceKey(r.Name), oldDoc, newDoc, now, traceParent)
+	if err != nil {
+		return fmt.Errorf("record %w", err)
+	}
+	return rows.Record(c)
+}
+
+// ResourceNotFound is the ENOTFOUND error about a resource.
+func ResourceNotFound(kind ResourceKind, name string) error {
+	return Errorf(ENOTFOUND, "%s not found", Resource{Kind: kind, Name: name})
 }
 
 // PrefixEnd returns the least string greater than every string that starts

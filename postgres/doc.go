@@ -21,10 +21,12 @@
 //   - Order transitions are compare-and-set: UPDATE ... WHERE order_id = $1
 //     AND status = $2.
 //   - Locks are taken in one order (the order row, then the item row, then the
-//     change_seq row last), and the foreign key from orders to inventory takes
-//     only FOR KEY SHARE, which FOR NO KEY UPDATE does not conflict with. So
-//     writes do not deadlock; should PostgreSQL still report a deadlock or a
-//     serialization failure, the whole transaction is retried (tx.go).
+//     change_seq row last; resource writes take the resource_generation row
+//     first, which serialises them, see resources.go), and the foreign key
+//     from orders to inventory takes only FOR KEY SHARE, which FOR NO KEY
+//     UPDATE does not conflict with. So writes do not deadlock; should
+//     PostgreSQL still report a deadlock or a serialization failure, the
+//     whole transaction is retried (tx.go).
 //
 // SERIALIZABLE would give the same results with more aborts and retries on
 // the hot rows (every order touches the same few items and the counter); the

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,15 +48,9 @@ func (s *Store) ApplyResources(ctx context.Context, writes []wims.ResourceWrite)
 		if _, err := w.exec(qBumpGeneration); err != nil {
 			return err
 		}
-		out = make([]wims.Resource, 0, len(writes))
-		for i, rw := range writes {
-			r, err := applyResource(w, rw)
-			if err != nil {
-				return fmt.Errorf("write %d (%s): %w", i, rw.Resource, err)
-			}
-			out = append(out, r)
-		}
-		return nil
+		var err error
+		out, err = wims.ApplyResourceWrites(resourceRows{w}, writes, w.now, w.traceParent)
+		return err
 	})
 	if err != nil {
 		return nil, wrap("apply resources", err)
@@ -65,37 +58,36 @@ func (s *Store) ApplyResources(ctx context.Context, writes []wims.ResourceWrite)
 	return out, nil
 }
 
-// applyResource carries out one write in w as wims.PlanResourceWrite decides.
-func applyResource(w *writeTx, rw wims.ResourceWrite) (wims.Resource, error) {
-	old, found, err := getResource(w.ctx, w, rw.Resource.Kind, rw.Resource.Name)
-	if err != nil {
-		return wims.Resource{}, err
-	}
-	p, err := wims.PlanResourceWrite(rw, old, found, w.now)
-	if err != nil {
-		return wims.Resource{}, err
-	}
-	n := p.New
-	switch p.EventType {
-	case wims.ChangeInsert:
-		_, err = w.exec(qInsertResource, string(n.Kind), n.Name, string(n.Doc), n.Secret, n.CreatedAt, n.UpdatedAt)
-	case wims.ChangeUpdate:
-		_, err = w.exec(qUpdateResource, string(n.Kind), n.Name, string(n.Doc), n.Secret, n.UpdatedAt)
-	case wims.ChangeRemove:
-		_, err = w.exec(qDeleteResource, string(old.Kind), old.Name)
-	}
-	if err != nil {
-		return wims.Resource{}, err
-	}
-	c, err := p.Change(w.now, w.traceParent)
-	if err != nil {
-		return wims.Resource{}, fmt.Errorf("record %w", err)
-	}
-	if err := addChange(w, c); err != nil {
-		return wims.Resource{}, err
-	}
-	return p.Result(), nil
+// resourceRows are the resources table's rows in a write transaction.
+type resourceRows struct{ w *writeTx }
+
+var _ wims.ResourceRows = resourceRows{}
+
+// Get implements wims.ResourceRows.
+func (rr resourceRows) Get(kind wims.ResourceKind, name string) (wims.Resource, bool, error) {
+	return getResource(rr.w.ctx, rr.w, kind, name)
 }
+
+// Insert implements wims.ResourceRows.
+func (rr resourceRows) Insert(r wims.Resource) error {
+	_, err := rr.w.exec(qInsertResource, string(r.Kind), r.Name, string(r.Doc), r.Secret, r.CreatedAt, r.UpdatedAt)
+	return err
+}
+
+// Update implements wims.ResourceRows.
+func (rr resourceRows) Update(r wims.Resource) error {
+	_, err := rr.w.exec(qUpdateResource, string(r.Kind), r.Name, string(r.Doc), r.Secret, r.UpdatedAt)
+	return err
+}
+
+// Delete implements wims.ResourceRows.
+func (rr resourceRows) Delete(kind wims.ResourceKind, name string) error {
+	_, err := rr.w.exec(qDeleteResource, string(kind), name)
+	return err
+}
+
+// Record implements wims.ResourceRows.
+func (rr resourceRows) Record(c wims.Change) error { return addChange(rr.w, c) }
 
 // GetResource returns the resource, or ENOTFOUND. Returns EINVALID for a
 // kind or name no resource can have (PostgreSQL could not even take some of
@@ -117,7 +109,7 @@ func (s *Store) GetResource(ctx context.Context, kind wims.ResourceKind, name st
 		return wims.Resource{}, wrap("get resource", err)
 	}
 	if !found {
-		return wims.Resource{}, wims.Errorf(wims.ENOTFOUND, "%s not found", wims.Resource{Kind: kind, Name: name})
+		return wims.Resource{}, wims.ResourceNotFound(kind, name)
 	}
 	return r, nil
 }
@@ -129,15 +121,11 @@ func (s *Store) ListResources(ctx context.Context, kind wims.ResourceKind, prefi
 	if err := wims.ValidatePrefix(prefix); err != nil {
 		return nil, err
 	}
-	q, args := qListResources, []any{string(kind), prefix}
-	if end, ok := wims.PrefixEnd(prefix); ok {
-		q += ` AND name < $3`
-		args = append(args, end)
-	}
+	q, args := listResourcesQuery(kind, prefix)
 	out := []wims.Resource{}
 	err := s.read(ctx, func(c *pgx.Conn) error {
 		out = out[:0]
-		rows, err := c.Query(ctx, q+` ORDER BY name`, args...)
+		rows, err := c.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -155,6 +143,17 @@ func (s *Store) ListResources(ctx context.Context, kind wims.ResourceKind, prefi
 		return nil, wrap("list resources", err)
 	}
 	return out, nil
+}
+
+// listResourcesQuery is the query of ListResources and its arguments: a
+// range on the primary key, bounded above unless no bound exists.
+func listResourcesQuery(kind wims.ResourceKind, prefix string) (string, []any) {
+	q, args := qListResources, []any{string(kind), prefix}
+	if end, ok := wims.PrefixEnd(prefix); ok {
+		q += ` AND name < $3`
+		args = append(args, end)
+	}
+	return q + ` ORDER BY name`, args
 }
 
 // ResourceGeneration returns the number of committed ApplyResources calls.
