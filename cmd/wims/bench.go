@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/wims/wims/bench"
@@ -71,6 +72,60 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
 	fs.StringVar(&opt.APIKey, "api-key", "", "sent as Authorization: Bearer when set")
 	fs.IntVar(&reserved, "e2e-sample", 200, "accepted orders read back for end-to-end latency (0: none)")
 	fs.DurationVar(&opt.E2ETimeout, "e2e-timeout", 0, "how long to wait for sampled orders to be PAID (default 30s)")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
+	cmd.AddCommand(newBenchEventsCommand())
+	return cmd
+}
+
+// newBenchEventsCommand is `wims bench events`: the event platform under load.
+func newBenchEventsCommand() *cobra.Command {
+	var (
+		opt    bench.EventsOptions
+		asJSON bool
+		quiet  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "Load-test PutEvents and rule delivery (EventBridge wire API)",
+		Long: `events creates a bus of its own with --rules rules (one matches every event and
+delivers it to an API destination served by the bench), puts events through the
+EventBridge wire API (POST / on --url, unsigned: run it against a wims without API
+keys), reports accepted entries/s, PutEvents latency and put → delivery latency,
+then removes what it created.
+
+  without --rate  --concurrency workers send --batch entries per request (throughput)
+  --rate R        single-entry PutEvents started at R per second for --duration
+                  (latency, no coordinated omission)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !quiet {
+				opt.Progress = cmd.ErrOrStderr()
+			}
+			rep, err := bench.RunEvents(cmd.Context(), opt)
+			if rep == nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if eerr := enc.Encode(rep); eerr != nil {
+					return eerr
+				}
+			} else if werr := bench.WriteEventsText(cmd.OutOrStdout(), rep); werr != nil {
+				return werr
+			}
+			return err
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opt.URL, "url", "http://127.0.0.1:8080", "wims API (the wire API is POST / on it)")
+	fs.IntVar(&opt.Rules, "rules", 10, "rules on the bench's bus")
+	fs.Float64Var(&opt.Rate, "rate", 0, "open loop: events per second (0: closed loop)")
+	fs.IntVar(&opt.Concurrency, "concurrency", 16, "closed loop: concurrent workers")
+	fs.IntVar(&opt.BatchSize, "batch", 10, "closed loop: entries per PutEvents (1-10)")
+	fs.DurationVar(&opt.Duration, "duration", 10*time.Second, "how long to put events")
+	fs.StringVar(&opt.SinkAddr, "sink-addr", "127.0.0.1:0", "where the bench's API destination listens")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
 	return cmd
