@@ -78,6 +78,10 @@ type Options struct {
 	// DeadLetters serves GET /dead-letters and their redrive. If nil, those
 	// answer 503.
 	DeadLetters DeadLetterQueue
+	// Platform serves the event platform's routes (buses, rules, targets,
+	// connections, API destinations, POST /events, POST /rules/test). If nil,
+	// those answer 503.
+	Platform wims.EventPlatform
 	// Now is the clock for timestamps the API proposes (an order's createdAt;
 	// the store may keep its own). Defaults to time.Now.
 	Now wims.Clock
@@ -118,6 +122,7 @@ type Server struct {
 	store      Store
 	events     EventLog
 	dlq        DeadLetterQueue
+	platform   wims.EventPlatform
 	now        wims.Clock
 	logger     *slog.Logger
 	newOrderID func() string
@@ -154,6 +159,7 @@ func NewServer(opt Options) *Server {
 		store:      opt.Store,
 		events:     opt.Events,
 		dlq:        opt.DeadLetters,
+		platform:   opt.Platform,
 		now:        opt.Now,
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,
