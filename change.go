@@ -23,23 +23,50 @@ import (
 // keeps inserts into an event-id index at its right-hand edge. Seq is left
 // for the store to assign.
 func NewChange(table string, key map[string]string, old, new any, at time.Time, traceParent string) (Change, error) {
-	c := Change{Table: table, EventType: ChangeUpdate, Time: at, TraceParent: traceParent}
+	oldImage, err := image(old)
+	if err != nil {
+		return Change{}, fmt.Errorf("change to %s: %w", table, err)
+	}
+	newImage, err := image(new)
+	if err != nil {
+		return Change{}, fmt.Errorf("change to %s: %w", table, err)
+	}
+	// json.Marshal output is compact already, so the images compare as is.
+	return newChange(table, key, oldImage, newImage, oldImage, newImage, at, traceParent)
+}
+
+// NewDocChange is NewChange for rows that are JSON documents already (the
+// platform's resources): oldDoc and newDoc, nil for none, become the images
+// byte for byte, instead of being encoded again, which would compact and
+// re-escape them. ChangedColumns compares the fields' values compacted, so
+// whitespace inside a value does not count as a change.
+func NewDocChange(table string, key map[string]string, oldDoc, newDoc json.RawMessage, at time.Time, traceParent string) (Change, error) {
+	oldCmp, err := compact(oldDoc)
+	if err != nil {
+		return Change{}, fmt.Errorf("change to %s: old image: %w", table, err)
+	}
+	newCmp, err := compact(newDoc)
+	if err != nil {
+		return Change{}, fmt.Errorf("change to %s: new image: %w", table, err)
+	}
+	return newChange(table, key, oldDoc, newDoc, oldCmp, newCmp, at, traceParent)
+}
+
+// newChange builds a change from its images (nil for none) and the compact
+// forms of the images that ChangedColumns compares.
+func newChange(table string, key map[string]string, oldImage, newImage, oldCmp, newCmp []byte, at time.Time, traceParent string) (Change, error) {
+	c := Change{Table: table, EventType: ChangeUpdate, Time: at, TraceParent: traceParent,
+		OldImage: oldImage, NewImage: newImage}
 	switch {
-	case old == nil && new == nil:
+	case oldImage == nil && newImage == nil:
 		return Change{}, fmt.Errorf("change to %s: no image", table)
-	case old == nil:
+	case oldImage == nil:
 		c.EventType = ChangeInsert
-	case new == nil:
+	case newImage == nil:
 		c.EventType = ChangeRemove
 	}
 	var err error
-	if c.OldImage, err = image(old); err != nil {
-		return Change{}, fmt.Errorf("change to %s: %w", table, err)
-	}
-	if c.NewImage, err = image(new); err != nil {
-		return Change{}, fmt.Errorf("change to %s: %w", table, err)
-	}
-	if c.ChangedColumns, err = changedColumns(c.OldImage, c.NewImage); err != nil {
+	if c.ChangedColumns, err = changedColumns(oldCmp, newCmp); err != nil {
 		return Change{}, fmt.Errorf("change to %s: %w", table, err)
 	}
 	if c.Key, err = json.Marshal(key); err != nil {
@@ -51,6 +78,18 @@ func NewChange(table string, key map[string]string, old, new any, at time.Time, 
 	}
 	c.EventID = id.String()
 	return c, nil
+}
+
+// compact strips insignificant whitespace from a JSON document, nil for nil.
+func compact(doc []byte) ([]byte, error) {
+	if doc == nil {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // ItemKey and OrderKey are the change keys of the two tables, named like the
@@ -70,7 +109,8 @@ func image(row any) (json.RawMessage, error) {
 
 // changedColumns returns, sorted, the top-level fields whose values differ
 // between two JSON object images (nil meaning no row). Comparing the encoded
-// values is exact because both images come from json.Marshal of the same type.
+// values is exact because both images come from json.Marshal of the same type
+// (or, for documents, are compacted first; see NewDocChange).
 func changedColumns(oldImage, newImage []byte) ([]string, error) {
 	var o, n map[string]json.RawMessage
 	if oldImage != nil {

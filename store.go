@@ -6,8 +6,9 @@ import "context"
 // every write to them appends to in the same transaction. Implementations
 // (sqlite, postgres) hold only SQL; the rules live in this package.
 //
-// Every write that changes an inventory or orders row appends one Change per
-// row changed, with old and new images, atomically with the change.
+// Every write that changes an inventory, orders or resources row appends one
+// Change per row changed, with old and new images, atomically with the
+// change.
 type Store interface {
 	InventoryStore
 	OrderStore
@@ -15,6 +16,7 @@ type Store interface {
 	PaymentLog
 	ExecutionLog
 	NotificationLog
+	ResourceStore
 	Close() error
 }
 

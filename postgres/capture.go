@@ -30,6 +30,12 @@ func recordChange(w *writeTx, table string, key map[string]string, old, new any)
 	if err != nil {
 		return fmt.Errorf("record %w", err)
 	}
+	return addChange(w, c)
+}
+
+// addChange adds a change record built by wims.NewChange or
+// wims.NewDocChange to w's records, for flushing at commit.
+func addChange(w *writeTx, c wims.Change) error {
 	cols, err := json.Marshal(c.ChangedColumns)
 	if err != nil {
 		return err

@@ -45,6 +45,9 @@ type Options struct {
 	Log     wims.ChangeLog
 	Bus     Bus
 	Subject string // where change events go, e.g. "wims.events.cdc"
+	// DomainSubject, if set, is where the domain events derived from changes
+	// go (wims.DomainEvents), e.g. the default bus's "wims.events.bus.default".
+	DomainSubject string
 	// BatchSize bounds changes read and published at once (default 500).
 	BatchSize int
 	// Rewind bounds how many changes before the stream's tail are considered
@@ -193,23 +196,46 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	out := make([]wims.Outgoing, 0, len(changes))
-	for _, c := range changes {
+	// last[i] is the index of the change whose change event is out[i], or -1
+	// for a domain event. A change's domain events go before its change
+	// event: the cursor is the last change event on the bus, so a crash
+	// between the two republishes the domain events (deduplicated by id)
+	// instead of skipping them.
+	last := make([]int, 0, len(changes))
+	for i, c := range changes {
+		if r.opt.DomainSubject != "" {
+			ds, err := DomainMessages(c, r.opt.DomainSubject)
+			if err != nil {
+				return 0, err
+			}
+			out = append(out, ds...)
+			for range ds {
+				last = append(last, -1)
+			}
+		}
 		m, err := Message(c, r.opt.Subject, r.opt.Log.Origin())
 		if err != nil {
 			return 0, err
 		}
 		out = append(out, m)
+		last = append(last, i)
 	}
 	started := time.Now()
 	n, err := r.opt.Bus.PublishBatch(ctx, out)
-	if n > 0 {
-		r.cursor = changes[n-1].Seq
-		r.opt.Metrics.published(n, changes[n-1].Time, r.opt.Now(), time.Since(started))
+	done := -1 // the last change whose change event is stored
+	for j := range n {
+		if last[j] >= 0 {
+			done = last[j]
+		}
+	}
+	if done >= 0 {
+		r.cursor = changes[done].Seq
+		r.opt.Metrics.published(done+1, changes[done].Time, r.opt.Now(), time.Since(started))
 	}
 	if err != nil {
-		return n, fmt.Errorf("publish changes after %d: %w", r.cursor, err)
+		return done + 1, fmt.Errorf("publish changes after %d: %w", r.cursor, err)
 	}
-	return n, nil
+	return done + 1, nil
 }
 
 func (r *Relay) prune(ctx context.Context) {
@@ -242,6 +268,28 @@ func Message(c wims.Change, subject, origin string) (wims.Outgoing, error) {
 		h[wims.HeaderTraceParent] = c.TraceParent
 	}
 	return wims.Outgoing{Subject: subject, ID: c.EventID, Data: data, Header: h}, nil
+}
+
+// DomainMessages encodes the domain events of a change (wims.DomainEvents)
+// as bus messages on subject, with their derived ids as Nats-Msg-Id.
+func DomainMessages(c wims.Change, subject string) ([]wims.Outgoing, error) {
+	evs, err := wims.DomainEvents(c)
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	out := make([]wims.Outgoing, 0, len(evs))
+	for _, ev := range evs {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("encode domain event of change %d: %w", c.Seq, err)
+		}
+		h := map[string]string{}
+		if c.TraceParent != "" {
+			h[wims.HeaderTraceParent] = c.TraceParent
+		}
+		out = append(out, wims.Outgoing{Subject: subject, ID: ev.ID, Data: data, Header: h})
+	}
+	return out, nil
 }
 
 func retry(ctx context.Context, log *slog.Logger, f func() error) error {

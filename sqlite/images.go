@@ -15,6 +15,12 @@ func recordChange(w *writeTx, table string, key map[string]string, old, new any)
 	if err != nil {
 		return fmt.Errorf("record %w", err)
 	}
+	return appendChange(w, c)
+}
+
+// appendChange appends a change record built by wims.NewChange or
+// wims.NewDocChange to the change log in w's transaction.
+func appendChange(w *writeTx, c wims.Change) error {
 	cols, err := json.Marshal(c.ChangedColumns)
 	if err != nil {
 		return err
@@ -22,7 +28,7 @@ func recordChange(w *writeTx, table string, key map[string]string, old, new any)
 	_, err = w.exec(qInsertChange, c.EventID, c.Table, c.EventType, string(c.Key), string(cols),
 		nullText(c.NewImage), nullText(c.OldImage), toMicros(c.Time), c.TraceParent)
 	if err != nil {
-		return fmt.Errorf("record change to %s: %w", table, err)
+		return fmt.Errorf("record change to %s: %w", c.Table, err)
 	}
 	w.changes++
 	return nil

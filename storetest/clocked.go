@@ -17,13 +17,15 @@ type Pruner interface {
 
 // RunClocked runs the contract cases that need the store's clock injected:
 // time stamps (UTC, microseconds, equal on write and read), trace parents
-// recorded with changes, pruning (if the store is a Pruner) and gap-free
-// sequence numbers. open must return a fresh, empty store using now.
+// recorded with changes, pruning (if the store is a Pruner), gap-free
+// sequence numbers and the times resources are stamped with. open must
+// return a fresh, empty store using now.
 func RunClocked(t *testing.T, open func(t *testing.T, now wims.Clock) wims.Store) {
 	t.Run("Clock", func(t *testing.T) { t.Parallel(); testClock(t, open) })
 	t.Run("TraceParent", func(t *testing.T) { t.Parallel(); testTraceParent(t, open) })
 	t.Run("PruneChanges", func(t *testing.T) { t.Parallel(); testPrune(t, open) })
 	t.Run("SeqNoGaps", func(t *testing.T) { t.Parallel(); testSeqNoGaps(t, open) })
+	t.Run("ResourceTimes", func(t *testing.T) { t.Parallel(); testResourceTimes(t, open) })
 }
 
 func testClock(t *testing.T, open func(*testing.T, wims.Clock) wims.Store) {

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) wims.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Logs", func(t *testing.T) { testLogs(t, open) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
+	t.Run("Resources", func(t *testing.T) { testResources(t, open) })
 }
 
 // sku is the SKU most tests use; it is not the seed SKU, so a store that
@@ -187,8 +188,36 @@ func expectedColumns(t *testing.T, c wims.Change) []string {
 	return cols
 }
 
-// checkChange verifies what every change must satisfy, whatever its table.
+// checkChange verifies a change to inventory or orders: what every change
+// must satisfy, and a key matching its image.
 func checkChange(t *testing.T, c wims.Change) {
+	t.Helper()
+	checkChangeShape(t, c)
+	key := decode[map[string]string](t, c.Key)
+	img := c.NewImage
+	if img == nil {
+		img = c.OldImage
+	}
+	switch c.Table {
+	case wims.TableInventory:
+		it := decode[wims.Item](t, img)
+		if want := map[string]string{"sku": it.SKU}; !reflect.DeepEqual(key, want) {
+			t.Fatalf("seq %d: key %v, want %v", c.Seq, key, want)
+		}
+	case wims.TableOrders:
+		o := decode[wims.Order](t, img)
+		if want := map[string]string{"orderId": o.ID}; !reflect.DeepEqual(key, want) {
+			t.Fatalf("seq %d: key %v, want %v", c.Seq, key, want)
+		}
+	default:
+		t.Fatalf("seq %d: table %q", c.Seq, c.Table)
+	}
+}
+
+// checkChangeShape verifies what every change must satisfy, whatever its
+// table: an event id, a time, images that fit the event type, and the
+// changed columns its images imply.
+func checkChangeShape(t *testing.T, c wims.Change) {
 	t.Helper()
 	if c.EventID == "" {
 		t.Fatalf("seq %d: empty event id", c.Seq)
@@ -211,25 +240,6 @@ func checkChange(t *testing.T, c wims.Change) {
 		}
 	default:
 		t.Fatalf("seq %d: event type %q", c.Seq, c.EventType)
-	}
-	key := decode[map[string]string](t, c.Key)
-	img := c.NewImage
-	if img == nil {
-		img = c.OldImage
-	}
-	switch c.Table {
-	case wims.TableInventory:
-		it := decode[wims.Item](t, img)
-		if want := map[string]string{"sku": it.SKU}; !reflect.DeepEqual(key, want) {
-			t.Fatalf("seq %d: key %v, want %v", c.Seq, key, want)
-		}
-	case wims.TableOrders:
-		o := decode[wims.Order](t, img)
-		if want := map[string]string{"orderId": o.ID}; !reflect.DeepEqual(key, want) {
-			t.Fatalf("seq %d: key %v, want %v", c.Seq, key, want)
-		}
-	default:
-		t.Fatalf("seq %d: table %q", c.Seq, c.Table)
 	}
 	cols := slices.Clone(c.ChangedColumns)
 	sort.Strings(cols)

@@ -18,14 +18,12 @@ import (
 	"github.com/wims/wims/eventlog"
 	wimshttp "github.com/wims/wims/http"
 	"github.com/wims/wims/nats"
-	"github.com/wims/wims/notify"
 	"github.com/wims/wims/payments"
 	"github.com/wims/wims/paymentsmock"
+	"github.com/wims/wims/platform"
 	"github.com/wims/wims/relay"
-	"github.com/wims/wims/router"
 	"github.com/wims/wims/rules"
 	"github.com/wims/wims/tracing"
-	"github.com/wims/wims/webhook"
 	"github.com/wims/wims/workflow"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
@@ -43,6 +41,8 @@ type App struct {
 	tracer    *sdktrace.TracerProvider
 	leaders   *nats.Leadership
 	workflow  *workflow.Workflow
+	platform  *platform.Service
+	catalog   *platform.Catalog
 	unlock    func() // releases the data dir lock
 
 	cancel context.CancelFunc
@@ -119,9 +119,6 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		Store: a.store, Bus: a.bus, PaymentsSubject: a.bus.Subject("payments", "requests"),
 		Logger: log.With("component", "workflow"), Metrics: workflow.NewMetrics(reg),
 	})
-	if err := a.startTargets(ctx, ruleSet, reg); err != nil {
-		return nil, err
-	}
 	if a.leaders, err = a.bus.Leadership(ctx, instanceID, 0); err != nil {
 		return nil, fmt.Errorf("leader election: %w", err)
 	}
@@ -129,15 +126,17 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		return nil, err
 	}
 
-	refs := []consumerRef{{nats.Payments, "payments-dispatcher"}}
-	for _, t := range ruleSet.Targets() {
-		refs = append(refs, consumerRef{nats.Events, "target-" + t.ID()})
+	refs, err := a.startPlatform(ctx, ruleSet, reg)
+	if err != nil {
+		return nil, err
 	}
+	refs = append(refs, consumerRef{nats.Payments, "payments-dispatcher"})
 	reg.MustRegister(newBacklogCollector(a.bus, refs))
 
 	rel := relay.New(relay.Options{
 		Log: a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
-		Logger: log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
+		DomainSubject: a.bus.Subject("events", "bus", wims.DefaultBus),
+		Logger:        log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
 	})
 	a.lead(ctx, "relay", rel.Run)
 	reconciler := &workflow.Reconciler{
@@ -205,42 +204,6 @@ func loadRules(path string) (*rules.Set, error) {
 		}
 	}
 	return rules.Compile(rules.Merge(rules.Defaults(), cfg))
-}
-
-// startTargets starts one durable consumer per rule target on the events stream.
-func (a *App) startTargets(ctx context.Context, set *rules.Set, reg prometheus.Registerer) error {
-	metrics := router.NewMetrics(reg)
-	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
-	wf := a.workflow
-	for _, t := range set.Targets() {
-		var h wims.Handler
-		concurrency := 4
-		switch t.Type {
-		case rules.TargetOrderWorkflow:
-			h, concurrency = wf.Handle, 32
-		case rules.TargetNotifications:
-			h = notify.New(notify.Options{
-				Store: a.store, Webhooks: a.cfg.NotifyWebhooks, Client: hooks, Logger: a.log.With("component", "notify"),
-			}).Handle
-		case rules.TargetEventLog:
-			h, concurrency = (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}).Handle, 16
-		case rules.TargetWebhook:
-			h = (&webhook.Target{Client: hooks, URL: t.URL}).Handle
-		default:
-			return fmt.Errorf("target %s: no handler", t.ID())
-		}
-		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
-			Stream: nats.Events, Durable: "target-" + t.ID(), FilterSubject: a.bus.Subject("events", ">"),
-			// Handlers take milliseconds and send InProgress when slower, so a
-			// short AckWait only shortens redelivery after a crash.
-			MaxDeliver: 10, Concurrency: concurrency, AckWait: 5 * time.Second,
-		}, router.Route(t.ID(), set.Matcher(t.ID()), tracing.Handler(a.tracer, t.ID(), h), metrics))
-		if err != nil {
-			return fmt.Errorf("start target %s: %w", t.ID(), err)
-		}
-		a.consumers = append(a.consumers, c)
-	}
-	return nil
 }
 
 // startPayments runs the payment dispatcher on the payments work queue while

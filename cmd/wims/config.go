@@ -52,6 +52,9 @@ type Config struct {
 	// ReconcileGrace is how long an order may stay PENDING or RESERVED (with
 	// no payment queued) before the reconciler puts it back on its way.
 	ReconcileGrace time.Duration
+	// SecretsKey seals connection secrets (64 hex digits or a passphrase);
+	// empty: a key file in the data dir. Never log it: String redacts it.
+	SecretsKey string
 	// PprofAddr, if set, serves net/http/pprof there (loopback only).
 	PprofAddr string
 }
@@ -79,6 +82,7 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector URL, e.g. http://127.0.0.1:4318 (off by default)")
 	fs.StringVar(&c.BusSync, "bus-sync", "always", "embedded JetStream fsync: always (before every ack) or an interval such as 10ms (group commit)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "do not fsync every commit (faster; a power loss may lose recent acknowledged writes)")
+	fs.StringVar(&c.SecretsKey, "secrets-key", "", "key that encrypts connection secrets: 64 hex digits or a passphrase of 16+ characters (default: a key file created in the data dir; instances sharing a PostgreSQL store need the same key)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (profiling; off by default)")
 }
 
@@ -194,6 +198,9 @@ func hostOf(addr string) string {
 func (c Config) String() string {
 	redacted := c
 	redacted.APIKeys = nil
+	if redacted.SecretsKey != "" {
+		redacted.SecretsKey = "<redacted>"
+	}
 	for _, s := range c.APIKeys {
 		if k, err := wimshttp.ParseAPIKey(s); err == nil {
 			redacted.APIKeys = append(redacted.APIKeys, wimshttp.Fingerprint(k.Key)+":"+string(k.Role))

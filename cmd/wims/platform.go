@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/wims/wims"
+	"github.com/wims/wims/apidest"
+	"github.com/wims/wims/eventlog"
+	"github.com/wims/wims/nats"
+	"github.com/wims/wims/notify"
+	"github.com/wims/wims/pattern"
+	"github.com/wims/wims/platform"
+	"github.com/wims/wims/router"
+	"github.com/wims/wims/rules"
+	"github.com/wims/wims/tracing"
+	"github.com/wims/wims/webhook"
+)
+
+// startPlatform starts the event platform: the service over the store's
+// resources, the catalog that every routing component reads, the built-in
+// rules and those of --config reconciled into the store, one consumer per
+// lane (order workflow, notifications, event log), the fan-out consumer and,
+// on the elected instance, the delivery worker.
+func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.Registerer) ([]consumerRef, error) {
+	sealer, err := a.sealer()
+	if err != nil {
+		return nil, err
+	}
+	subjects := platform.Subjects{Events: a.bus.Subject("events"), Deliveries: a.bus.Subject("deliveries", "targets")}
+	var catalog *platform.Catalog
+	a.platform = platform.New(platform.Options{
+		Store: a.store, Bus: a.bus, Sealer: sealer, Subjects: subjects, Logger: a.log.With("component", "platform"),
+		Changed: func() { catalog.Kick() },
+	})
+	catalog = platform.NewCatalog(a.platform, 500*time.Millisecond, a.log.With("component", "catalog"))
+	a.catalog = catalog
+	if err := a.platform.Reconcile(ctx, set.Rules()); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	if _, err := catalog.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	a.goRun("catalog", func() error { return catalog.Run(ctx) })
+
+	metrics := router.NewMetrics(reg)
+	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
+	notifications := notify.New(notify.Options{
+		Store: a.store, Webhooks: a.cfg.NotifyWebhooks, Client: hooks, Logger: a.log.With("component", "notify"),
+	}).Handle
+	eventLog := (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}).Handle
+	lanes := map[string]struct {
+		h           wims.Handler
+		concurrency int
+	}{
+		platform.LaneWorkflow:      {a.workflow.Handle, 32},
+		platform.LaneNotifications: {notifications, 4},
+		platform.LaneEventLog:      {eventLog, 16},
+	}
+	var refs []consumerRef
+	for _, lane := range platform.Lanes {
+		l := lanes[lane]
+		current := func(m *wims.Message) *pattern.Matcher {
+			if platform.BusOf(m) != wims.DefaultBus {
+				return nil
+			}
+			return catalog.Snapshot().Lane(lane)
+		}
+		if err := a.consume(ctx, nats.ConsumerSpec{
+			Stream: nats.Events, Durable: "target-" + lane, FilterSubject: a.bus.Subject("events", ">"),
+			// Handlers take milliseconds and send InProgress when slower, so a
+			// short AckWait only shortens redelivery after a crash.
+			MaxDeliver: 10, Concurrency: l.concurrency, AckWait: 5 * time.Second,
+		}, router.RouteLive(lane, current, tracing.Handler(a.tracer, lane, l.h), metrics)); err != nil {
+			return nil, err
+		}
+		refs = append(refs, consumerRef{nats.Events, "target-" + lane})
+	}
+
+	fanout := &platform.Fanout{Catalog: catalog, Bus: a.bus, Deliveries: subjects.Deliveries}
+	if err := a.consume(ctx, nats.ConsumerSpec{
+		Stream: nats.Events, Durable: "platform-fanout", FilterSubject: a.bus.Subject("events", ">"),
+		MaxDeliver: 10, Concurrency: 8, AckWait: 5 * time.Second,
+	}, fanout.Handle); err != nil {
+		return nil, err
+	}
+	refs = append(refs, consumerRef{nats.Events, "platform-fanout"}, consumerRef{nats.Deliveries, "platform-deliveries"})
+
+	deliverer := &platform.Deliverer{
+		Catalog: catalog, Invoker: &apidest.Invoker{HTTP: &http.Client{}, MaxRetryAfter: a.cfg.PaymentsMaxBackoff},
+		Limiter: &apidest.Limiter{}, Bus: a.bus, Subjects: subjects,
+		Workflow: a.workflow.Handle, Notifications: notifications,
+		LogGroup: func(group string) wims.Handler {
+			return (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "group", strings.ReplaceAll(group, ".", "%2E"))}).Handle
+		},
+		Logger: a.log.With("component", "deliveries"),
+	}
+	h := tracing.Handler(a.tracer, "deliveries", deliverer.Handle)
+	// One delivery worker per deployment, so API destinations' invocation
+	// rates hold globally.
+	a.lead(ctx, "deliveries", func(ctx context.Context) error {
+		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
+			Stream: nats.Deliveries, Durable: "platform-deliveries", FilterSubject: subjects.Deliveries,
+			MaxDeliver: -1, Concurrency: 32, AckWait: 10 * time.Second,
+		}, h)
+		if err != nil {
+			return fmt.Errorf("start deliveries consumer: %w", err)
+		}
+		<-ctx.Done()
+		c.Stop()
+		return nil
+	})
+	return refs, nil
+}
+
+// consume starts a durable consumer that lives as long as the App.
+func (a *App) consume(ctx context.Context, spec nats.ConsumerSpec, h wims.Handler) error {
+	c, err := a.bus.Consume(ctx, spec, h)
+	if err != nil {
+		return fmt.Errorf("start consumer %s: %w", spec.Durable, err)
+	}
+	a.consumers = append(a.consumers, c)
+	return nil
+}
+
+// sealer builds the connection-secret sealer from --secrets-key, or from a
+// key file created in the data directory on first use.
+func (a *App) sealer() (*platform.Sealer, error) {
+	key := a.cfg.SecretsKey
+	if key == "" {
+		var err error
+		if key, err = platform.LoadOrCreateKeyFile(filepath.Join(a.cfg.DataDir, "secrets.key")); err != nil {
+			return nil, err
+		}
+	}
+	s, err := platform.NewSealer(key)
+	if err != nil {
+		return nil, fmt.Errorf("--secrets-key: %w", err)
+	}
+	return s, nil
+}
