@@ -1,5 +1,7 @@
-// Package http is the HTTP API of wims (DESIGN §4): inventory, orders, the
-// event log, health and metrics, as JSON over net/http with no framework.
+// Package http is the HTTP API of wims (DESIGN §4, §8): inventory, orders,
+// the event log, the event platform's resources (buses, rules, targets,
+// connections, API destinations, PutEvents), health and metrics, as JSON
+// over net/http with no framework.
 //
 // Importers alias it wimshttp, because it shadows net/http:
 //
