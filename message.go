@@ -75,6 +75,15 @@ const (
 	// with the time: a consumer that counts failures (the payment dispatcher)
 	// counts only those after it, so a redriven message gets its attempts anew.
 	HeaderRedrivenAt = "Wims-Redriven-At"
+	// HeaderRedriveFor names the one consumer (its short durable name) that
+	// may handle a redriven message; every other consumer acknowledges it
+	// unseen.
+	HeaderRedriveFor = "Wims-Redrive-For"
+	// HeaderRule, HeaderTarget and HeaderBus name the rule, target and bus
+	// of an event-platform delivery, so its dead letter says where it failed.
+	HeaderRule   = "Wims-Rule"
+	HeaderTarget = "Wims-Target"
+	HeaderBus    = "Wims-Bus"
 )
 
 // Outgoing is a message to publish on the bus. ID, when set, is its

@@ -52,10 +52,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wims/wims/internal/retryafter"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -208,7 +208,7 @@ func (i *Invoker) Invoke(ctx context.Context, d wims.APIDestination, c wims.Conn
 	if maxDelay <= 0 {
 		maxDelay = DefaultMaxRetryAfter
 	}
-	ra := ParseRetryAfter(resp.Header.Get("Retry-After"), now(), maxDelay)
+	ra := retryafter.Parse(resp.Header.Get("Retry-After"), now(), maxDelay)
 	switch {
 	case ra.Stop:
 		return wims.Permanent(fmt.Errorf("negative Retry-After: %w", se))
@@ -284,61 +284,4 @@ func endpoint(raw string, target, conn *wims.HTTPParameters) (*url.URL, error) {
 // receiver treats as credentials.
 func safeURL(u *url.URL) string {
 	return u.Scheme + "://" + u.Host + u.EscapedPath()
-}
-
-// RetryAfterValue is a parsed Retry-After header.
-type RetryAfterValue struct {
-	// Delay is the wait asked for, at most the cap.
-	Delay time.Duration
-	// OK reports a usable value; Capped that it asked for more than the cap.
-	OK, Capped bool
-	// Stop reports a negative value: the receiver asks not to retry.
-	Stop bool
-}
-
-// ParseRetryAfter parses a Retry-After value (RFC 9110 §10.2.3): a number of
-// seconds or an HTTP date taken relative to now, capped at maxDelay. A date
-// in the past means no wait. A missing or malformed value is not OK, so the
-// caller falls back to its own backoff.
-func ParseRetryAfter(v string, now time.Time, maxDelay time.Duration) RetryAfterValue {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return RetryAfterValue{}
-	}
-	capAt := func(d time.Duration) RetryAfterValue {
-		if d > maxDelay {
-			return RetryAfterValue{Delay: maxDelay, OK: true, Capped: true}
-		}
-		return RetryAfterValue{Delay: max(d, 0), OK: true}
-	}
-	if v[0] == '-' {
-		if _, err := strconv.ParseUint(v[1:], 10, 64); err == nil || isRange(err) {
-			return RetryAfterValue{Stop: true}
-		}
-		return RetryAfterValue{}
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			// All digits but too many: still "a long time".
-			if isRange(err) {
-				return capAt(maxDelay + 1)
-			}
-			return RetryAfterValue{}
-		}
-		if n > uint64(maxDelay/time.Second)+1 {
-			return capAt(maxDelay + 1)
-		}
-		return capAt(time.Duration(n) * time.Second)
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return RetryAfterValue{}
-	}
-	return capAt(t.Sub(now))
-}
-
-func isRange(err error) bool {
-	var ne *strconv.NumError
-	return errors.As(err, &ne) && ne.Err == strconv.ErrRange
 }

@@ -341,24 +341,3 @@ func TestBadConfigIsPermanent(t *testing.T) {
 		}
 	}
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	for _, tc := range []struct {
-		v    string
-		want apidest.RetryAfterValue
-	}{
-		{"", apidest.RetryAfterValue{}},
-		{"0", apidest.RetryAfterValue{OK: true}},
-		{" 120 ", apidest.RetryAfterValue{Delay: 2 * time.Minute, OK: true}},
-		{"300", apidest.RetryAfterValue{Delay: 5 * time.Minute, OK: true}},
-		{"301", apidest.RetryAfterValue{Delay: 5 * time.Minute, OK: true, Capped: true}},
-		{"1.5", apidest.RetryAfterValue{}},
-		{"-3", apidest.RetryAfterValue{Stop: true}},
-		{"-x", apidest.RetryAfterValue{}},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), apidest.RetryAfterValue{Delay: 90 * time.Second, OK: true}},
-	} {
-		if got := apidest.ParseRetryAfter(tc.v, now, 5*time.Minute); got != tc.want {
-			t.Errorf("ParseRetryAfter(%q)=%+v, want %+v", tc.v, got, tc.want)
-		}
-	}
-}

@@ -17,12 +17,18 @@ type DeadLetterQueue interface {
 	// Redrive republishes the dead letter at seq to its original subject and
 	// removes it; ENOTFOUND when there is none.
 	Redrive(ctx context.Context, seq uint64) error
+	// DeadLetter returns one dead letter; ENOTFOUND when there is none.
+	DeadLetter(ctx context.Context, seq uint64) (*wims.Message, error)
 }
 
 // deadLetter is one dead letter as the API shows it.
 type deadLetter struct {
-	Seq      uint64          `json:"seq"`
-	Consumer string          `json:"consumer"`
+	Seq      uint64 `json:"seq"`
+	Consumer string `json:"consumer"`
+	// Rule, Target and Bus name the event-platform target that failed.
+	Rule     string          `json:"rule,omitempty"`
+	Target   string          `json:"target,omitempty"`
+	Bus      string          `json:"bus,omitempty"`
 	Subject  string          `json:"subject"`
 	Reason   string          `json:"reason"`
 	Attempts int             `json:"attempts"`
@@ -49,30 +55,59 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) error
 	}
 	out := make([]deadLetter, 0, len(msgs))
 	for _, m := range msgs {
-		attempts, _ := strconv.Atoi(m.Header[wims.HeaderDLQAttempts])
-		body := json.RawMessage(m.Data)
-		if !json.Valid(body) {
-			body, _ = json.Marshal(string(m.Data))
-		}
-		out = append(out, deadLetter{
-			Seq: m.Seq, Consumer: m.Header[wims.HeaderDLQConsumer], Subject: m.Header[wims.HeaderDLQSubject],
-			Reason: m.Header[wims.HeaderDLQReason], Attempts: attempts, Time: m.Header[wims.HeaderDLQTime], Message: body,
-		})
+		out = append(out, toDeadLetter(m))
 	}
 	return s.writeJSON(w, r, http.StatusOK, struct {
 		DeadLetters []deadLetter `json:"deadLetters"`
 	}{out})
 }
 
-// handleRedrive sends one dead letter back to where it came from: 202, since
-// it is processed asynchronously.
+func toDeadLetter(m *wims.Message) deadLetter {
+	attempts, _ := strconv.Atoi(m.Header[wims.HeaderDLQAttempts])
+	body := json.RawMessage(m.Data)
+	if !json.Valid(body) {
+		body, _ = json.Marshal(string(m.Data))
+	}
+	return deadLetter{
+		Seq: m.Seq, Consumer: m.Header[wims.HeaderDLQConsumer], Subject: m.Header[wims.HeaderDLQSubject],
+		Rule: m.Header[wims.HeaderRule], Target: m.Header[wims.HeaderTarget], Bus: m.Header[wims.HeaderBus],
+		Reason: m.Header[wims.HeaderDLQReason], Attempts: attempts, Time: m.Header[wims.HeaderDLQTime], Message: body,
+	}
+}
+
+// handleRedrive sends one dead letter back to the consumer that gave up on
+// it: 202, since it is processed asynchronously. With ?dry-run=true it
+// answers 200 with the dead letter that would be redriven and changes
+// nothing.
 func (s *Server) handleRedrive(w http.ResponseWriter, r *http.Request) error {
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 	if err != nil || seq == 0 {
 		return wims.FieldError("seq", "must be a positive whole number")
 	}
+	q := r.URL.Query()
+	dryRun := false
+	for k, vs := range q {
+		if k != "dry-run" {
+			return wims.FieldError(k, "is not a parameter of this route (dry-run is)")
+		}
+		if len(vs) != 1 || (vs[0] != "true" && vs[0] != "false") {
+			return wims.FieldError("dry-run", "must be given once, true or false")
+		}
+		dryRun = vs[0] == "true"
+	}
 	if s.dlq == nil {
 		return wims.Errorf(wims.EUNAVAILABLE, "Dead letters are not available in this configuration.")
+	}
+	if dryRun {
+		m, err := s.dlq.DeadLetter(r.Context(), seq)
+		if err != nil {
+			return err
+		}
+		return s.writeJSON(w, r, http.StatusOK, struct {
+			Seq        uint64     `json:"seq"`
+			Status     string     `json:"status"`
+			DeadLetter deadLetter `json:"deadLetter"`
+		}{seq, "would-redrive", toDeadLetter(m)})
 	}
 	if err := s.dlq.Redrive(r.Context(), seq); err != nil {
 		return err

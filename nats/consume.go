@@ -294,6 +294,14 @@ func (c *Consumer) handle(msg jetstream.Msg) {
 		return
 	}
 	m := toMessage(msg.Subject(), md.Sequence.Stream, msg.Headers(), msg.Data(), int(md.NumDelivered))
+	if to := m.Header[wims.HeaderRedriveFor]; to != "" && to != c.spec.Durable {
+		// Redriven for another consumer (see Bus.Redrive).
+		if err := msg.Ack(); err != nil {
+			c.b.log.Warn("ack failed", "consumer", c.spec.Durable, "subject", m.Subject, "err", err)
+		}
+		c.count(resultAck)
+		return
+	}
 
 	stopProgress := c.keepAlive(msg)
 	err = c.call(m)

@@ -82,6 +82,20 @@ func (b *Bus) DeadLetters(ctx context.Context, limit int) ([]*wims.Message, erro
 	return b.Recent(ctx, b.Subject(deadLetterRoot, ">"), limit, deadLetterScanMax, nil)
 }
 
+// DeadLetter returns the dead letter at seq, or ENOTFOUND.
+func (b *Bus) DeadLetter(ctx context.Context, seq uint64) (*wims.Message, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	m, err := b.GetMessage(ctx, DeadLetter, seq)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, wims.Errorf(wims.ENOTFOUND, "dead letter %d not found", seq)
+	}
+	return m, nil
+}
+
 // Redrive republishes the dead letter at seq to its original subject and
 // then deletes it from the dead-letter stream. The copy's id is
 // "<original id>:redrive:<seq>": fresh, so the original stream does not drop
@@ -114,6 +128,11 @@ func (b *Bus) Redrive(ctx context.Context, seq uint64) error {
 		h[k] = v
 	}
 	h[wims.HeaderRedrivenAt] = time.Now().UTC().Format(time.RFC3339Nano)
+	// Only the consumer that gave up may handle the copy: on the events
+	// stream every target's consumer would otherwise see it again.
+	if c := m.Header[wims.HeaderDLQConsumer]; c != "" {
+		h[wims.HeaderRedriveFor] = c
+	}
 	out := Outgoing{Subject: subject, ID: orig + ":redrive:" + strconv.FormatUint(seq, 10), Data: m.Data, Header: h}
 	if _, err := b.Publish(ctx, out); err != nil {
 		return fmt.Errorf("redrive %d: %w", seq, err)

@@ -80,3 +80,40 @@ func TestDeadLetters_NewestFirst(t *testing.T) {
 		t.Fatalf("dead letters %v", dl)
 	}
 }
+
+// TestRedriveReachesOnlyTheConsumerThatGaveUp: two consumers read the same
+// events subject; one dead-letters a message, the other handles it. The
+// redriven copy goes to the first only: the second never sees it twice.
+func TestRedriveReachesOnlyTheConsumerThatGaveUp(t *testing.T) {
+	b := natstest.Open(t)
+	ctx := ctxT(t)
+	failing := recorder{fn: func(_ context.Context, _ *wims.Message, n int) error {
+		if n == 1 {
+			return wims.Permanent(errors.New("target down"))
+		}
+		return nil
+	}}
+	var fine recorder
+	spec := func(name string) nats.ConsumerSpec {
+		return nats.ConsumerSpec{Stream: nats.Events, Durable: name, FilterSubject: b.Subject("events", ">"), Backoff: []time.Duration{10 * time.Millisecond}}
+	}
+	consume(t, b, spec("target-a"), failing.handle)
+	consume(t, b, spec("target-b"), fine.handle)
+	mustPublish(t, b, nats.Outgoing{Subject: b.Subject("events", "cdc"), ID: "e1", Data: []byte(`{"id":"e1"}`)})
+	var dl []*wims.Message
+	waitFor(t, 10*time.Second, func() error {
+		if dl = mustDeadLetters(t, b); len(dl) != 1 {
+			return errors.New("no dead letter yet")
+		}
+		return nil
+	})
+	waitCalls(t, &fine, 1)
+	if err := b.Redrive(ctx, dl[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(t, &failing, 2)
+	waitBacklogEmpty(t, b, nats.Events, "target-b")
+	if n := fine.count(); n != 1 {
+		t.Fatalf("the consumer that succeeded handled the event %d times, want 1", n)
+	}
+}

@@ -217,6 +217,11 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 		if !r.hasDelay {
 			r.delay = d.backoff(throttles + 1)
 		}
+		if r.capped {
+			d.metrics.capped.Inc()
+			d.log.Warn("payments API asked to wait longer than --payments-max-backoff; capped",
+				"order_id", o.ID, "wait", r.delay)
+		}
 		// 409 concerns one key; 429 and 503 concern everyone, so every
 		// sender waits until the API is ready again.
 		if r.status != http.StatusConflict {
@@ -256,6 +261,15 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 
 // complete settles a RESERVED order after a final answer: PAID, or
 // PAYMENT_FAILED with its stock released.
+// StartTerm is called when this dispatcher becomes the one that sends (it
+// won the "payments" leadership): nothing is sent for one second. The
+// previous leader, killed or replaced, may have sent up to the rate in its
+// last second; without the quiet second, a window straddling the hand-over
+// would see both (108 requests in a second at --payments-rate 100). With
+// it, every one-second window holds sends of one dispatcher only, so the
+// API never sees more than the rate, across restarts and leader changes.
+func (d *Dispatcher) StartTerm() { d.gate.pause(time.Second) }
+
 func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.PaymentOutcome, status int) error {
 	paid, reason := outcome == wims.PaymentPaid, ""
 	if !paid {

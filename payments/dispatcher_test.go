@@ -292,6 +292,39 @@ func TestThrottledNotCounted(t *testing.T) {
 	})
 }
 
+// TestRetryAfterCappedAtMaxBackoff: a 429 asking for 999999999 s delays
+// the payment (and every sender) by --payments-max-backoff at most, and the
+// cap is counted in the metrics.
+func TestRetryAfterCappedAtMaxBackoff(t *testing.T) {
+	mock := fastMock(paymentsmock.Options{})
+	h := &throttler{n: 1, status: 429, retryAfter: []string{"999999999"}, next: mock}
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, h, payments.Options{Rate: 1000, MaxBackoff: 2 * time.Second, Registry: reg})
+	m := e.order(t, "order-1", "123")
+	if d := retryDelay(t, e.d.Handle(context.Background(), m)); d != 2*time.Second {
+		t.Fatalf("delay=%s, want the 2s cap", d)
+	}
+	if got := counterValue(t, reg, "wims_payments_retry_after_capped_total"); got != 1 {
+		t.Fatalf("capped counter = %v, want 1", got)
+	}
+}
+
+// counterValue reads a registered counter by name.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
 func repeat(s string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -549,5 +582,28 @@ func TestMetrics(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("metric %s missing", name)
 		}
+	}
+}
+
+// TestStartTermHoldsOffOneSecond: a dispatcher that just became the sender
+// sends nothing for a second, so its first requests cannot join the last
+// second of a previous leader's.
+func TestStartTermHoldsOffOneSecond(t *testing.T) {
+	mock := fastMock(paymentsmock.Options{})
+	var first time.Time
+	var once sync.Once
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { first = time.Now() })
+		mock.ServeHTTP(w, r)
+	})
+	e := newEnv(t, h, payments.Options{Rate: 1000})
+	m := e.order(t, "order-1", "123")
+	start := time.Now()
+	e.d.StartTerm()
+	if err := e.d.Handle(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if gap := first.Sub(start); gap < time.Second {
+		t.Fatalf("first request %s after the term started, want >= 1s", gap)
 	}
 }

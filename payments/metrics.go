@@ -13,6 +13,8 @@ type metrics struct {
 	requests *prometheus.CounterVec // by outcome
 	duration prometheus.Histogram
 	wait     prometheus.Histogram
+	// capped counts Retry-After values above MaxBackoff that were capped.
+	capped prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -25,6 +27,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name:    "wims_payments_request_duration_seconds",
 			Help:    "Duration of calls to the payments API.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15), // 1 ms .. 16 s
+		}),
+		capped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wims_payments_retry_after_capped_total",
+			Help: "Retry-After values from the payments API above --payments-max-backoff, capped at it.",
 		}),
 		wait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "wims_payments_rate_limit_wait_seconds",
@@ -49,6 +55,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.wait, err = register(reg, m.wait); err != nil {
+		return nil, err
+	}
+	if m.capped, err = register(reg, m.capped); err != nil {
 		return nil, err
 	}
 	return m, nil

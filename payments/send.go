@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wims/wims/internal/retryafter"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,6 +30,7 @@ type result struct {
 	err      error         // why it was not paid; safe to record: no URL, body or customer data
 	delay    time.Duration // for PaymentThrottled: how long to wait
 	hasDelay bool          // the API said how long (Retry-After)
+	capped   bool          // it said longer than MaxBackoff, and was capped
 	took     time.Duration
 }
 
@@ -69,7 +71,10 @@ func (d *Dispatcher) send(ctx context.Context, req wims.PaymentRequest, tracepar
 		if resp.StatusCode == http.StatusConflict {
 			r.delay, r.hasDelay = busyRetry, true
 		} else {
-			r.delay, r.hasDelay = ParseRetryAfter(resp.Header.Get("Retry-After"), d.opt.Now())
+			// Capped at MaxBackoff: one hostile Retry-After must not stall
+			// every payment for longer than a failing API would.
+			ra := retryafter.Parse(resp.Header.Get("Retry-After"), d.opt.Now(), d.opt.MaxBackoff)
+			r.delay, r.hasDelay, r.capped = ra.Delay, ra.OK, ra.Capped
 		}
 	}
 	return r, nil

@@ -15,8 +15,8 @@ import (
 // when the event reached the bus, which its retry policy's age counts from.
 const (
 	HeaderTargetKey = "Wims-Target-Key"
-	HeaderRule      = "Wims-Rule"
-	HeaderTarget    = "Wims-Target"
+	HeaderRule      = wims.HeaderRule
+	HeaderTarget    = wims.HeaderTarget
 	HeaderIngested  = "Wims-Ingested"
 	// HeaderHops counts bus-to-bus forwards, to break a loop of rules
 	// forwarding an event between buses.

@@ -14,7 +14,7 @@ import (
 
 // HeaderBus names the bus of an event on the events stream. Change events
 // carry none: they are on the default bus.
-const HeaderBus = "Wims-Bus"
+const HeaderBus = wims.HeaderBus
 
 // Subjects names the subjects of the platform's streams.
 type Subjects struct {

@@ -143,6 +143,10 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	wdb.SetConnMaxIdleTime(0)
 	s.wdb = wdb
 
+	if err := s.checkIntegrity(ctx, wdb); err != nil {
+		wdb.Close()
+		return nil, err
+	}
 	if err := migrate(ctx, wdb, s.log); err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open %s: %w", opt.Path, err)

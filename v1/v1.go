@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wims/wims/internal/retryafter"
 	"io"
 	"log/slog"
 	"net/http"
@@ -243,7 +244,7 @@ func (h *Handler) charge(ctx context.Context, o wims.Order) result {
 	r := classify(resp.StatusCode)
 	r.took = took
 	if r.outcome == wims.PaymentThrottled {
-		r.retryAfter, _ = payments.ParseRetryAfter(resp.Header.Get("Retry-After"), h.opt.Now())
+		r.retryAfter = retryafter.Parse(resp.Header.Get("Retry-After"), h.opt.Now(), 5*time.Minute).Delay
 	}
 	return r
 }

@@ -44,6 +44,10 @@ type App struct {
 	platform  *platform.Service
 	catalog   *platform.Catalog
 	unlock    func() // releases the data dir lock
+	httpSrv   *http.Server
+	// stopCallees stops what the pipeline calls (the built-in mock payments
+	// API); Close calls it only after the pipeline has stopped.
+	stopCallees context.CancelFunc
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -57,7 +61,9 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	// The components run until Close, not until ctx ends: Close stops them
+	// in dependency order, which cancelling ctx would not.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{cfg: cfg, log: log, cancel: cancel, errs: make(chan error, 8)}
 	defer func() {
 		if err != nil {
@@ -186,7 +192,11 @@ func (a *App) startPaymentsAPI(ctx context.Context) error {
 	if a.payURL != "" {
 		return nil
 	}
-	_, addr, err := paymentsmock.ListenAndServe(ctx, "127.0.0.1:0",
+	// Not ctx: the mock outlives the pipeline on shutdown, so the dispatcher
+	// never records "connection refused" for a mock that stopped first.
+	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopCallees = cancel
+	_, addr, err := paymentsmock.ListenAndServe(mctx, "127.0.0.1:0",
 		paymentsmock.Options{Rate: paymentsmock.DefaultRate, Burst: paymentsmock.DefaultBurst}, a.log.With("component", "payments-mock"))
 	if err != nil {
 		return fmt.Errorf("start mock payments API: %w", err)
@@ -220,6 +230,7 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	}
 	h := tracing.Handler(a.tracer, "payments", d.Handle)
 	a.lead(ctx, "payments", func(ctx context.Context) error {
+		d.StartTerm()
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
 			MaxDeliver: -1, Concurrency: 16, AckWait: 10 * time.Second,
@@ -255,6 +266,7 @@ func (a *App) serveHTTP(ctx context.Context, h http.Handler) (net.Addr, error) {
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	a.httpSrv = srv
 	a.goRun("http", func() error {
 		err := srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -298,16 +310,26 @@ func (a *App) PaymentsURL() string { return a.payURL }
 // Errors reports components that failed; the command stops on the first.
 func (a *App) Errors() <-chan error { return a.errs }
 
-// Close stops everything in dependency order: the HTTP API and the relay
-// first, then the consumers (letting in-flight work finish), then the bus
-// and the store.
+// Close stops everything in dependency order: intake first (the HTTP API
+// finishes its requests within --shutdown-grace and takes no more), then
+// the pipeline (relay, leaders, consumers, letting in-flight work finish),
+// then what the pipeline calls (the built-in mock payments API), then the
+// bus and the store.
 func (a *App) Close() error {
 	var err error
 	a.closed.Do(func() {
+		if a.httpSrv != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
+			_ = a.httpSrv.Shutdown(sctx)
+			cancel()
+		}
 		a.cancel()
 		a.wg.Wait()
 		for _, c := range a.consumers {
 			c.Stop()
+		}
+		if a.stopCallees != nil {
+			a.stopCallees()
 		}
 		if a.bus != nil {
 			err = errors.Join(err, a.bus.Close())

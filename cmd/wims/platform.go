@@ -36,7 +36,14 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	var catalog *platform.Catalog
 	a.platform = platform.New(platform.Options{
 		Store: a.store, Bus: a.bus, Sealer: sealer, Subjects: subjects, Logger: a.log.With("component", "platform"),
-		Changed: func() { catalog.Kick() },
+		// Reload before the write returns, so this instance routes with a
+		// rule as soon as the call that made it has answered (other
+		// instances within the catalog's poll).
+		Changed: func() {
+			if _, err := catalog.Load(context.WithoutCancel(ctx)); err != nil {
+				catalog.Kick()
+			}
+		},
 	})
 	catalog = platform.NewCatalog(a.platform, 500*time.Millisecond, a.log.With("component", "catalog"))
 	a.catalog = catalog

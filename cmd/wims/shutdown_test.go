@@ -89,3 +89,34 @@ func TestDataDirIsExclusive(t *testing.T) {
 		t.Fatalf("first instance /healthz = %d", code)
 	}
 }
+
+// TestShutdownStopsInDependencyOrder: closing wims while payments are in
+// progress against the built-in mock records no failed attempt: the mock
+// (what the pipeline calls) stops only after the dispatcher has.
+func TestShutdownStopsInDependencyOrder(t *testing.T) {
+	dir := t.TempDir()
+	a := startTestApp(t, func(c *Config) { c.DataDir = dir; c.PaymentsRate = 20 })
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, a.placeOrder(fmt.Sprintf("s%d", i), 1, "").ID)
+	}
+	eventually(t, 30*time.Second, func() error {
+		for _, id := range ids {
+			if a.order(id).Status == wims.OrderPaid {
+				return nil
+			}
+		}
+		return fmt.Errorf("nothing paid yet")
+	})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := startTestApp(t, func(c *Config) { c.DataDir = dir; c.PaymentsRate = 20 })
+	for _, id := range ids {
+		for _, p := range b.order(id).Payments {
+			if p.Outcome == wims.PaymentError {
+				t.Fatalf("order %s has a failed attempt from the shutdown: %+v", id, p)
+			}
+		}
+	}
+}
