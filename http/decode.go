@@ -26,23 +26,29 @@ const MaxBodyBytes = 256 << 10
 // ETOOLARGE over MaxBodyBytes, 415 for a non-JSON Content-Type,
 // malformed-json for syntax, EINVALID for unknown members and wrong types.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSONMax(w, r, v, MaxBodyBytes)
+}
+
+// decodeJSONMax is decodeJSON with a body limit of max bytes, for the routes
+// whose bodies may legitimately be larger (POST /events).
+func decodeJSONMax(w http.ResponseWriter, r *http.Request, v any, max int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return newAPIError(kindUnsupportedMediaType, wims.EINVALID, "Content-Type", "must be application/json")
 		}
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return errTooLarge
+	if r.ContentLength > max {
+		return tooLarge(max)
 	}
 	// The body is read whole before decoding, so an oversized body is always
 	// 413 (not a syntax error found in its first bytes), and so the trailing
 	// data check below sees everything.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errTooLarge
+			return tooLarge(max)
 		}
 		// The connection failed mid-body; the client is unlikely to read
 		// the answer, but it is its fault, not ours.
@@ -70,7 +76,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-var errTooLarge = wims.Errorf(wims.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
+func tooLarge(max int64) error {
+	return wims.Errorf(wims.ETOOLARGE, "The request body is larger than %d bytes.", max)
+}
 
 // decodeError turns an encoding/json error into a client error that names
 // the field or the offset, so the client can fix its request.

@@ -66,6 +66,13 @@ func checkOpenAPI(tb testing.TB, method, path string, r response) {
 	}
 	resp = deref(resp)
 	content, _ := resp["content"].(map[string]any)
+	if r.status == http.StatusNoContent {
+		// 204 has no body, so its declaration has no content.
+		if content != nil || len(r.body) != 0 {
+			tb.Errorf("openapi: %s %s 204: declared content %v, body %q; want neither", method, path, content, r.body)
+		}
+		return
+	}
 	ct := r.header.Get("Content-Type")
 	mt, _, _ := strings.Cut(ct, ";")
 	media, ok := content[strings.TrimSpace(mt)].(map[string]any)

@@ -2,6 +2,8 @@ package http
 
 import (
 	"net/http"
+
+	"github.com/wims/wims"
 )
 
 // registerRoutes lists the API surface (DESIGN §4) in one place. Every
@@ -17,6 +19,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /events", s.handleEvents)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
 	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
+	s.registerPlatformRoutes()
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /openapi.json", s.handleOpenAPI)
 	s.mux.Handle("GET /metrics", s.metricsH)
@@ -26,6 +29,35 @@ func (s *Server) registerRoutes() {
 			panic("wimshttp: route " + pattern + " has no entry in routeACL")
 		}
 	}
+}
+
+// registerPlatformRoutes adds the event platform's routes (platform.go).
+func (s *Server) registerPlatformRoutes() {
+	s.handlePlatform("GET /buses", s.handleListBuses)
+	s.handlePlatform("POST /buses", s.handleCreateBus)
+	s.handlePlatform("GET /buses/{name}", s.handleGetBus)
+	s.handlePlatform("DELETE /buses/{name}", s.handleDeleteBus)
+	s.handlePlatform("GET /buses/{bus}/rules", s.handleListRules)
+	s.handlePlatform("PUT /buses/{bus}/rules/{name}", s.handlePutRule)
+	s.handlePlatform("GET /buses/{bus}/rules/{name}", s.handleGetRule)
+	s.handlePlatform("DELETE /buses/{bus}/rules/{name}", s.handleDeleteRule)
+	s.handlePlatform("POST /buses/{bus}/rules/{name}/enable", s.ruleStateHandler(wims.RuleEnabled))
+	s.handlePlatform("POST /buses/{bus}/rules/{name}/disable", s.ruleStateHandler(wims.RuleDisabled))
+	s.handlePlatform("GET /buses/{bus}/rules/{name}/targets", s.handleListTargets)
+	s.handlePlatform("PUT /buses/{bus}/rules/{name}/targets", s.handlePutTargets)
+	s.handlePlatform("DELETE /buses/{bus}/rules/{name}/targets/{id}", s.handleRemoveTarget)
+	s.handlePlatform("GET /connections", s.handleListConnections)
+	s.handlePlatform("POST /connections", s.handleCreateConnection)
+	s.handlePlatform("GET /connections/{name}", s.handleGetConnection)
+	s.handlePlatform("PUT /connections/{name}", s.handleUpdateConnection)
+	s.handlePlatform("DELETE /connections/{name}", s.handleDeleteConnection)
+	s.handlePlatform("GET /api-destinations", s.handleListDestinations)
+	s.handlePlatform("POST /api-destinations", s.handleCreateDestination)
+	s.handlePlatform("GET /api-destinations/{name}", s.handleGetDestination)
+	s.handlePlatform("PUT /api-destinations/{name}", s.handleUpdateDestination)
+	s.handlePlatform("DELETE /api-destinations/{name}", s.handleDeleteDestination)
+	s.handlePlatform("POST /events", s.handlePutEvents)
+	s.handlePlatform("POST /rules/test", s.handleTestPattern)
 }
 
 // routeACL says which roles may use each route when API keys are configured.
@@ -43,8 +75,37 @@ var routeACL = map[string]acl{
 	"GET /dead-letters":                 {},
 	"POST /dead-letters/{seq}/redrive":  {},
 	"GET /healthz":                      {public: true},
-	"GET /openapi.json":                 {roles: []Role{RoleOrders}},
-	"GET /metrics":                      {},
+
+	// The event platform: read and orders may look; orders may also put
+	// events and test patterns (a shop publishing its own events); only
+	// admin changes resources.
+	"GET /buses":                                    {roles: []Role{RoleOrders}},
+	"POST /buses":                                   {},
+	"GET /buses/{name}":                             {roles: []Role{RoleOrders}},
+	"DELETE /buses/{name}":                          {},
+	"GET /buses/{bus}/rules":                        {roles: []Role{RoleOrders}},
+	"PUT /buses/{bus}/rules/{name}":                 {},
+	"GET /buses/{bus}/rules/{name}":                 {roles: []Role{RoleOrders}},
+	"DELETE /buses/{bus}/rules/{name}":              {},
+	"POST /buses/{bus}/rules/{name}/enable":         {},
+	"POST /buses/{bus}/rules/{name}/disable":        {},
+	"GET /buses/{bus}/rules/{name}/targets":         {roles: []Role{RoleOrders}},
+	"PUT /buses/{bus}/rules/{name}/targets":         {},
+	"DELETE /buses/{bus}/rules/{name}/targets/{id}": {},
+	"GET /connections":                              {roles: []Role{RoleOrders}},
+	"POST /connections":                             {},
+	"GET /connections/{name}":                       {roles: []Role{RoleOrders}},
+	"PUT /connections/{name}":                       {},
+	"DELETE /connections/{name}":                    {},
+	"GET /api-destinations":                         {roles: []Role{RoleOrders}},
+	"POST /api-destinations":                        {},
+	"GET /api-destinations/{name}":                  {roles: []Role{RoleOrders}},
+	"PUT /api-destinations/{name}":                  {},
+	"DELETE /api-destinations/{name}":               {},
+	"POST /events":                                  {roles: []Role{RoleOrders}},
+	"POST /rules/test":                              {roles: []Role{RoleOrders}},
+	"GET /openapi.json":                             {roles: []Role{RoleOrders}},
+	"GET /metrics":                                  {},
 }
 
 // apiHandler is a handler that reports failure by returning an error, so

@@ -1,5 +1,7 @@
-// Package http is the HTTP API of wims (DESIGN §4): inventory, orders, the
-// event log, health and metrics, as JSON over net/http with no framework.
+// Package http is the HTTP API of wims (DESIGN §4, §8): inventory, orders,
+// the event log, the event platform's resources (buses, rules, targets,
+// connections, API destinations, PutEvents), health and metrics, as JSON
+// over net/http with no framework.
 //
 // Importers alias it wimshttp, because it shadows net/http:
 //
@@ -78,6 +80,10 @@ type Options struct {
 	// DeadLetters serves GET /dead-letters and their redrive. If nil, those
 	// answer 503.
 	DeadLetters DeadLetterQueue
+	// Platform serves the event platform's routes (buses, rules, targets,
+	// connections, API destinations, POST /events, POST /rules/test). If nil,
+	// those answer 503.
+	Platform wims.EventPlatform
 	// Now is the clock for timestamps the API proposes (an order's createdAt;
 	// the store may keep its own). Defaults to time.Now.
 	Now wims.Clock
@@ -118,6 +124,7 @@ type Server struct {
 	store      Store
 	events     EventLog
 	dlq        DeadLetterQueue
+	platform   wims.EventPlatform
 	now        wims.Clock
 	logger     *slog.Logger
 	newOrderID func() string
@@ -154,6 +161,7 @@ func NewServer(opt Options) *Server {
 		store:      opt.Store,
 		events:     opt.Events,
 		dlq:        opt.DeadLetters,
+		platform:   opt.Platform,
 		now:        opt.Now,
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,

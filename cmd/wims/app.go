@@ -157,6 +157,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	}
 	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	opt.DeadLetters = a.bus
+	opt.Platform = a.platform
 	a.httpAddr, err = a.serveHTTP(ctx, wimshttp.NewServer(opt))
 	if err != nil {
 		return nil, err

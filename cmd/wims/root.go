@@ -56,6 +56,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServeCommand(), newRulesCommand(), newPaymentsMockCommand())
 	root.AddCommand(newBenchCommand())
 	root.AddCommand(newOrderCommand(), newInventoryCommand(), newDeadLettersCommand())
+	root.AddCommand(newBusesCommand(), newTargetsCommand(), newConnectionsCommand(), newAPIDestinationsCommand(), newEventsCommand())
 	return root
 }
 

@@ -13,6 +13,7 @@ import (
 func newRulesCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "rules", Short: "Work with routing rules and event patterns"}
 	cmd.AddCommand(newRulesTestCommand())
+	addRuleCommands(cmd)
 	return cmd
 }
 
