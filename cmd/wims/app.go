@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/wims/wims"
+	"github.com/wims/wims/eventbridge"
 	"github.com/wims/wims/eventlog"
 	wimshttp "github.com/wims/wims/http"
 	"github.com/wims/wims/nats"
@@ -158,13 +159,20 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	opt.DeadLetters = a.bus
 	opt.Platform = a.platform
-	a.httpAddr, err = a.serveHTTP(ctx, wimshttp.NewServer(opt))
+	wire := eventbridge.Options{Platform: a.platform, Logger: log.With("component", "eventbridge")}
+	if len(opt.APIKeys) > 0 {
+		wire.Auth = newSigV4Auth(opt.APIKeys)
+	}
+	a.httpAddr, err = a.serveHTTP(ctx, withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire)))
 	if err != nil {
 		return nil, err
 	}
 	log.Info("wims serving", "addr", a.httpAddr.String(), "data_dir", cfg.DataDir, "rules", len(ruleSet.Rules()),
 		"durable", !cfg.NoSync, "bus_sync", cfg.BusSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
 		"api_keys", len(opt.APIKeys), "rate_limit", cfg.RateLimit)
+	for id, c := range awsCredentials(opt.APIKeys) {
+		log.Info("API key usable by AWS CLI/SDK clients (SigV4; the secret is the key)", "aws_access_key_id", id, "role", c.role)
+	}
 	return a, nil
 }
 
