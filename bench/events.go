@@ -114,7 +114,9 @@ func RunEvents(ctx context.Context, opt EventsOptions) (*EventsReport, error) {
 		}
 		var out struct {
 			FailedEntryCount int
-			Entries          []struct{ EventID string `json:"EventId"` }
+			Entries          []struct {
+				EventID string `json:"EventId"`
+			}
 		}
 		err := w.call(ctx, "PutEvents", map[string]any{"Entries": batch}, &out)
 		took := time.Since(scheduled)
