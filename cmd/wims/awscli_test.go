@@ -108,7 +108,9 @@ func TestAWSCLI(t *testing.T) {
 	if pt.FailedEntryCount != 0 {
 		t.Fatalf("put-targets failed entries: %d", pt.FailedEntryCount)
 	}
-	var rules struct{ Rules []struct{ Name, State string } }
+	var rules struct {
+		Rules []struct{ Name, State string }
+	}
 	c.must(&rules, "list-rules", "--event-bus-name", "cli-bus")
 	if len(rules.Rules) != 1 || rules.Rules[0].State != "ENABLED" {
 		t.Fatalf("list-rules = %+v", rules)
