@@ -119,4 +119,7 @@ type EventFilter struct {
 	Limit      int
 	Source     string
 	DetailType string
+	// LogGroup names the log group to read; "" is wims-events, the log of
+	// the built-in "everything" rule.
+	LogGroup string
 }

@@ -31,6 +31,10 @@ type Bus interface {
 type Log struct {
 	Bus     Bus
 	Subject string // e.g. "wims.eventlog.events"
+	// GroupSubject names the subject of a log group other than the
+	// default one (rule targets arn:aws:logs:…:log-group:NAME); nil: only
+	// the default log can be read.
+	GroupSubject func(group string) string
 	// ScanMax bounds how many log entries one query examines (default 100,000),
 	// so a filter that matches nothing answers quickly instead of reading everything.
 	ScanMax int
@@ -71,7 +75,14 @@ func (l *Log) RecentEvents(ctx context.Context, f wims.EventFilter) ([]json.RawM
 		return (f.Source == "" || m.Header[HeaderSource] == f.Source) &&
 			(f.DetailType == "" || m.Header[HeaderDetailType] == f.DetailType)
 	}
-	msgs, err := l.Bus.Recent(ctx, l.Subject, f.Limit, scan, keep)
+	subject := l.Subject
+	if f.LogGroup != "" {
+		if l.GroupSubject == nil {
+			return nil, wims.Errorf(wims.ENOTFOUND, "log group %s not found", f.LogGroup)
+		}
+		subject = l.GroupSubject(f.LogGroup)
+	}
+	msgs, err := l.Bus.Recent(ctx, subject, f.Limit, scan, keep)
 	if err != nil {
 		return nil, fmt.Errorf("read event log: %w", err)
 	}

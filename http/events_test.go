@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -69,6 +70,21 @@ func TestEvents(t *testing.T) {
 	})
 	t.Run("MaxLimit", func(t *testing.T) {
 		e.do("GET", "/events?limit=1000", "").wantJSON(t, http.StatusOK)
+	})
+	for q, field := range map[string]string{"since=1": "since", "limit=1&limit=2": "limit", "source=a&source=b": "source", "log-group=" + strings.Repeat("g", 513): "log-group"} {
+		t.Run("ErrParam/"+field, func(t *testing.T) {
+			e.do("GET", "/events?"+q, "").wantProblem(t, http.StatusBadRequest, "validation-error", field)
+		})
+	}
+	t.Run("LogGroup", func(t *testing.T) {
+		e.do("GET", "/events?log-group=audit", "").wantJSON(t, http.StatusOK)
+		if f := log.lastFilter(); f.LogGroup != "audit" {
+			t.Fatalf("filter = %+v", f)
+		}
+		e.do("GET", "/events?log-group=wims-events", "").wantJSON(t, http.StatusOK)
+		if f := log.lastFilter(); f.LogGroup != "" {
+			t.Fatalf("wims-events is the default log: filter = %+v", f)
+		}
 	})
 	for _, q := range []string{"limit=0", "limit=1001", "limit=-1", "limit=x", "limit=", "limit=1.5", "limit=99999999999999999999"} {
 		t.Run("ErrLimit/"+q, func(t *testing.T) {

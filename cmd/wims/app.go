@@ -156,7 +156,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
+	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events"), GroupSubject: a.logGroupSubject}
 	opt.DeadLetters = a.bus
 	opt.Platform = a.platform
 	wire := eventbridge.Options{Platform: a.platform, Logger: log.With("component", "eventbridge")}

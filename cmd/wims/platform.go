@@ -103,7 +103,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		Limiter: &apidest.Limiter{}, Bus: a.bus, Subjects: subjects,
 		Workflow: a.workflow.Handle, Notifications: notifications,
 		LogGroup: func(group string) wims.Handler {
-			return (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "group", strings.ReplaceAll(group, ".", "%2E"))}).Handle
+			return (&eventlog.Log{Bus: a.bus, Subject: a.logGroupSubject(group)}).Handle
 		},
 		Logger: a.log.With("component", "deliveries"),
 	}
@@ -123,6 +123,12 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		return nil
 	})
 	return refs, nil
+}
+
+// logGroupSubject is where a log group target's events are kept ('.' in
+// the name escaped, as for bus subjects).
+func (a *App) logGroupSubject(group string) string {
+	return a.bus.Subject("eventlog", "group", strings.ReplaceAll(group, ".", "%2E"))
 }
 
 // consume starts a durable consumer that lives as long as the App.

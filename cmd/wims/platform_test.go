@@ -252,7 +252,11 @@ func TestPlatformBusForwardingAndBuiltins(t *testing.T) {
 	mustNil(t, err)
 	_, err = p.PutRule(ctx, wims.Rule{Name: "to-default", EventBusName: "partner.bus", EventPattern: `{"source":["partner"]}`})
 	mustNil(t, err)
-	_, err = p.PutTargets(ctx, "partner.bus", "to-default", []wims.Target{{ID: "d", Arn: wims.BusARN("default")}})
+	_, err = p.PutTargets(ctx, "partner.bus", "to-default", []wims.Target{
+		{ID: "d", Arn: wims.BusARN("default")},
+		{ID: "audit", Arn: wims.LogGroupARN("partner/audit"), InputTransformer: &wims.InputTransformer{
+			InputPathsMap: map[string]string{"x": "$.detail.x"}, InputTemplate: `{"x": <x>, "rule": "<aws.events.rule-name>"}`}},
+	})
 	mustNil(t, err)
 	res, err := p.PutEvents(ctx, []wims.PutEventsEntry{{EventBusName: "partner.bus", Source: "partner", DetailType: "Ping", Detail: `{"x":1}`}})
 	mustNil(t, err)
@@ -263,6 +267,32 @@ func TestPlatformBusForwardingAndBuiltins(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The log group target kept the transformed input.
+	eventually(t, 20*time.Second, func() error {
+		_, body := a.do("GET", "/events?log-group=partner%2Faudit", nil)
+		if !strings.Contains(string(body), `"rule":"to-default"`) {
+			return fmt.Errorf("log group partner/audit: %s", body)
+		}
+		return nil
+	})
+
+	// A user event routed to the order workflow reserves the order it names.
+	// The built-in order-placed rule is disabled meanwhile (at runtime, as a
+	// user would), so only the user's rule can move the order; the
+	// reconciler's grace (1 min) is longer than the wait.
+	mustNil(t, p.SetRuleState(ctx, "", "order-placed", wims.RuleDisabled))
+	a.putItem("WF", 10, 2)
+	pending := a.placeOrder("c8", 2, "WF")
+	_, err = p.PutRule(ctx, wims.Rule{Name: "retry-order", EventBusName: "partner.bus", EventPattern: `{"detail-type":["Retry Order"]}`})
+	mustNil(t, err)
+	_, err = p.PutTargets(ctx, "partner.bus", "retry-order", []wims.Target{{ID: "wf", Arn: wims.OrderWorkflowARN}})
+	mustNil(t, err)
+	_, err = p.PutEvents(ctx, []wims.PutEventsEntry{{EventBusName: "partner.bus", Source: "partner", DetailType: "Retry Order",
+		Detail: `{"orderId":"` + pending.ID + `"}`}})
+	mustNil(t, err)
+	waitStatus(t, a, pending.ID, wims.OrderReserved, wims.OrderPaid)
+	mustNil(t, p.SetRuleState(ctx, "", "order-placed", wims.RuleEnabled))
 
 	// Domain events: a rule on "Order Reserved" reaches a receiver.
 	rcv := newReceiver(t, nil)
