@@ -32,6 +32,10 @@ type EventsOptions struct {
 	Duration    time.Duration
 	// Drain bounds the wait for deliveries after the last put (default 30s).
 	Drain time.Duration
+	// Settle is a pause between creating the rules and the load (default
+	// 5s): the setup's own resource changes are events too (on the default
+	// bus, into the event log), and the load should not compete with them.
+	Settle time.Duration
 	// SinkAddr is where the bench's receiver listens (default 127.0.0.1:0);
 	// wims must be able to reach it.
 	SinkAddr string
@@ -80,6 +84,9 @@ func RunEvents(ctx context.Context, opt EventsOptions) (*EventsReport, error) {
 	if opt.Drain <= 0 {
 		opt.Drain = 30 * time.Second
 	}
+	if opt.Settle == 0 {
+		opt.Settle = 5 * time.Second
+	}
 	if opt.SinkAddr == "" {
 		opt.SinkAddr = "127.0.0.1:0"
 	}
@@ -97,6 +104,11 @@ func RunEvents(ctx context.Context, opt EventsOptions) (*EventsReport, error) {
 		return nil, err
 	}
 
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(max(opt.Settle, 0)):
+	}
 	rep := &EventsReport{Rules: opt.Rules, BatchSize: opt.BatchSize}
 	var (
 		mu       sync.Mutex

@@ -125,6 +125,7 @@ then removes what it created.
 	fs.IntVar(&opt.Concurrency, "concurrency", 16, "closed loop: concurrent workers")
 	fs.IntVar(&opt.BatchSize, "batch", 10, "closed loop: entries per PutEvents (1-10)")
 	fs.DurationVar(&opt.Duration, "duration", 10*time.Second, "how long to put events")
+	fs.DurationVar(&opt.Settle, "settle", 5*time.Second, "pause between creating the rules and the load (negative: none)")
 	fs.StringVar(&opt.SinkAddr, "sink-addr", "127.0.0.1:0", "where the bench's API destination listens")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")

@@ -92,14 +92,16 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	fanout := &platform.Fanout{Catalog: catalog, Bus: a.bus, Deliveries: subjects.Deliveries}
 	if err := a.consume(ctx, nats.ConsumerSpec{
 		Stream: nats.Events, Durable: "platform-fanout", FilterSubject: a.bus.Subject("events", ">"),
-		MaxDeliver: 10, Concurrency: 8, AckWait: 5 * time.Second,
+		// Each handler waits for its deliveries' publish acks (an fsync with
+		// --bus-sync always); many in flight share the fsyncs.
+		MaxDeliver: 10, Concurrency: 64, AckWait: 5 * time.Second,
 	}, fanout.Handle); err != nil {
 		return nil, err
 	}
 	refs = append(refs, consumerRef{nats.Events, "platform-fanout"}, consumerRef{nats.Deliveries, "platform-deliveries"})
 
 	deliverer := &platform.Deliverer{
-		Catalog: catalog, Invoker: &apidest.Invoker{HTTP: &http.Client{}, MaxRetryAfter: a.cfg.PaymentsMaxBackoff},
+		Catalog: catalog, Invoker: &apidest.Invoker{HTTP: &http.Client{Transport: deliveryTransport()}, MaxRetryAfter: a.cfg.PaymentsMaxBackoff},
 		Limiter: &apidest.Limiter{}, Bus: a.bus, Subjects: subjects,
 		Workflow: a.workflow.Handle, Notifications: notifications,
 		LogGroup: func(group string) wims.Handler {
@@ -113,7 +115,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	a.lead(ctx, "deliveries", func(ctx context.Context) error {
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Deliveries, Durable: "platform-deliveries", FilterSubject: subjects.Deliveries,
-			MaxDeliver: -1, Concurrency: 32, AckWait: 10 * time.Second,
+			MaxDeliver: -1, Concurrency: 128, AckWait: 10 * time.Second, MaxAckPending: 4096,
 		}, h)
 		if err != nil {
 			return fmt.Errorf("start deliveries consumer: %w", err)
@@ -129,6 +131,15 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 // the name escaped, as for bus subjects).
 func (a *App) logGroupSubject(group string) string {
 	return a.bus.Subject("eventlog", "group", strings.ReplaceAll(group, ".", "%2E"))
+}
+
+// deliveryTransport keeps connections to API destinations open: with the
+// default transport's 2 idle connections per host, 128 concurrent
+// deliveries to one endpoint would open a new connection for most calls.
+func deliveryTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 128
+	return t
 }
 
 // consume starts a durable consumer that lives as long as the App.
