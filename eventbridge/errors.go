@@ -54,6 +54,8 @@ func toAWSError(err error) awsError {
 		return awsError{400, "LimitExceededException", msg}
 	case wims.ETOOLARGE:
 		return awsError{413, "RequestEntityTooLargeException", msg}
+	case wims.EUNAVAILABLE:
+		return awsError{503, "ServiceUnavailableException", msg}
 	case wims.ERATELIMIT:
 		return awsError{400, "ThrottlingException", msg}
 	case wims.EUNAUTHORIZED:
