@@ -5,33 +5,20 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/wims/wims"
 	"github.com/wims/wims/client"
 	wimshttp "github.com/wims/wims/http"
-	"github.com/wims/wims/nats/natstest"
-	"github.com/wims/wims/platform"
-	"github.com/wims/wims/sqlite"
+	"github.com/wims/wims/platform/platformtest"
 )
 
 // newPlatformServer serves the real API with the real event platform:
 // SQLite in a temp dir and an embedded JetStream bus.
 func newPlatformServer(t *testing.T) string {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "c.db"), Seed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	bus := natstest.Open(t)
-	sealer, err := platform.NewSealer("client-test-secrets-key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := platform.New(platform.Options{Store: store, Bus: bus, Sealer: sealer,
-		Subjects: platform.Subjects{Events: bus.Subject("events"), Deliveries: bus.Subject("deliveries", "targets")}})
+	store := platformtest.Store(t)
+	svc := platformtest.New(t, store)
 	srv := httptest.NewServer(wimshttp.NewServer(wimshttp.Options{Store: store, Platform: svc}))
 	t.Cleanup(srv.Close)
 	return srv.URL

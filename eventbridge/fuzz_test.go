@@ -2,35 +2,14 @@ package eventbridge_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/wims/wims/eventbridge"
-	"github.com/wims/wims/nats/natstest"
-	"github.com/wims/wims/platform"
-	"github.com/wims/wims/sqlite"
+	"github.com/wims/wims/platform/platformtest"
 )
-
-// realPlatform is the platform service over a SQLite store in a temp dir
-// and an embedded JetStream bus.
-func realPlatform(tb testing.TB) *platform.Service {
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(tb.TempDir(), "wims.db")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	b := natstest.Open(tb)
-	sealer, err := platform.NewSealer("fuzzing-secrets-key-0123456789")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return platform.New(platform.Options{Store: st, Bus: b, Sealer: sealer,
-		Subjects: platform.Subjects{Events: b.Subject("events"), Deliveries: b.Subject("deliveries", "targets")}})
-}
 
 // FuzzHandler: any operation name and body get a well-formed JSON 1.1
 // answer (a result, or an error with a __type), never a panic.
@@ -42,7 +21,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("Nope", `{}`)
 	f.Add("PutTargets", `{"Rule":"r","Targets":[{"Id":"t","Arn":"arn"}]}`)
 	f.Add("TestEventPattern", `[`)
-	h := eventbridge.NewHandler(eventbridge.Options{Platform: realPlatform(f)})
+	h := eventbridge.NewHandler(eventbridge.Options{Platform: platformtest.New(f, platformtest.Store(f))})
 	f.Fuzz(func(t *testing.T, op, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader([]byte(body)))
 		req.Header.Set("X-Amz-Target", "AWSEvents."+op)

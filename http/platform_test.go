@@ -9,8 +9,7 @@ import (
 
 	"github.com/wims/wims"
 	wimshttp "github.com/wims/wims/http"
-	"github.com/wims/wims/nats/natstest"
-	"github.com/wims/wims/platform"
+	"github.com/wims/wims/platform/platformtest"
 )
 
 // newPlatformEnv is newEnv with the real event platform: platform.Service
@@ -18,15 +17,7 @@ import (
 func newPlatformEnv(tb testing.TB, edit ...func(*wimshttp.Options)) *testEnv {
 	tb.Helper()
 	withPlatform := func(o *wimshttp.Options) {
-		bus := natstest.Open(tb)
-		sealer, err := platform.NewSealer("0123456789abcdef0123456789abcdef")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		o.Platform = platform.New(platform.Options{
-			Store: o.Store.(wims.ResourceStore), Bus: bus, Sealer: sealer,
-			Subjects: platform.Subjects{Events: bus.Subject("events"), Deliveries: bus.Subject("deliveries", "targets")},
-		})
+		o.Platform = platformtest.New(tb, o.Store.(wims.ResourceStore))
 	}
 	return newEnv(tb, append([]func(*wimshttp.Options){withPlatform}, edit...)...)
 }

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 
 	"github.com/wims/wims"
-	"github.com/wims/wims/nats/natstest"
 	"github.com/wims/wims/platform"
+	"github.com/wims/wims/platform/platformtest"
 	"github.com/wims/wims/rules"
 	"github.com/wims/wims/sqlite"
 )
@@ -18,18 +17,8 @@ import (
 // embedded JetStream bus, as wims serve wires it.
 func newService(t *testing.T) (*platform.Service, *sqlite.Store) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "wims.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	b := natstest.Open(t)
-	sealer, err := platform.NewSealer("test-secrets-key-0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return platform.New(platform.Options{Store: st, Bus: b, Sealer: sealer,
-		Subjects: platform.Subjects{Events: b.Subject("events"), Deliveries: b.Subject("deliveries", "targets")}}), st
+	st := platformtest.Store(t)
+	return platformtest.New(t, st), st
 }
 
 func mustNil(t *testing.T, err error) {
