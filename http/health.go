@@ -20,6 +20,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return s.writeJSON(w, r, http.StatusOK, struct {
-		Status string `json:"status"`
-	}{"ok"})
+		Status  string `json:"status"`
+		Version string `json:"version,omitempty"`
+	}{"ok", s.version})
 }

@@ -103,6 +103,8 @@ type Options struct {
 	// Ready reports whether the process can serve (GET /healthz). nil means
 	// always ready. Its error is logged, never shown to the client.
 	Ready func() error
+	// Version is reported by GET /healthz.
+	Version string
 	// APIKeys, when not empty, make every request but GET /healthz need
 	// "Authorization: Bearer <key>" with a role that allows the route.
 	// Empty means no authentication (the caller decides whether that is
@@ -129,6 +131,7 @@ type Server struct {
 	logger     *slog.Logger
 	newOrderID func() string
 	ready      func() error
+	version    string
 	tp         trace.TracerProvider
 	propagator propagation.TextMapPropagator
 	metrics    *metrics
@@ -166,6 +169,7 @@ func NewServer(opt Options) *Server {
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,
 		ready:      opt.Ready,
+		version:    opt.Version,
 		tp:         opt.TracerProvider,
 		// W3C Trace Context only: the global propagator is a no-op unless
 		// someone sets it, and traceparent is what the change log records.

@@ -167,13 +167,21 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	log.Info("wims serving", "addr", a.httpAddr.String(), "data_dir", cfg.DataDir, "rules", len(ruleSet.Rules()),
+	log.Info("wims serving", "url", "http://"+a.httpAddr.String()+"/", "version", version(), "addr", a.httpAddr.String(), "data_dir", absPath(cfg.DataDir), "rules", len(ruleSet.Rules()),
 		"durable", !cfg.NoSync, "bus_sync", cfg.BusSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
 		"api_keys", len(opt.APIKeys), "rate_limit", cfg.RateLimit)
 	for id, c := range awsCredentials(opt.APIKeys) {
 		log.Info("API key usable by AWS CLI/SDK clients (SigV4; the secret is the key)", "aws_access_key_id", id, "role", c.role)
 	}
 	return a, nil
+}
+
+// absPath shows where data lives, resolved, for the startup log.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // apiOptions are the HTTP API's options common to both architectures:
@@ -188,7 +196,7 @@ func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
 	}
 	return wimshttp.Options{
 		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
-		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit,
+		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
 	}, nil
 }
 

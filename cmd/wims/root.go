@@ -54,7 +54,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCommand(), newRulesCommand(), newPaymentsMockCommand())
-	root.AddCommand(newBenchCommand())
+	root.AddCommand(newBenchCommand(), newVersionCommand())
 	root.AddCommand(newOrderCommand(), newInventoryCommand(), newDeadLettersCommand())
 	root.AddCommand(newBusesCommand(), newTargetsCommand(), newConnectionsCommand(), newAPIDestinationsCommand(), newEventsCommand())
 	return root
