@@ -84,6 +84,9 @@ const (
 	HeaderRule   = "Wims-Rule"
 	HeaderTarget = "Wims-Target"
 	HeaderBus    = "Wims-Bus"
+	// HeaderDeadLetterARN is the target's DeadLetterConfig ARN, which
+	// labels its dead letters.
+	HeaderDeadLetterARN = "Wims-Dead-Letter-Arn"
 )
 
 // Outgoing is a message to publish on the bus. ID, when set, is its

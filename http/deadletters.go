@@ -26,14 +26,16 @@ type deadLetter struct {
 	Seq      uint64 `json:"seq"`
 	Consumer string `json:"consumer"`
 	// Rule, Target and Bus name the event-platform target that failed.
-	Rule     string          `json:"rule,omitempty"`
-	Target   string          `json:"target,omitempty"`
-	Bus      string          `json:"bus,omitempty"`
-	Subject  string          `json:"subject"`
-	Reason   string          `json:"reason"`
-	Attempts int             `json:"attempts"`
-	Time     string          `json:"time"`
-	Message  json.RawMessage `json:"message"`
+	Rule   string `json:"rule,omitempty"`
+	Target string `json:"target,omitempty"`
+	Bus    string `json:"bus,omitempty"`
+	// DeadLetterARN is the target's DeadLetterConfig ARN, if it has one.
+	DeadLetterARN string          `json:"deadLetterArn,omitempty"`
+	Subject       string          `json:"subject"`
+	Reason        string          `json:"reason"`
+	Attempts      int             `json:"attempts"`
+	Time          string          `json:"time"`
+	Message       json.RawMessage `json:"message"`
 }
 
 // handleDeadLetters answers {"deadLetters":[…]}, newest first.
@@ -71,7 +73,8 @@ func toDeadLetter(m *wims.Message) deadLetter {
 	return deadLetter{
 		Seq: m.Seq, Consumer: m.Header[wims.HeaderDLQConsumer], Subject: m.Header[wims.HeaderDLQSubject],
 		Rule: m.Header[wims.HeaderRule], Target: m.Header[wims.HeaderTarget], Bus: m.Header[wims.HeaderBus],
-		Reason: m.Header[wims.HeaderDLQReason], Attempts: attempts, Time: m.Header[wims.HeaderDLQTime], Message: body,
+		DeadLetterARN: m.Header[wims.HeaderDeadLetterARN],
+		Reason:        m.Header[wims.HeaderDLQReason], Attempts: attempts, Time: m.Header[wims.HeaderDLQTime], Message: body,
 	}
 }
 

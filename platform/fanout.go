@@ -74,6 +74,9 @@ func (f *Fanout) Handle(ctx context.Context, m *wims.Message) error {
 			if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 				h[wims.HeaderTraceParent] = tp
 			}
+			if d := t.DeadLetterConfig; d != nil && d.Arn != "" {
+				h[wims.HeaderDeadLetterARN] = d.Arn
+			}
 			if hops := m.Header[HeaderHops]; hops != "" {
 				h[HeaderHops] = hops
 			}

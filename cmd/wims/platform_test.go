@@ -177,7 +177,8 @@ func TestPlatformRetryPolicyDeadLetters(t *testing.T) {
 	mustNil(t, err)
 	retries := 2
 	_, err = p.PutTargets(ctx, "default", "r", []wims.Target{
-		{ID: "failing", Arn: wims.APIDestinationARN("failing"), RetryPolicy: &wims.RetryPolicy{MaximumRetryAttempts: &retries}},
+		{ID: "failing", Arn: wims.APIDestinationARN("failing"), RetryPolicy: &wims.RetryPolicy{MaximumRetryAttempts: &retries},
+			DeadLetterConfig: &wims.DeadLetterConfig{Arn: "arn:aws:sqs:local:000000000000:failed-crm"}},
 		{ID: "other", Arn: wims.APIDestinationARN("other")},
 	})
 	mustNil(t, err)
@@ -185,10 +186,11 @@ func TestPlatformRetryPolicyDeadLetters(t *testing.T) {
 	mustNil(t, err)
 
 	var dl []struct {
-		Seq    uint64
-		Rule   string
-		Target string
-		Reason string
+		Seq           uint64
+		Rule          string
+		Target        string
+		Reason        string
+		DeadLetterArn string
 	}
 	eventually(t, 30*time.Second, func() error {
 		code, body := a.do("GET", "/dead-letters", nil)
@@ -197,10 +199,11 @@ func TestPlatformRetryPolicyDeadLetters(t *testing.T) {
 		}
 		var resp struct {
 			DeadLetters []struct {
-				Seq    uint64
-				Rule   string
-				Target string
-				Reason string
+				Seq           uint64
+				Rule          string
+				Target        string
+				Reason        string
+				DeadLetterArn string
 			}
 		}
 		if err := json.Unmarshal(body, &resp); err != nil {
@@ -214,8 +217,8 @@ func TestPlatformRetryPolicyDeadLetters(t *testing.T) {
 	if n := len(failing.got()); n != 1+retries {
 		t.Fatalf("failing target called %d times, want %d", n, 1+retries)
 	}
-	if dl[0].Rule != "r" || dl[0].Target != "failing" {
-		t.Fatalf("dead letter names rule %q target %q", dl[0].Rule, dl[0].Target)
+	if dl[0].Rule != "r" || dl[0].Target != "failing" || dl[0].DeadLetterArn != "arn:aws:sqs:local:000000000000:failed-crm" {
+		t.Fatalf("dead letter names rule %q target %q queue %q", dl[0].Rule, dl[0].Target, dl[0].DeadLetterArn)
 	}
 	if n := len(other.got()); n != 1 {
 		t.Fatalf("other target got %d deliveries, want 1", n)
