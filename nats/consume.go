@@ -115,7 +115,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h wims.Handler) (*
 	if err != nil {
 		return nil, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(batch))
+	it, err := cons.Messages(pullOptions(batch)...)
 	if err != nil {
 		return nil, fmt.Errorf("nats: consumer %s: %w", c.name, err)
 	}
@@ -130,6 +130,16 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h wims.Handler) (*
 	c.unwatch = context.AfterFunc(ctx, c.signalStop)
 	go c.run(it)
 	return c, nil
+}
+
+// pullOptions keep pull requests short-lived with frequent heartbeats: a
+// pull request lost on a loaded machine (seen in CI: a consumer stalled for
+// over 20 s with messages waiting) is then noticed and replaced within a
+// few seconds instead of after the client's 30 s default expiry.
+func pullOptions(batch int) []jetstream.PullMessagesOpt {
+	return []jetstream.PullMessagesOpt{
+		jetstream.PullMaxMessages(batch), jetstream.PullExpiry(5 * time.Second), jetstream.PullHeartbeat(time.Second),
+	}
 }
 
 func (s ConsumerSpec) withDefaults() (ConsumerSpec, error) {
@@ -274,7 +284,7 @@ func (c *Consumer) restart() jetstream.MessagesContext {
 		cons, err := c.ensure(ctx)
 		cancel()
 		if err == nil {
-			it, err := cons.Messages(jetstream.PullMaxMessages(c.batch))
+			it, err := cons.Messages(pullOptions(c.batch)...)
 			if err == nil {
 				return it
 			}
