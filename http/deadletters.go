@@ -87,16 +87,13 @@ func (s *Server) handleRedrive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || seq == 0 {
 		return wims.FieldError("seq", "must be a positive whole number")
 	}
-	q := r.URL.Query()
 	dryRun := false
-	for k, vs := range q {
-		if k != "dry-run" {
-			return wims.FieldError(k, "is not a parameter of this route (dry-run is)")
-		}
-		if len(vs) != 1 || (vs[0] != "true" && vs[0] != "false") {
-			return wims.FieldError("dry-run", "must be given once, true or false")
-		}
-		dryRun = vs[0] == "true"
+	switch v := r.URL.Query().Get("dry-run"); v {
+	case "", "false":
+	case "true":
+		dryRun = true
+	default:
+		return wims.FieldError("dry-run", "must be true or false")
 	}
 	if s.dlq == nil {
 		return wims.Errorf(wims.EUNAVAILABLE, "Dead letters are not available in this configuration.")

@@ -25,16 +25,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		DetailType: q.Get("detail-type"),
 		LogGroup:   q.Get("log-group"),
 	}
-	for k, vs := range q {
-		switch k {
-		case "limit", "source", "detail-type", "log-group":
-		default:
-			return wims.FieldError(k, "is not a parameter of GET /events (limit, source, detail-type, log-group)")
-		}
-		if len(vs) > 1 {
-			return wims.FieldError(k, "may be given once")
-		}
-	}
 	if f.LogGroup == wims.EventLogGroup {
 		f.LogGroup = ""
 	}

@@ -115,6 +115,10 @@ type apiHandler func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h apiHandler) {
 	s.routes[pattern] = true
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := checkParams(pattern, r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
