@@ -18,6 +18,9 @@ type Message struct {
 	Delivered int
 	// Seq is the message's sequence in its stream.
 	Seq uint64
+	// Stored is when the stream stored the message, where the bus reports
+	// it (reads of stored messages; zero for deliveries).
+	Stored time.Time
 }
 
 // Handler processes one message. Returning nil acknowledges it. An error asks

@@ -423,6 +423,31 @@ func (b *Bus) ConsumerBacklog(ctx context.Context, stream, durable string) (pend
 	return info.NumPending, info.NumAckPending, nil
 }
 
+// ConsumerBacklogAge is how long the oldest message a durable consumer has
+// not yet acknowledged has been waiting (0 with no backlog), so a stuck
+// target shows as an age that grows, not just a count (DESIGN §5).
+func (b *Bus) ConsumerBacklogAge(ctx context.Context, stream, durable string) (time.Duration, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	cons, err := b.js.Consumer(ctx, b.Stream(stream), b.durableName(durable))
+	if err != nil {
+		return 0, fmt.Errorf("nats: consumer %s: %w", durable, err)
+	}
+	info := cons.CachedInfo()
+	if info.NumPending == 0 && info.NumAckPending == 0 {
+		return 0, nil
+	}
+	req := map[string]any{"seq": info.AckFloor.Stream + 1}
+	if f := info.Config.FilterSubject; f != "" {
+		req["next_by_subj"] = f
+	}
+	m, err := b.leaderGet(ctx, b.Stream(stream), req)
+	if err != nil || m == nil || m.Stored.IsZero() {
+		return 0, err
+	}
+	return max(time.Since(m.Stored), 0), nil
+}
+
 // StreamMessages returns how many messages a stream kind (Events,
 // DeadLetter, …) holds, e.g. to expose the dead-letter count.
 func (b *Bus) StreamMessages(ctx context.Context, kind string) (uint64, error) {

@@ -461,3 +461,42 @@ func TestBusClose_StopsConsumers(t *testing.T) {
 		t.Fatal("Consume on a closed bus succeeded")
 	}
 }
+
+// TestConsumerBacklogAge: a message the handler keeps failing is the
+// consumer's oldest backlog, and its age grows; once handled, the age is 0.
+func TestConsumerBacklogAge(t *testing.T) {
+	b := natstest.Open(t)
+	ctx := context.Background()
+	var ok atomic.Bool
+	r := recorder{fn: func(context.Context, *wims.Message, int) error {
+		if ok.Load() {
+			return nil
+		}
+		return wims.RetryAfter(50*time.Millisecond, errors.New("target down"))
+	}}
+	spec := paymentsSpec(b)
+	spec.MaxDeliver = -1
+	consume(t, b, spec, r.handle)
+	if age, err := b.ConsumerBacklogAge(ctx, nats.Payments, "payments"); err != nil || age != 0 {
+		t.Fatalf("empty backlog: age %s, %v", age, err)
+	}
+	mustPublish(t, b, nats.Outgoing{Subject: b.Subject("payments", "o1"), ID: "p1", Data: []byte("x")})
+	waitCalls(t, &r, 2)
+	first, err := b.ConsumerBacklogAge(ctx, nats.Payments, "payments")
+	if err != nil || first <= 0 {
+		t.Fatalf("stuck message: age %s, %v", first, err)
+	}
+	waitFor(t, 10*time.Second, func() error {
+		if age, _ := b.ConsumerBacklogAge(ctx, nats.Payments, "payments"); age <= first {
+			return fmt.Errorf("age %s has not grown past %s", age, first)
+		}
+		return nil
+	})
+	ok.Store(true)
+	waitFor(t, 10*time.Second, func() error {
+		if age, err := b.ConsumerBacklogAge(ctx, nats.Payments, "payments"); err != nil || age != 0 {
+			return fmt.Errorf("after handling: age %s, %v", age, err)
+		}
+		return nil
+	})
+}

@@ -106,7 +106,9 @@ func (b *Bus) leaderGet(ctx context.Context, stream string, req map[string]any) 
 			return nil, err
 		}
 	}
-	return toMessage(resp.Message.Subject, resp.Message.Seq, h, resp.Message.Data, 0), nil
+	m := toMessage(resp.Message.Subject, resp.Message.Seq, h, resp.Message.Data, 0)
+	m.Stored = resp.Message.Time
+	return m, nil
 }
 
 // GetMessage returns the message stored at seq in a stream kind (Events,

@@ -17,6 +17,7 @@ type backlogCollector struct {
 	pending   *prometheus.Desc
 	inFlight  *prometheus.Desc
 	dead      *prometheus.Desc
+	age       *prometheus.Desc
 }
 
 type consumerRef struct{ stream, durable string }
@@ -28,6 +29,8 @@ func newBacklogCollector(bus *nats.Bus, consumers []consumerRef) *backlogCollect
 			"Messages not yet delivered to a durable consumer (its backlog).", []string{"consumer"}, nil),
 		inFlight: prometheus.NewDesc("wims_consumer_ack_pending_messages",
 			"Messages delivered to a durable consumer and not yet acknowledged.", []string{"consumer"}, nil),
+		age: prometheus.NewDesc("wims_consumer_backlog_age_seconds",
+			"How long the oldest message a durable consumer has not acknowledged has waited (0: no backlog).", []string{"consumer"}, nil),
 		dead: prometheus.NewDesc("wims_dead_letters",
 			"Messages in the dead-letter stream (see GET /dead-letters).", nil, nil),
 	}
@@ -38,6 +41,7 @@ func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.pending
 	ch <- c.inFlight
 	ch <- c.dead
+	ch <- c.age
 }
 
 // Collect implements prometheus.Collector; a consumer the bus cannot answer
@@ -52,6 +56,9 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(pending), r.durable)
 		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(ackPending), r.durable)
+		if age, err := c.bus.ConsumerBacklogAge(ctx, r.stream, r.durable); err == nil {
+			ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age.Seconds(), r.durable)
+		}
 	}
 	if n, err := c.bus.StreamMessages(ctx, nats.DeadLetter); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(n))

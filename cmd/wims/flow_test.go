@@ -218,7 +218,8 @@ func TestBacklogIsVisible(t *testing.T) {
 	eventually(t, 60*time.Second, func() error {
 		_, body := a.do("GET", "/metrics", nil)
 		for _, want := range []string{"wims_dead_letters 1", `wims_consumer_pending_messages{consumer="target-order-workflow"}`,
-			`wims_consumer_ack_pending_messages{consumer="payments-dispatcher"}`} {
+			`wims_consumer_ack_pending_messages{consumer="payments-dispatcher"}`,
+			`wims_consumer_backlog_age_seconds{consumer="platform-deliveries"}`} {
 			if !bytes.Contains(body, []byte(want)) {
 				return fmt.Errorf("/metrics lacks %q", want)
 			}
