@@ -87,6 +87,10 @@ const (
 	HeaderRule   = "Wims-Rule"
 	HeaderTarget = "Wims-Target"
 	HeaderBus    = "Wims-Bus"
+	// HeaderEventID carries the id of the event a message holds when the
+	// message's own id (Nats-Msg-Id) is not it: forwarded events and
+	// deliveries. Consumers read it instead of decoding the event.
+	HeaderEventID = "Wims-Event-Id"
 	// HeaderDeadLetterARN is the target's DeadLetterConfig ARN, which
 	// labels its dead letters.
 	HeaderDeadLetterARN = "Wims-Dead-Letter-Arn"

@@ -89,15 +89,6 @@ func IsWireRequest(r *http.Request) bool {
 	return r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
 }
 
-// OperationOf returns the operation a request names, for metrics labels.
-func (h *Handler) OperationOf(r *http.Request) string {
-	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	if _, ok := h.ops[name]; ok {
-		return name
-	}
-	return "unknown"
-}
-
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := requestID()

@@ -2,6 +2,8 @@ package platform
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wims/wims"
@@ -70,8 +72,9 @@ func (s *Service) ListEventBuses(ctx context.Context, prefix string) ([]wims.Eve
 	for _, b := range buses {
 		hasDefault = hasDefault || b.Name == wims.DefaultBus
 	}
-	if !hasDefault && hasPrefix(wims.DefaultBus, prefix) {
-		buses = insertSorted(buses, defaultBus(), func(b wims.EventBus) string { return b.Name })
+	if !hasDefault && strings.HasPrefix(wims.DefaultBus, prefix) {
+		buses = append(buses, defaultBus())
+		slices.SortFunc(buses, func(a, b wims.EventBus) int { return strings.Compare(a.Name, b.Name) })
 	}
 	return buses, nil
 }
@@ -90,17 +93,4 @@ func (s *Service) busExists(ctx context.Context, name string) (bool, error) {
 	default:
 		return false, err
 	}
-}
-
-func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
-
-func insertSorted[T any](xs []T, x T, key func(T) string) []T {
-	i := 0
-	for i < len(xs) && key(xs[i]) < key(x) {
-		i++
-	}
-	xs = append(xs, x)
-	copy(xs[i+1:], xs[i:])
-	xs[i] = x
-	return xs
 }

@@ -95,22 +95,17 @@ func (s *Snapshot) Destination(name string) (wims.APIDestination, wims.Connectio
 }
 
 // Catalog keeps the current Snapshot, reloading it when the store's
-// resource generation moves: at once for writes made through this
-// instance's Service (Kick), within Poll for those of other instances.
+// resource generation moves: before a write made through this instance's
+// Service returns (its Changed hook calls Load; Kick if that fails), within
+// the poll for writes of other instances.
 type Catalog struct {
 	svc  *Service
 	poll time.Duration
 	log  *slog.Logger
 
-	cur    atomic.Pointer[Snapshot]
-	kick   chan struct{}
-	mu     sync.Mutex // serialises reloads
-	reload *CatalogMetrics
-}
-
-// CatalogMetrics are optional callbacks for observability.
-type CatalogMetrics struct {
-	Reloaded func(gen int64, rules int)
+	cur  atomic.Pointer[Snapshot]
+	kick chan struct{}
+	mu   sync.Mutex // serialises reloads
 }
 
 // NewCatalog returns a catalog over svc's store. Load it once before use.

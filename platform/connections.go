@@ -69,16 +69,8 @@ func (s *Service) DescribeConnection(ctx context.Context, name string) (wims.Con
 	return c, notFound(err, "Connection %s does not exist.", name)
 }
 
-// connectionWithSecret returns a connection with its secret opened, for
-// the delivery worker only.
-func (s *Service) connectionWithSecret(ctx context.Context, name string) (wims.Connection, error) {
-	r, err := s.store.GetResource(ctx, wims.KindConnection, name)
-	if err != nil {
-		return wims.Connection{}, notFound(err, "Connection %s does not exist.", name)
-	}
-	return s.openConnection(r)
-}
-
+// openConnection decodes a stored connection with its secret opened, for
+// the catalog (and so the delivery worker) only.
 func (s *Service) openConnection(r wims.Resource) (wims.Connection, error) {
 	c, err := decode(r, stampConnection)
 	if err != nil {

@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -83,7 +82,7 @@ func (d *Deliverer) Handle(ctx context.Context, m *wims.Message) error {
 }
 
 func (d *Deliverer) deliver(ctx context.Context, t *RouteTarget, m *wims.Message, input []byte) error {
-	eventID := eventIDOf(m)
+	eventID := EventID(m)
 	msg := &wims.Message{Subject: m.Subject, Data: input, Header: m.Header, ID: eventID, Delivered: m.Delivered, Seq: m.Seq}
 	switch t.Kind {
 	case wims.TargetKindAPIDestination:
@@ -118,11 +117,12 @@ func (d *Deliverer) forward(ctx context.Context, t *RouteTarget, m *wims.Message
 	if hops >= maxHops {
 		return wims.Permanent(fmt.Errorf("rule %s target %s: event forwarded %d times between buses; stopped (a loop?)", t.RuleName, t.ID, hops))
 	}
-	h := map[string]string{HeaderBus: t.Name, HeaderHops: strconv.Itoa(hops + 1)}
+	eventID := EventID(m)
+	h := map[string]string{HeaderBus: t.Name, HeaderHops: strconv.Itoa(hops + 1), wims.HeaderEventID: eventID}
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 		h[wims.HeaderTraceParent] = tp
 	}
-	out := wims.Outgoing{Subject: d.Subjects.Bus(t.Name), ID: "fwd:" + t.Key + ":" + eventIDOf(m), Data: m.Data, Header: h}
+	out := wims.Outgoing{Subject: d.Subjects.Bus(t.Name), ID: "fwd:" + t.Key + ":" + eventID, Data: m.Data, Header: h}
 	if _, err := d.Bus.PublishBatch(ctx, []wims.Outgoing{out}); err != nil {
 		return fmt.Errorf("forward to bus %s: %w", t.Name, err)
 	}
@@ -152,15 +152,4 @@ func (d *Deliverer) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return d.Logger
-}
-
-// eventIDOf reads the event's id from its envelope; receivers dedupe on it.
-func eventIDOf(m *wims.Message) string {
-	var env struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(m.Data, &env) == nil && env.ID != "" {
-		return env.ID
-	}
-	return msgID(m)
 }

@@ -36,8 +36,6 @@ type Fanout struct {
 	Bus        Publisher
 	Deliveries string // subject of the delivery queue
 	Now        wims.Clock
-	// Matched, if set, counts deliveries by bus and rule.
-	Matched func(bus, rule string)
 }
 
 var namesPool = sync.Pool{New: func() any { s := make([]string, 0, 8); return &s }}
@@ -65,11 +63,13 @@ func (f *Fanout) Handle(ctx context.Context, m *wims.Message) error {
 		now = f.Now
 	}
 	ingested := now().UTC().Format(time.RFC3339Nano)
+	eventID := EventID(m)
 	var out []wims.Outgoing
 	for _, rk := range names {
 		for _, t := range br.targets[rk] {
 			h := map[string]string{
 				HeaderTargetKey: t.Key, HeaderRule: t.RuleName, HeaderTarget: t.ID, HeaderBus: bus, HeaderIngested: ingested,
+				wims.HeaderEventID: eventID,
 			}
 			if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 				h[wims.HeaderTraceParent] = tp
@@ -83,15 +83,22 @@ func (f *Fanout) Handle(ctx context.Context, m *wims.Message) error {
 			out = append(out, wims.Outgoing{
 				Subject: f.Deliveries, ID: "dlv:" + msgID(m) + ":" + t.Key, Data: m.Data, Header: h,
 			})
-			if f.Matched != nil {
-				f.Matched(bus, t.RuleName)
-			}
 		}
 	}
 	if n, err := f.Bus.PublishBatch(ctx, out); err != nil {
 		return fmt.Errorf("fan-out: %d of %d deliveries stored: %w", n, len(out), err)
 	}
 	return nil
+}
+
+// EventID is the id of the event a message holds: the Wims-Event-Id
+// header where a producer set one (forwards, deliveries), else the
+// message's id, which every producer of events sets to the event id.
+func EventID(m *wims.Message) string {
+	if id := m.Header[wims.HeaderEventID]; id != "" {
+		return id
+	}
+	return msgID(m)
 }
 
 // msgID is the message's deduplication id, or its stream sequence.

@@ -2,8 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"reflect"
 
@@ -16,11 +14,11 @@ import (
 const webhookConnection = "wims-webhooks"
 
 // WebhookDestination names the API destination a --config webhook URL
-// becomes: a hash of the URL, so the same URL in several rules shares one
-// destination (and one rate limit) and the URL stays out of names.
+// becomes: the webhook target's id (a hash of the URL), so the same URL in
+// several rules shares one destination (and one rate limit) and the URL
+// stays out of names.
 func WebhookDestination(url string) string {
-	sum := sha256.Sum256([]byte(url))
-	return "webhook-" + hex.EncodeToString(sum[:6])
+	return rules.Target{Type: rules.TargetWebhook, URL: url}.ID()
 }
 
 // configTarget maps a --config target to a platform target.

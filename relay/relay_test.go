@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,4 +222,62 @@ func TestRelayPrunesOnlyPublishedOldChanges(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestRelayDomainEventsOncePerChange: the relay publishes each change's
+// domain events once, before the change event itself (so a crash between
+// the two republishes the domain events, deduplicated, rather than skipping
+// them), with the ids DomainEvents derives; a restarted relay's rewind adds
+// no copies.
+func TestRelayDomainEventsOncePerChange(t *testing.T) {
+	store, bus := openStore(t), natstest.Open(t)
+	ctx := context.Background()
+	subject, domain := bus.Subject("events", "cdc"), bus.Subject("events", "bus", "default")
+	opt := relay.Options{Log: store, Bus: bus, Subject: subject, DomainSubject: domain}
+	// 1,000,000 → 50 crosses the low-stock threshold (100); → 0 runs out.
+	if _, err := store.AdjustStock(ctx, wims.DefaultSKU, wims.Adjustment{Delta: -999_950, Reason: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := runRelay(t, opt)
+	waitPublished(t, bus, domain, 1)
+	stop()
+	if _, err := store.AdjustStock(ctx, wims.DefaultSKU, wims.Adjustment{Delta: -50, Reason: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	runRelay(t, opt)
+	waitPublished(t, bus, subject, 3)
+	waitPublished(t, bus, domain, 2)
+
+	changes, err := store.ReadChanges(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	changeSeq := map[string]uint64{} // domain event id → its change event's stream seq
+	cdc := published(t, bus, subject)
+	for i, c := range changes {
+		evs, err := wims.DomainEvents(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			want = append(want, ev.DetailType+" "+ev.ID)
+			changeSeq[ev.ID] = cdc[i].Seq
+		}
+	}
+	var got []string
+	for _, m := range published(t, bus, domain) {
+		var ev wims.Event
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev.DetailType+" "+ev.ID)
+		if m.Seq >= changeSeq[ev.ID] {
+			t.Errorf("domain event %s at seq %d, not before its change event (seq %d)", ev.ID, m.Seq, changeSeq[ev.ID])
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("domain events = %v, want %v", got, want)
+	}
+	checkExactlyOnceInOrder(t, store, bus, subject)
 }

@@ -1,5 +1,5 @@
 // Package webhook delivers JSON documents to HTTP endpoints, for the
-// notifications target and for rules whose target is a webhook. It makes one
+// notifications target (--notify-webhook). It makes one
 // attempt per call and classifies the outcome; the retries, backoff and
 // dead-lettering come from the bus consumer that calls it.
 package webhook
@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/retryafter"
 )
 
 // Client posts JSON to webhooks.
@@ -70,31 +70,9 @@ func (c *Client) Post(ctx context.Context, url, id, traceParent string, body []b
 	}
 }
 
-// RetryAfter parses a Retry-After header (delay seconds or an HTTP date).
+// RetryAfter parses a Retry-After header (delay seconds or an HTTP date),
+// capped at an hour.
 func RetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		return min(time.Duration(secs)*time.Second, time.Hour), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), time.Hour), true
-	}
-	return 0, false
-}
-
-// Target is the handler of a rule target of type webhook: it posts each
-// routed event to URL, keyed by the event id.
-type Target struct {
-	Client *Client
-	URL    string
-}
-
-// Handle posts one event. It is a wims.Handler.
-func (t *Target) Handle(ctx context.Context, m *wims.Message) error {
-	return t.Client.Post(ctx, t.URL, m.ID, m.Header[wims.HeaderTraceParent], m.Data)
+	ra := retryafter.Parse(v, now, time.Hour)
+	return ra.Delay, ra.OK
 }

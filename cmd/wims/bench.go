@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"strings"
 	"time"
 
@@ -49,14 +50,8 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
 				}
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if eerr := enc.Encode(rep); eerr != nil {
-					return eerr
-				}
-			} else if werr := bench.WriteText(cmd.OutOrStdout(), rep); werr != nil {
-				return werr
+			if perr := printReport(cmd.OutOrStdout(), asJSON, rep, bench.WriteText); perr != nil {
+				return perr
 			}
 			return err
 		},
@@ -76,6 +71,16 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
 	cmd.AddCommand(newBenchEventsCommand())
 	return cmd
+}
+
+// printReport prints a bench report as indented JSON or as text for people.
+func printReport[R any](w io.Writer, asJSON bool, rep R, text func(io.Writer, R) error) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return text(w, rep)
 }
 
 // newBenchEventsCommand is `wims bench events`: the event platform under load.
@@ -106,14 +111,8 @@ then removes what it created.
 			if rep == nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if eerr := enc.Encode(rep); eerr != nil {
-					return eerr
-				}
-			} else if werr := bench.WriteEventsText(cmd.OutOrStdout(), rep); werr != nil {
-				return werr
+			if perr := printReport(cmd.OutOrStdout(), asJSON, rep, bench.WriteEventsText); perr != nil {
+				return perr
 			}
 			return err
 		},

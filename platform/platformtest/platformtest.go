@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/nats"
 	"github.com/wims/wims/nats/natstest"
 	"github.com/wims/wims/platform"
 	"github.com/wims/wims/sqlite"
@@ -29,7 +30,12 @@ func Store(tb testing.TB) *sqlite.Store {
 // New returns the platform over store on a new embedded bus.
 func New(tb testing.TB, store wims.ResourceStore) *platform.Service {
 	tb.Helper()
-	bus := natstest.Open(tb)
+	return OnBus(tb, store, natstest.Open(tb))
+}
+
+// OnBus returns the platform over store on bus.
+func OnBus(tb testing.TB, store wims.ResourceStore, bus *nats.Bus) *platform.Service {
+	tb.Helper()
 	sealer, err := platform.NewSealer("platformtest-secrets-key-0123456789")
 	if err != nil {
 		tb.Fatal(err)
