@@ -87,4 +87,6 @@ type EventPlatform interface {
 	// TestEventPattern reports whether event matches pattern, as
 	// `aws events test-event-pattern` does.
 	TestEventPattern(ctx context.Context, pattern, event string) (bool, error)
+
+	ArchivePlatform
 }

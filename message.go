@@ -94,6 +94,9 @@ const (
 	// HeaderDeadLetterARN is the target's DeadLetterConfig ARN, which
 	// labels its dead letters.
 	HeaderDeadLetterARN = "Wims-Dead-Letter-Arn"
+	// HeaderReplayName marks a replayed event with its replay's name: such
+	// an event is never archived again.
+	HeaderReplayName = "Wims-Replay-Name"
 )
 
 // Outgoing is a message to publish on the bus. ID, when set, is its

@@ -229,10 +229,13 @@ func (b *Bus) directBatch(ctx context.Context, stream string, lo, hi uint64, sub
 				continue
 			}
 			subj := msg.Header.Get(jetstream.SubjectHeader)
+			stored, _ := time.Parse(time.RFC3339Nano, msg.Header.Get(jetstream.TimeStampHeaer))
 			for _, k := range directHeaders {
 				msg.Header.Del(k)
 			}
-			out = append(out, toMessage(subj, seq, msg.Header, msg.Data, 0))
+			m := toMessage(subj, seq, msg.Header, msg.Data, 0)
+			m.Stored = stored
+			out = append(out, m)
 		}
 		if got == 0 || last >= hi {
 			break

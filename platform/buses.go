@@ -58,6 +58,11 @@ func (s *Service) DeleteEventBus(ctx context.Context, name string) error {
 	if len(rules) > 0 {
 		return wims.Errorf(wims.ECONFLICT, "Event bus %s still has %d rules; delete them first.", name, len(rules))
 	}
+	if n, err := s.archivesOn(ctx, name); err != nil {
+		return err
+	} else if n > 0 {
+		return wims.Errorf(wims.ECONFLICT, "Event bus %s still has %d archives; delete them first.", name, n)
+	}
 	_, err = s.apply(ctx, del(wims.KindEventBus, name))
 	return notFound(err, "Event bus %s does not exist.", name)
 }

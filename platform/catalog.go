@@ -2,7 +2,9 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,10 +60,21 @@ type busRoutes struct {
 	targets map[string][]*RouteTarget // by rule key
 }
 
+// busArchives is one bus's archives.
+type busArchives struct {
+	matcher  *pattern.Matcher // archives with a pattern, by name
+	all      []string         // archives without one: every event
+	subjects map[string]string
+}
+
 // Snapshot is one consistent, compiled view of every resource.
 type Snapshot struct {
-	Generation   int64
-	buses        map[string]*busRoutes
+	Generation int64
+	buses      map[string]*busRoutes
+	// replays routes replayed events: every enabled rule of a bus, with
+	// the targets that lanes serve live as well.
+	replays      map[string]*busRoutes
+	archives     map[string]*busArchives
 	lanes        map[string]*pattern.Matcher
 	targets      map[string]*RouteTarget
 	destinations map[string]wims.APIDestination
@@ -106,6 +119,9 @@ type Catalog struct {
 	cur  atomic.Pointer[Snapshot]
 	kick chan struct{}
 	mu   sync.Mutex // serialises reloads
+	// ensured remembers the archives whose storage this instance has
+	// ensured, with their retention (+1, so 0 means not yet).
+	ensured map[string]time.Duration
 }
 
 // NewCatalog returns a catalog over svc's store. Load it once before use.
@@ -116,7 +132,7 @@ func NewCatalog(svc *Service, poll time.Duration, log *slog.Logger) *Catalog {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalog{svc: svc, poll: poll, log: log, kick: make(chan struct{}, 1)}
+	c := &Catalog{svc: svc, poll: poll, log: log, kick: make(chan struct{}, 1), ensured: map[string]time.Duration{}}
 	c.cur.Store(&Snapshot{Generation: -1})
 	return c
 }
@@ -176,6 +192,7 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 	s := c.svc
 	snap := &Snapshot{
 		Generation: gen, buses: map[string]*busRoutes{}, lanes: map[string]*pattern.Matcher{},
+		replays: map[string]*busRoutes{}, archives: map[string]*busArchives{},
 		targets: map[string]*RouteTarget{}, destinations: map[string]wims.APIDestination{},
 		connections: map[string]wims.Connection{},
 	}
@@ -204,6 +221,13 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 		snap.Rules++
 		rk := wims.RuleKey(r.EventBusName, r.Name)
 		for _, t := range byRule[rk] {
+			rt, err := routeTarget(r, t)
+			if err != nil {
+				c.log.Error("stored target is invalid; skipped", "rule", r.Name, "target", t.ID, "err", err)
+				continue
+			}
+			snap.targets[rt.Key] = rt
+			addRoute(snap.replays, r.EventBusName, rk, p, rt)
 			if lane := laneOf(r.EventBusName, t); lane != "" {
 				m := snap.lanes[lane]
 				if m == nil {
@@ -213,20 +237,11 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 				m.Add(r.Name, p)
 				continue
 			}
-			rt, err := routeTarget(r, t)
-			if err != nil {
-				c.log.Error("stored target is invalid; skipped", "rule", r.Name, "target", t.ID, "err", err)
-				continue
-			}
-			br := snap.buses[r.EventBusName]
-			if br == nil {
-				br = &busRoutes{matcher: pattern.NewMatcher(), targets: map[string][]*RouteTarget{}}
-				snap.buses[r.EventBusName] = br
-			}
-			br.matcher.Add(rk, p)
-			br.targets[rk] = append(br.targets[rk], rt)
-			snap.targets[rt.Key] = rt
+			addRoute(snap.buses, r.EventBusName, rk, p, rt)
 		}
+	}
+	if err := c.buildArchives(ctx, snap); err != nil {
+		return nil, err
 	}
 	dests, err := list(ctx, s, wims.KindAPIDestination, "", stampDestination)
 	if err != nil {
@@ -250,6 +265,55 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 	return snap, nil
 }
 
+func addRoute(routes map[string]*busRoutes, bus, ruleKey string, p *pattern.Pattern, rt *RouteTarget) {
+	br := routes[bus]
+	if br == nil {
+		br = &busRoutes{matcher: pattern.NewMatcher(), targets: map[string][]*RouteTarget{}}
+		routes[bus] = br
+	}
+	br.matcher.Add(ruleKey, p)
+	br.targets[ruleKey] = append(br.targets[ruleKey], rt)
+}
+
+// buildArchives compiles the archives, making sure each one's storage
+// exists (it may have been lost with the bus's files; the archive then
+// starts empty rather than stalling the fan-out).
+func (c *Catalog) buildArchives(ctx context.Context, snap *Snapshot) error {
+	st := c.svc.archives
+	if st == nil {
+		return nil
+	}
+	archives, err := list(ctx, c.svc, wims.KindArchive, "", stampArchive)
+	if err != nil {
+		return err
+	}
+	for _, a := range archives {
+		if c.ensured[a.Name] != a.Retention()+1 {
+			if err := st.EnsureArchive(ctx, a.Name, a.Retention()); err != nil {
+				return fmt.Errorf("archive %s: %w", a.Name, err)
+			}
+			c.ensured[a.Name] = a.Retention() + 1
+		}
+		ba := snap.archives[a.EventBus]
+		if ba == nil {
+			ba = &busArchives{matcher: pattern.NewMatcher(), subjects: map[string]string{}}
+			snap.archives[a.EventBus] = ba
+		}
+		ba.subjects[a.Name] = st.ArchiveSubject(a.Name)
+		if a.EventPattern == "" {
+			ba.all = append(ba.all, a.Name)
+			continue
+		}
+		p, err := pattern.Compile([]byte(a.EventPattern))
+		if err != nil {
+			c.log.Error("stored archive has an invalid pattern; skipped", "archive", a.Name, "err", err)
+			continue
+		}
+		ba.matcher.Add(a.Name, p)
+	}
+	return nil
+}
+
 func routeTarget(r wims.Rule, t wims.Target) (*RouteTarget, error) {
 	kind, name, err := wims.ParseTargetARN(t.Arn)
 	if err != nil {
@@ -263,4 +327,37 @@ func routeTarget(r wims.Rule, t wims.Target) (*RouteTarget, error) {
 		Target: t, Key: wims.TargetKey(r.EventBusName, r.Name, t.ID), RuleName: r.Name, RuleARN: r.ARN(),
 		Kind: kind, Name: name, Render: in,
 	}, nil
+}
+
+// archivesFor appends to dst the archives of bus that keep event.
+func (s *Snapshot) archivesFor(dst []string, bus string, event []byte) ([]string, error) {
+	ba := s.archives[bus]
+	if ba == nil {
+		return dst, nil
+	}
+	dst = append(dst, ba.all...)
+	return ba.matcher.AppendMatches(dst, event)
+}
+
+// replayTargets returns the targets a replayed event goes to: those of the
+// enabled rules of bus that match it, only of the rules named by
+// filterArns when there are any.
+func (s *Snapshot) replayTargets(bus string, event []byte, filterArns []string) ([]*RouteTarget, error) {
+	br := s.replays[bus]
+	if br == nil {
+		return nil, nil
+	}
+	names, err := br.matcher.Match(event)
+	if err != nil {
+		return nil, err
+	}
+	var out []*RouteTarget
+	for _, rk := range names {
+		for _, t := range br.targets[rk] {
+			if len(filterArns) == 0 || slices.Contains(filterArns, t.RuleARN) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }

@@ -104,7 +104,11 @@ func (d *Deliverer) deliver(ctx context.Context, t *RouteTarget, m *wims.Message
 	case wims.TargetKindNotifications:
 		return d.Notifications(ctx, msg)
 	case wims.TargetKindLogGroup:
+		// A replayed event is logged again, once per replay.
 		msg.ID = t.Name + ":" + eventID
+		if replay := m.Header[wims.HeaderReplayName]; replay != "" {
+			msg.ID = t.Name + ":" + replay + ":" + eventID
+		}
 		return d.LogGroup(t.Name)(ctx, msg)
 	}
 	return wims.Permanent(fmt.Errorf("target kind %q cannot be delivered", t.Kind))
@@ -122,7 +126,12 @@ func (d *Deliverer) forward(ctx context.Context, t *RouteTarget, m *wims.Message
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 		h[wims.HeaderTraceParent] = tp
 	}
-	out := wims.Outgoing{Subject: d.Subjects.Bus(t.Name), ID: "fwd:" + t.Key + ":" + eventID, Data: m.Data, Header: h}
+	id := "fwd:" + t.Key + ":" + eventID
+	if replay := m.Header[wims.HeaderReplayName]; replay != "" {
+		h[wims.HeaderReplayName] = replay
+		id = "fwd:" + t.Key + ":" + replay + ":" + eventID
+	}
+	out := wims.Outgoing{Subject: d.Subjects.Bus(t.Name), ID: id, Data: m.Data, Header: h}
 	if _, err := d.Bus.PublishBatch(ctx, []wims.Outgoing{out}); err != nil {
 		return fmt.Errorf("forward to bus %s: %w", t.Name, err)
 	}

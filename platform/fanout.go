@@ -40,23 +40,44 @@ type Fanout struct {
 
 var namesPool = sync.Pool{New: func() any { s := make([]string, 0, 8); return &s }}
 
-// Handle routes one event.
+// Handle routes one event: a delivery per matched target, and a copy in
+// each archive of its bus that keeps it (replayed events excepted).
 func (f *Fanout) Handle(ctx context.Context, m *wims.Message) error {
 	snap := f.Catalog.Snapshot()
 	bus := BusOf(m)
-	br := snap.buses[bus]
-	if br == nil {
-		return nil
-	}
 	buf := namesPool.Get().(*[]string)
 	defer namesPool.Put(buf)
+	out, err := f.deliveries(snap, bus, m, buf)
+	if err != nil {
+		return err
+	}
+	if m.Header[wims.HeaderReplayName] == "" {
+		if out, err = f.archive(snap, bus, m, buf, out); err != nil {
+			return err
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if n, err := f.Bus.PublishBatch(ctx, out); err != nil {
+		return fmt.Errorf("fan-out: %d of %d deliveries and archive copies stored: %w", n, len(out), err)
+	}
+	return nil
+}
+
+// deliveries returns one delivery per target the event matches.
+func (f *Fanout) deliveries(snap *Snapshot, bus string, m *wims.Message, buf *[]string) ([]wims.Outgoing, error) {
+	br := snap.buses[bus]
+	if br == nil {
+		return nil, nil
+	}
 	names, err := br.matcher.AppendMatches((*buf)[:0], m.Data)
 	*buf = names
 	if err != nil {
-		return wims.Permanent(fmt.Errorf("fan-out on bus %s: %w", bus, err))
+		return nil, wims.Permanent(fmt.Errorf("fan-out on bus %s: %w", bus, err))
 	}
 	if len(names) == 0 {
-		return nil
+		return nil, nil
 	}
 	now := time.Now
 	if f.Now != nil {
@@ -67,28 +88,54 @@ func (f *Fanout) Handle(ctx context.Context, m *wims.Message) error {
 	var out []wims.Outgoing
 	for _, rk := range names {
 		for _, t := range br.targets[rk] {
-			h := map[string]string{
-				HeaderTargetKey: t.Key, HeaderRule: t.RuleName, HeaderTarget: t.ID, HeaderBus: bus, HeaderIngested: ingested,
-				wims.HeaderEventID: eventID,
-			}
-			if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
-				h[wims.HeaderTraceParent] = tp
-			}
-			if d := t.DeadLetterConfig; d != nil && d.Arn != "" {
-				h[wims.HeaderDeadLetterARN] = d.Arn
-			}
-			if hops := m.Header[HeaderHops]; hops != "" {
-				h[HeaderHops] = hops
-			}
 			out = append(out, wims.Outgoing{
-				Subject: f.Deliveries, ID: "dlv:" + msgID(m) + ":" + t.Key, Data: m.Data, Header: h,
+				Subject: f.Deliveries, ID: "dlv:" + msgID(m) + ":" + t.Key, Data: m.Data,
+				Header: deliveryHeader(t, bus, ingested, eventID, m.Header),
 			})
 		}
 	}
-	if n, err := f.Bus.PublishBatch(ctx, out); err != nil {
-		return fmt.Errorf("fan-out: %d of %d deliveries stored: %w", n, len(out), err)
+	return out, nil
+}
+
+// deliveryHeader names a delivery's target (and so its dead letter), when
+// the event reached the bus, and what travels on from the event's message.
+func deliveryHeader(t *RouteTarget, bus, ingested, eventID string, from map[string]string) map[string]string {
+	h := map[string]string{
+		HeaderTargetKey: t.Key, HeaderRule: t.RuleName, HeaderTarget: t.ID, HeaderBus: bus, HeaderIngested: ingested,
+		wims.HeaderEventID: eventID,
 	}
-	return nil
+	if d := t.DeadLetterConfig; d != nil && d.Arn != "" {
+		h[wims.HeaderDeadLetterARN] = d.Arn
+	}
+	for _, k := range []string{wims.HeaderTraceParent, HeaderHops, wims.HeaderReplayName} {
+		if v := from[k]; v != "" {
+			h[k] = v
+		}
+	}
+	return h
+}
+
+// archive appends a copy of the event for each archive that keeps it.
+func (f *Fanout) archive(snap *Snapshot, bus string, m *wims.Message, buf *[]string, out []wims.Outgoing) ([]wims.Outgoing, error) {
+	names, err := snap.archivesFor((*buf)[:0], bus, m.Data)
+	*buf = names
+	if err != nil {
+		return nil, wims.Permanent(fmt.Errorf("archive on bus %s: %w", bus, err))
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+	eventID := EventID(m)
+	for _, name := range names {
+		h := map[string]string{wims.HeaderEventID: eventID}
+		if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
+			h[wims.HeaderTraceParent] = tp
+		}
+		out = append(out, wims.Outgoing{
+			Subject: snap.archives[bus].subjects[name], ID: "arc:" + name + ":" + eventID, Data: m.Data, Header: h,
+		})
+	}
+	return out, nil
 }
 
 // EventID is the id of the event a message holds: the Wims-Event-Id

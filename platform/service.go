@@ -24,6 +24,9 @@ type Options struct {
 	Store  wims.ResourceStore
 	Bus    Publisher
 	Sealer *Sealer
+	// Archives stores archived events; nil: archives and replays are
+	// unavailable.
+	Archives ArchiveStore
 	// Subjects names the bus subjects of event buses.
 	Subjects Subjects
 	Now      wims.Clock
@@ -38,6 +41,7 @@ type Service struct {
 	store    wims.ResourceStore
 	bus      Publisher
 	sealer   *Sealer
+	archives ArchiveStore
 	subjects Subjects
 	now      wims.Clock
 	log      *slog.Logger
@@ -48,7 +52,7 @@ var _ wims.EventPlatform = (*Service)(nil)
 
 // New returns a Service.
 func New(opt Options) *Service {
-	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, subjects: opt.Subjects,
+	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, subjects: opt.Subjects,
 		now: opt.Now, log: opt.Logger, changed: opt.Changed}
 	if s.now == nil {
 		s.now = time.Now

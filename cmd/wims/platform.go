@@ -35,7 +35,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	subjects := platform.Subjects{Events: a.bus.Subject("events"), Deliveries: a.bus.Subject("deliveries", "targets")}
 	var catalog *platform.Catalog
 	a.platform = platform.New(platform.Options{
-		Store: a.store, Bus: a.bus, Sealer: sealer, Subjects: subjects, Logger: a.log.With("component", "platform"),
+		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Subjects: subjects, Logger: a.log.With("component", "platform"),
 		// Reload before the write returns, so this instance routes with a
 		// rule as soon as the call that made it has answered (other
 		// instances within the catalog's poll).
@@ -110,8 +110,12 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		Logger: a.log.With("component", "deliveries"),
 	}
 	h := tracing.Handler(a.tracer, "deliveries", deliverer.Handle)
-	// One delivery worker per deployment, so API destinations' invocation
-	// rates hold globally.
+	replayer := &platform.Replayer{
+		Service: a.platform, Catalog: catalog, Deliver: h, Queue: a.bus, Deliveries: subjects.Deliveries,
+		Logger: a.log.With("component", "replays"),
+	}
+	// One delivery worker (and replayer) per deployment, so API
+	// destinations' invocation rates hold globally.
 	a.lead(ctx, "deliveries", func(ctx context.Context) error {
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Deliveries, Durable: "platform-deliveries", FilterSubject: subjects.Deliveries,
@@ -120,9 +124,9 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		if err != nil {
 			return fmt.Errorf("start deliveries consumer: %w", err)
 		}
-		<-ctx.Done()
+		err = replayer.Run(ctx)
 		c.Stop()
-		return nil
+		return err
 	})
 	return refs, nil
 }

@@ -40,6 +40,6 @@ func OnBus(tb testing.TB, store wims.ResourceStore, bus *nats.Bus) *platform.Ser
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return platform.New(platform.Options{Store: store, Bus: bus, Sealer: sealer,
+	return platform.New(platform.Options{Store: store, Bus: bus, Sealer: sealer, Archives: bus,
 		Subjects: platform.Subjects{Events: bus.Subject("events"), Deliveries: bus.Subject("deliveries", "targets")}})
 }
