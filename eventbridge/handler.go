@@ -75,11 +75,10 @@ func NewHandler(opt Options) *Handler {
 		opt.MaxBody = DefaultMaxBody
 	}
 	h := &Handler{opt: opt, ops: map[string]Operation{}}
-	for name, op := range operations {
-		h.ops[name] = op
-	}
-	for name, op := range opt.Extra {
-		h.ops[name] = op
+	for _, ops := range []map[string]Operation{operations, archiveOperations, opt.Extra} {
+		for name, op := range ops {
+			h.ops[name] = op
+		}
 	}
 	return h
 }

@@ -50,9 +50,12 @@ func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
 	if err := json.Unmarshal(m.Data, &env); err != nil {
 		return wims.Permanent(fmt.Errorf("decode event: %w", err))
 	}
-	id := env.ID
+	// The message's id names this copy: log groups share one stream, so
+	// the delivery worker gives each group's copy (and each replay's) an id
+	// of its own, which the stream's deduplication would otherwise drop.
+	id := m.ID
 	if id == "" {
-		id = m.ID
+		id = env.ID
 	}
 	h := map[string]string{HeaderSource: env.Source, HeaderDetailType: env.DetailType}
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
