@@ -23,6 +23,8 @@ var routeParams = map[string][]string{
 	"DELETE /buses/{bus}/rules/{name}": {"force"},
 	"GET /connections":                 {"prefix"},
 	"GET /api-destinations":            {"prefix"},
+	"GET /archives":                    {"prefix", "bus"},
+	"GET /replays":                     {"prefix", "archive", "state"},
 }
 
 // checkParams refuses a query the route cannot take: one that does not

@@ -58,6 +58,15 @@ func (s *Server) registerPlatformRoutes() {
 	s.handlePlatform("DELETE /api-destinations/{name}", s.handleDeleteDestination)
 	s.handlePlatform("POST /events", s.handlePutEvents)
 	s.handlePlatform("POST /rules/test", s.handleTestPattern)
+	s.handlePlatform("GET /archives", s.handleListArchives)
+	s.handlePlatform("POST /archives", s.handleCreateArchive)
+	s.handlePlatform("GET /archives/{name}", s.handleGetArchive)
+	s.handlePlatform("PUT /archives/{name}", s.handleUpdateArchive)
+	s.handlePlatform("DELETE /archives/{name}", s.handleDeleteArchive)
+	s.handlePlatform("GET /replays", s.handleListReplays)
+	s.handlePlatform("POST /replays", s.handleStartReplay)
+	s.handlePlatform("GET /replays/{name}", s.handleGetReplay)
+	s.handlePlatform("POST /replays/{name}/cancel", s.handleCancelReplay)
 }
 
 // routeACL says which roles may use each route when API keys are configured.
@@ -104,6 +113,15 @@ var routeACL = map[string]acl{
 	"DELETE /api-destinations/{name}":               {},
 	"POST /events":                                  {roles: []Role{RoleOrders}},
 	"POST /rules/test":                              {roles: []Role{RoleOrders}},
+	"GET /archives":                                 {roles: []Role{RoleOrders}},
+	"POST /archives":                                {},
+	"GET /archives/{name}":                          {roles: []Role{RoleOrders}},
+	"PUT /archives/{name}":                          {},
+	"DELETE /archives/{name}":                       {},
+	"GET /replays":                                  {roles: []Role{RoleOrders}},
+	"POST /replays":                                 {},
+	"GET /replays/{name}":                           {roles: []Role{RoleOrders}},
+	"POST /replays/{name}/cancel":                   {},
 	"GET /openapi.json":                             {roles: []Role{RoleOrders}},
 	"GET /metrics":                                  {},
 }

@@ -169,3 +169,68 @@ func TestAWSCLISigned(t *testing.T) {
 		t.Fatalf("wrong secret: %v %s", err, stderr)
 	}
 }
+
+// TestAWSCLIArchiveAndReplay: `aws events create-archive`, describe (the
+// count moves), start-replay, describe-replay until COMPLETED, list and the
+// AWS error names for a missing archive and for cancelling a finished
+// replay.
+func TestAWSCLIArchiveAndReplay(t *testing.T) {
+	bin := awsCLI(t)
+	a := startTestApp(t, nil)
+	_, env := cliHome(t)
+	c := cli{t: t, bin: bin, url: a.url, env: append(env, "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=")}
+
+	c.must(nil, "create-event-bus", "--name", "shop")
+	var arc struct{ ArchiveArn, State string }
+	c.must(&arc, "create-archive", "--archive-name", "shop-sales", "--event-source-arn", wims.BusARN("shop"),
+		"--event-pattern", `{"source":["shop"]}`, "--retention-days", "3")
+	if arc.ArchiveArn != wims.ArchiveARN("shop-sales") || arc.State != "ENABLED" {
+		t.Fatalf("create-archive = %+v", arc)
+	}
+	start := time.Now().Add(-time.Second).UTC().Format(time.RFC3339)
+	c.must(nil, "put-events", "--entries", `[{"EventBusName":"shop","Source":"shop","DetailType":"Sale","Detail":"{}"},`+
+		`{"EventBusName":"shop","Source":"other","DetailType":"Sale","Detail":"{}"}]`)
+	eventually(t, 20*time.Second, func() error {
+		var d struct {
+			EventCount, SizeBytes int64
+			RetentionDays         int
+		}
+		c.must(&d, "describe-archive", "--archive-name", "shop-sales")
+		if d.EventCount != 1 || d.SizeBytes == 0 || d.RetentionDays != 3 {
+			return fmt.Errorf("describe-archive = %+v", d)
+		}
+		return nil
+	})
+	var list struct{ Archives []struct{ ArchiveName string } }
+	c.must(&list, "list-archives", "--event-source-arn", wims.BusARN("shop"))
+	if len(list.Archives) != 1 || list.Archives[0].ArchiveName != "shop-sales" {
+		t.Fatalf("list-archives = %+v", list)
+	}
+	end := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
+	var started struct{ ReplayArn, State string }
+	c.must(&started, "start-replay", "--replay-name", "r1", "--event-source-arn", wims.ArchiveARN("shop-sales"),
+		"--event-start-time", start, "--event-end-time", end, "--destination", `{"Arn":"`+wims.BusARN("shop")+`"}`)
+	if started.State != "STARTING" || started.ReplayArn != wims.ReplayARN("r1") {
+		t.Fatalf("start-replay = %+v", started)
+	}
+	eventually(t, 20*time.Second, func() error {
+		var d struct{ State string }
+		c.must(&d, "describe-replay", "--replay-name", "r1")
+		if d.State != "COMPLETED" {
+			return fmt.Errorf("replay %s", d.State)
+		}
+		return nil
+	})
+	var replays struct{ Replays []struct{ ReplayName, State string } }
+	c.must(&replays, "list-replays", "--state", "COMPLETED")
+	if len(replays.Replays) != 1 {
+		t.Fatalf("list-replays = %+v", replays)
+	}
+	if stderr, err := c.run(nil, "cancel-replay", "--replay-name", "r1"); err == nil || !strings.Contains(stderr, "IllegalStatusException") {
+		t.Fatalf("cancel-replay of a completed replay: %v %s", err, stderr)
+	}
+	if stderr, err := c.run(nil, "describe-archive", "--archive-name", "nope"); err == nil || !strings.Contains(stderr, "ResourceNotFoundException") {
+		t.Fatalf("describe-archive of a missing archive: %v %s", err, stderr)
+	}
+	c.must(nil, "delete-archive", "--archive-name", "shop-sales")
+}

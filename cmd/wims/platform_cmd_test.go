@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wims/wims"
 )
@@ -165,4 +167,55 @@ func TestPlatformCommands(t *testing.T) {
 		code, out, errs = runClient(t, "buses", "delete", "shop")
 		want(t, code, out, errs, 0, "deleted bus shop")
 	})
+}
+
+// TestArchiveCommands: `wims archives` and `wims replays` over the REST API,
+// including a bad pattern and a replay of an unknown archive.
+func TestArchiveCommands(t *testing.T) {
+	app := startTestApp(t, nil)
+	t.Setenv("WIMS_URL", app.url)
+	code, out, errs := runClient(t, "archives", "create", "all-default", "--retention-days", "2", "--description", "everything")
+	if code != 0 || !strings.Contains(out, "all-default") || !strings.Contains(out, "2d") {
+		t.Fatalf("archives create: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runClient(t, "archives", "create", "bad", "--pattern", `{"source":"x"}`)
+	if code != 1 || !strings.Contains(out+errs, "eventPattern") {
+		t.Fatalf("archives create with a bad pattern: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runClient(t, "archives", "update", "all-default", "--pattern", `{"source":["wims.cdc"]}`, "--json")
+	var a wims.Archive
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.EventPattern != `{"source":["wims.cdc"]}` || a.RetentionDays != 0 {
+		t.Fatalf("archives update: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runClient(t, "replays", "start", "r1", "--archive", "all-default", "--from", "1h")
+	if code != 0 || !strings.Contains(out, "STARTING") {
+		t.Fatalf("replays start: %d %q %q", code, out, errs)
+	}
+	eventually(t, 20*time.Second, func() error {
+		code, out, errs := runClient(t, "replays", "get", "r1", "--json")
+		var r wims.Replay
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			return fmt.Errorf("replays get: %d %q %q", code, out, errs)
+		}
+		if r.State != wims.ReplayCompleted {
+			return fmt.Errorf("replay %s", r.State)
+		}
+		return nil
+	})
+	code, out, errs = runClient(t, "replays", "start", "r2", "--archive", "nope", "--from", "1h")
+	if code != 1 || !strings.Contains(out+errs, "404") {
+		t.Fatalf("replay of an unknown archive: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runClient(t, "replays", "start", "r3", "--archive", "all-default", "--from", "yesterday")
+	if code != 2 || !strings.Contains(errs, "--from") {
+		t.Fatalf("replay with a bad --from: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runClient(t, "replays", "list")
+	if code != 0 || !strings.Contains(out, "r1") || !strings.Contains(out, "COMPLETED") {
+		t.Fatalf("replays list: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runClient(t, "archives", "delete", "all-default")
+	if code != 0 {
+		t.Fatalf("archives delete: %d %q %q", code, out, errs)
+	}
 }

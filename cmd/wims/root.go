@@ -56,7 +56,8 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServeCommand(), newRulesCommand(), newPaymentsMockCommand())
 	root.AddCommand(newBenchCommand(), newVersionCommand())
 	root.AddCommand(newOrderCommand(), newInventoryCommand(), newDeadLettersCommand())
-	root.AddCommand(newBusesCommand(), newTargetsCommand(), newConnectionsCommand(), newAPIDestinationsCommand(), newEventsCommand())
+	root.AddCommand(newBusesCommand(), newTargetsCommand(), newConnectionsCommand(), newAPIDestinationsCommand(), newEventsCommand(),
+		newArchivesCommand(), newReplaysCommand())
 	return root
 }
 
