@@ -123,3 +123,31 @@ type EventFilter struct {
 	// the built-in "everything" rule.
 	LogGroup string
 }
+
+// EventQuery selects a page of the event log.
+type EventQuery struct {
+	EventFilter
+	// Since and Until bound when events were logged: [Since, Until).
+	// With Since the page reads forward from it; without, it holds the
+	// newest matching events.
+	Since, Until time.Time
+	// OrderID and SKU keep the events about that order or SKU (an order
+	// event, a payment, a stock change); both: about both.
+	OrderID, SKU string
+	// Pattern is an EventBridge event pattern the events must match.
+	Pattern string
+	// Cursor continues a previous page (EventPage.Next or Prev); it
+	// carries the position, so Since cannot be given with it.
+	Cursor string
+}
+
+// EventPage is a page of the event log, in the order events were logged.
+type EventPage struct {
+	Events []json.RawMessage `json:"events"`
+	// Next reads on after the page (newer events). It is always set, so
+	// polling it follows the log.
+	Next string `json:"next"`
+	// Prev reads on before the page (older events); "" when the page
+	// reaches the start of the log.
+	Prev string `json:"prev,omitempty"`
+}

@@ -108,3 +108,14 @@ type Outgoing struct {
 	Data    []byte
 	Header  map[string]string
 }
+
+// MessagePage is a page of messages read from a stream.
+type MessagePage struct {
+	// Messages are in sequence order (oldest first).
+	Messages []*Message
+	// Next is the sequence a forward read continues from.
+	Next uint64
+	// Prev is the sequence a backward read continues below; 0 when the
+	// start of the stream was reached.
+	Prev uint64
+}

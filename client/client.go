@@ -171,6 +171,20 @@ const maxResponse = 32 << 20
 // do sends one request and decodes a 2xx JSON answer into out, or returns
 // the problem as *Error.
 func (c *Client) do(ctx context.Context, method, path string, body any, hdr http.Header, out any) (*http.Response, error) {
+	req, err := c.newRequest(ctx, method, path, body, hdr)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	return res, c.read(res, method, path, out)
+}
+
+// newRequest builds an authenticated request with a JSON body (if any).
+func (c *Client) newRequest(ctx context.Context, method, path string, body any, hdr http.Header) (*http.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -193,14 +207,14 @@ func (c *Client) do(ctx context.Context, method, path string, body any, hdr http
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
-	res, err := c.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
+	return req, nil
+}
+
+// read decodes a response into out, or its problem into an *Error.
+func (c *Client) read(res *http.Response, method, path string, out any) error {
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the response: %w", method, path, err)
+		return fmt.Errorf("%s %s: reading the response: %w", method, path, err)
 	}
 	if res.StatusCode >= 300 {
 		e := &Error{Status: res.StatusCode}
@@ -212,12 +226,12 @@ func (c *Client) do(ctx context.Context, method, path string, body any, hdr http
 		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil {
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
-		return res, e
+		return e
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return res, fmt.Errorf("%s %s: decoding the response: %w", method, path, err)
+			return fmt.Errorf("%s %s: decoding the response: %w", method, path, err)
 		}
 	}
-	return res, nil
+	return nil
 }

@@ -1,16 +1,19 @@
 // Package eventlog is the event log, the course's CloudWatch log group: the
 // event-log target copies every event it is routed into a stream of its own
-// (deduplicated by event id), and RecentEvents reads it back newest first
-// for GET /events.
+// (deduplicated by event id), and Query reads it back by time, by order or
+// SKU, by source, detail-type or event pattern, a page at a time.
 //
-// Source and detail-type travel as message headers so that filtering a query
-// does not decode every event body.
+// Source and detail-type travel as message headers, and the order and the
+// SKU an event is about as the last two tokens of its subject, so that
+// selecting by them costs no decoding (and, for order and SKU, no transfer:
+// the server filters subjects).
 package eventlog
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/wims/wims"
 )
@@ -24,7 +27,9 @@ const (
 // Bus is what the event log needs from the bus.
 type Bus interface {
 	Publish(ctx context.Context, m wims.Outgoing) (duplicate bool, err error)
-	Recent(ctx context.Context, subject string, limit, scanMax int, keep func(*wims.Message) bool) ([]*wims.Message, error)
+	ScanForward(ctx context.Context, subject string, from uint64, limit, budget int, keep, stop func(*wims.Message) bool) (wims.MessagePage, error)
+	ScanBackward(ctx context.Context, subject string, before uint64, limit, budget int, keep func(*wims.Message) bool) (wims.MessagePage, error)
+	SeqAt(ctx context.Context, subject string, t time.Time) (uint64, error)
 }
 
 // Log is the event log.
@@ -35,18 +40,56 @@ type Log struct {
 	// default one (rule targets arn:aws:logs:…:log-group:NAME); nil: only
 	// the default log can be read.
 	GroupSubject func(group string) string
-	// ScanMax bounds how many log entries one query examines (default 100,000),
-	// so a filter that matches nothing answers quickly instead of reading everything.
+	// ScanMax bounds how many log entries one query reads (default
+	// 10,000), so a filter that matches little answers quickly, with a
+	// cursor to read on from, instead of reading everything.
 	ScanMax int
+}
+
+// about is what an event is about, wherever its producer put it: the
+// detail of a domain or user event, or the images of a change event.
+type about struct {
+	ID         string `json:"id"`
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
+	Detail     struct {
+		OrderID string `json:"orderId"`
+		SKU     string `json:"sku"`
+		Data    struct {
+			Key      subjectOf `json:"key"`
+			NewImage subjectOf `json:"NewImage"`
+			OldImage subjectOf `json:"OldImage"`
+		} `json:"data"`
+	} `json:"detail"`
+}
+
+type subjectOf struct {
+	OrderID string `json:"orderId"`
+	SKU     string `json:"sku"`
+}
+
+func (a *about) order() string {
+	d := a.Detail
+	return firstOf(d.OrderID, d.Data.Key.OrderID, d.Data.NewImage.OrderID, d.Data.OldImage.OrderID)
+}
+
+func (a *about) sku() string {
+	d := a.Detail
+	return firstOf(d.SKU, d.Data.Key.SKU, d.Data.NewImage.SKU, d.Data.OldImage.SKU)
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Handle appends one event to the log. It is a wims.Handler.
 func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
-	var env struct {
-		ID         string `json:"id"`
-		Source     string `json:"source"`
-		DetailType string `json:"detail-type"`
-	}
+	var env about
 	if err := json.Unmarshal(m.Data, &env); err != nil {
 		return wims.Permanent(fmt.Errorf("decode event: %w", err))
 	}
@@ -61,7 +104,8 @@ func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 		h[wims.HeaderTraceParent] = tp
 	}
-	if _, err := l.Bus.Publish(ctx, wims.Outgoing{Subject: l.Subject, ID: id, Data: m.Data, Header: h}); err != nil {
+	subject := l.Subject + "." + Token(env.order()) + "." + Token(env.sku())
+	if _, err := l.Bus.Publish(ctx, wims.Outgoing{Subject: subject, ID: id, Data: m.Data, Header: h}); err != nil {
 		return fmt.Errorf("event log append %s: %w", id, err)
 	}
 	return nil
@@ -70,28 +114,13 @@ func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
 // RecentEvents returns up to f.Limit events, newest first, that match the
 // filter's source and detail-type (empty matches all).
 func (l *Log) RecentEvents(ctx context.Context, f wims.EventFilter) ([]json.RawMessage, error) {
-	scan := l.ScanMax
-	if scan <= 0 {
-		scan = 100_000
-	}
-	keep := func(m *wims.Message) bool {
-		return (f.Source == "" || m.Header[HeaderSource] == f.Source) &&
-			(f.DetailType == "" || m.Header[HeaderDetailType] == f.DetailType)
-	}
-	subject := l.Subject
-	if f.LogGroup != "" {
-		if l.GroupSubject == nil {
-			return nil, wims.Errorf(wims.ENOTFOUND, "log group %s not found", f.LogGroup)
-		}
-		subject = l.GroupSubject(f.LogGroup)
-	}
-	msgs, err := l.Bus.Recent(ctx, subject, f.Limit, scan, keep)
+	page, err := l.Query(ctx, wims.EventQuery{EventFilter: f})
 	if err != nil {
-		return nil, fmt.Errorf("read event log: %w", err)
+		return nil, err
 	}
-	out := make([]json.RawMessage, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Data
+	out := page.Events
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
 }

@@ -15,7 +15,8 @@ import (
 // filter silently ignored.
 var routeParams = map[string][]string{
 	"GET /orders":                      {"customerId", "status", "cursor", "limit"},
-	"GET /events":                      {"limit", "source", "detail-type", "log-group"},
+	"GET /events":                      {"limit", "source", "detail-type", "log-group", "since", "until", "order", "sku", "pattern", "cursor"},
+	"GET /events/stream":               {"limit", "source", "detail-type", "log-group", "since", "order", "sku", "pattern", "cursor"},
 	"GET /dead-letters":                {"limit"},
 	"POST /dead-letters/{seq}/redrive": {"dry-run"},
 	"GET /buses":                       {"prefix"},

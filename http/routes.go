@@ -17,6 +17,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /orders", s.handleListOrders)
 	s.handle("GET /orders/{id}", s.handleGetOrder)
 	s.handle("GET /events", s.handleEvents)
+	s.handle("GET /events/stream", s.handleEventStream)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
 	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
 	s.registerPlatformRoutes()
@@ -81,6 +82,7 @@ var routeACL = map[string]acl{
 	"GET /orders":                       {roles: []Role{RoleOrders}},
 	"GET /orders/{id}":                  {roles: []Role{RoleOrders}},
 	"GET /events":                       {},
+	"GET /events/stream":                {},
 	"GET /dead-letters":                 {},
 	"POST /dead-letters/{seq}/redrive":  {},
 	"GET /healthz":                      {public: true},
@@ -198,3 +200,7 @@ func (w *interceptWriter) Write(p []byte) (int, error) {
 	w.wroteHead = true
 	return w.ResponseWriter.Write(p)
 }
+
+// Unwrap lets http.ResponseController reach the underlying writer (to
+// flush a stream).
+func (w *interceptWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

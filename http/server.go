@@ -36,7 +36,6 @@ package http
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -64,10 +63,10 @@ type Store interface {
 
 // EventLog is the bus-backed event log that GET /events reads.
 type EventLog interface {
-	// RecentEvents returns up to f.Limit event envelopes matching f, newest
-	// first. Errors with a wims code are reported with that code; any other
-	// error is an internal error.
-	RecentEvents(ctx context.Context, f wims.EventFilter) ([]json.RawMessage, error)
+	// Query returns a page of the log (see wims.EventQuery). Errors with a
+	// wims code are reported with that code; any other error is an
+	// internal error.
+	Query(ctx context.Context, q wims.EventQuery) (wims.EventPage, error)
 }
 
 // Options configures a Server. Only Store is required.

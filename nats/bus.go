@@ -83,12 +83,16 @@ type Config struct {
 // Bus is an open connection to JetStream with the wims streams in place. It
 // is safe for concurrent use.
 type Bus struct {
-	cfg    Config
-	ns     string // namespace for subjects and consumer names (lower case)
-	nsUp   string // namespace for stream names (upper case)
-	log    *slog.Logger
-	srv    *natsserver.Server // nil when connected to an external server
-	nc     *natsgo.Conn
+	cfg  Config
+	ns   string // namespace for subjects and consumer names (lower case)
+	nsUp string // namespace for stream names (upper case)
+	log  *slog.Logger
+	srv  *natsserver.Server // nil when connected to an external server
+	nc   *natsgo.Conn
+	// qc serves queries (the event log, dead letters): a slow reader
+	// there never backs up the pipeline's connection.
+	qc     *natsgo.Conn
+	qjs    jetstream.JetStream // on qc
 	js     jetstream.JetStream
 	closed chan struct{} // closed by the connection's ClosedHandler
 	met    *metrics
@@ -162,17 +166,36 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.shutdownServer()
 		return nil, fmt.Errorf("nats: connect: %w", err)
 	}
+	qopts := []natsgo.Option{natsgo.Name("wims-queries")}
+	if b.srv != nil {
+		b.qc, err = natsgo.Connect("", append(qopts, natsgo.InProcessServer(b.srv))...)
+	} else {
+		b.qc, err = natsgo.Connect(strings.Join(cfg.URLs, ","), append(qopts, natsgo.MaxReconnects(-1))...)
+	}
+	if err != nil {
+		b.nc.Close()
+		b.shutdownServer()
+		return nil, fmt.Errorf("nats: connect for queries: %w", err)
+	}
+	if b.qjs, err = jetstream.New(b.qc); err != nil {
+		b.qc.Close()
+		b.nc.Close()
+		b.shutdownServer()
+		return nil, fmt.Errorf("nats: jetstream for queries: %w", err)
+	}
 	b.js, err = jetstream.New(b.nc,
 		// Bound how long an async publish can wait for its ack, so a lost ack
 		// (leader change, reconnect) surfaces as an error instead of a leak.
 		jetstream.WithPublishAsyncTimeout(30*time.Second),
 	)
 	if err != nil {
+		b.qc.Close()
 		b.nc.Close()
 		b.shutdownServer()
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
 	if err := b.ensureStreams(ctx); err != nil {
+		b.qc.Close()
 		b.nc.Close()
 		b.shutdownServer()
 		return nil, err
@@ -200,6 +223,7 @@ func (b *Bus) Close() error {
 	for _, c := range cs {
 		c.Stop()
 	}
+	b.qc.Close()
 	var err error
 	if derr := b.nc.Drain(); derr != nil && !errors.Is(derr, natsgo.ErrConnectionClosed) {
 		err = fmt.Errorf("nats: drain: %w", derr)
@@ -229,6 +253,14 @@ func (b *Bus) Subject(parts ...string) string {
 
 // Namespace returns the bus's namespace as used in subjects (lower case).
 func (b *Bus) Namespace() string { return b.ns }
+
+// queryConn is the connection queries read on.
+func (b *Bus) queryConn() *natsgo.Conn {
+	if b.qc != nil {
+		return b.qc
+	}
+	return b.nc
+}
 
 // Conn returns the underlying connection, for components that need plain
 // NATS (request/reply, health checks). Do not close it; close the Bus.

@@ -257,8 +257,16 @@ func TestRecent_FilterAndLimit(t *testing.T) {
 		assertData(t, got, 290, 280, 270, 260)
 	})
 	t.Run("ScanMax", func(t *testing.T) {
-		// The last 10 sequences (290..299) hold x messages 291, 294, 297.
-		got, err := b.Recent(ctx, x, 100, 10, nil)
+		// scanMax bounds the messages read, whatever keep makes of them:
+		// the last 10 (290..299) hold one multiple of 10.
+		keep := func(m *wims.Message) bool { n, _ := strconv.Atoi(string(m.Data)); return n%10 == 0 }
+		got, err := b.Recent(ctx, b.Subject("eventlog", ">"), 100, 10, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertData(t, got, 290)
+		// On a subject the server filters, only its messages count.
+		got, err = b.Recent(ctx, x, 100, 3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,61 +123,13 @@ func (b *Bus) GetMessage(ctx context.Context, stream string, seq uint64) (*wims.
 }
 
 // Recent returns up to limit messages on subject (wildcards allowed), newest
-// first, that keep accepts (nil keeps all). It walks back from the stream's
-// last sequence and examines at most scanMax sequence numbers, so a rare
-// match costs a bounded amount of work.
-//
-// JetStream cannot read backwards, so Recent reads windows of sequences
-// from the end towards the start, each with one batched direct get filtered
-// by subject on the server; windows start at limit and double up to 4096.
-// For limit 100 over a dense subject that is one request; only the matches
-// cross the connection. keep runs in the client, so a selective keep costs
-// a transfer of up to scanMax messages (about 130 ms for 10,000 1 KB
-// messages embedded, under the race detector): put what readers filter on
-// into the subject when possible. In a cluster any replica may answer, so
-// the newest messages can be missing for a moment.
+// first, that keep accepts (nil keeps all), having read at most scanMax
+// messages: ScanBackward from the end of the stream. In a cluster any
+// replica may answer, so the newest messages can be missing for a moment.
 func (b *Bus) Recent(ctx context.Context, subject string, limit, scanMax int, keep func(*wims.Message) bool) ([]*wims.Message, error) {
-	if limit <= 0 || scanMax <= 0 {
-		return nil, nil
-	}
-	stream, err := b.streamFor(subject)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	s, err := b.js.Stream(ctx, stream)
-	if err != nil {
-		return nil, fmt.Errorf("nats: recent %s: %w", subject, err)
-	}
-	st := s.CachedInfo().State
-	if st.Msgs == 0 {
-		return nil, nil
-	}
-	var out []*wims.Message
-	hi, first := st.LastSeq, max(st.FirstSeq, 1)
-	window := uint64(max(limit, 16))
-	scanned := uint64(0)
-	for hi >= first && scanned < uint64(scanMax) && len(out) < limit {
-		w := min(window, uint64(scanMax)-scanned, hi-first+1)
-		lo := hi - w + 1
-		msgs, err := b.directBatch(ctx, stream, lo, hi, subject)
-		if err != nil {
-			return out, err
-		}
-		for _, m := range slices.Backward(msgs) {
-			if keep == nil || keep(m) {
-				out = append(out, m)
-				if len(out) == limit {
-					break
-				}
-			}
-		}
-		scanned += w
-		hi = lo - 1
-		window = min(window*2, 4096)
-	}
-	return out, nil
+	res, err := b.ScanBackward(ctx, subject, 0, limit, scanMax, keep)
+	slices.Reverse(res.Messages)
+	return res.Messages, err
 }
 
 // directBatch returns the messages on subject with sequences in [lo, hi],
@@ -187,8 +139,9 @@ func (b *Bus) Recent(ctx context.Context, subject string, limit, scanMax int, ke
 // its byte limit, in which case the next batch continues.
 func (b *Bus) directBatch(ctx context.Context, stream string, lo, hi uint64, subject string) ([]*wims.Message, error) {
 	var out []*wims.Message
-	inbox := b.nc.NewRespInbox()
-	sub, err := b.nc.SubscribeSync(inbox)
+	qc := b.queryConn()
+	inbox := qc.NewRespInbox()
+	sub, err := qc.SubscribeSync(inbox)
 	if err != nil {
 		return nil, fmt.Errorf("nats: direct get: %w", err)
 	}
@@ -200,7 +153,7 @@ func (b *Bus) directBatch(ctx context.Context, stream string, lo, hi uint64, sub
 			NextFor string `json:"next_by_subj"`
 			Batch   int    `json:"batch"`
 		}{next, subject, int(hi - next + 1)})
-		if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, req); err != nil {
+		if err := qc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, req); err != nil {
 			return nil, fmt.Errorf("nats: direct get: %w", err)
 		}
 		got, last := 0, uint64(0)

@@ -201,7 +201,9 @@ func TestAWSCLIArchiveAndReplay(t *testing.T) {
 		}
 		return nil
 	})
-	var list struct{ Archives []struct{ ArchiveName string } }
+	var list struct {
+		Archives []struct{ ArchiveName string }
+	}
 	c.must(&list, "list-archives", "--event-source-arn", wims.BusARN("shop"))
 	if len(list.Archives) != 1 || list.Archives[0].ArchiveName != "shop-sales" {
 		t.Fatalf("list-archives = %+v", list)
@@ -221,7 +223,9 @@ func TestAWSCLIArchiveAndReplay(t *testing.T) {
 		}
 		return nil
 	})
-	var replays struct{ Replays []struct{ ReplayName, State string } }
+	var replays struct {
+		Replays []struct{ ReplayName, State string }
+	}
 	c.must(&replays, "list-replays", "--state", "COMPLETED")
 	if len(replays.Replays) != 1 {
 		t.Fatalf("list-replays = %+v", replays)

@@ -503,7 +503,8 @@ func newAPIDestinationsCommand() *cobra.Command {
 }
 
 func newEventsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "events", Short: "Put events on an event bus"}
+	cmd := &cobra.Command{Use: "events", Short: "Put events on a bus; list and follow the event log"}
+	addEventLogCommands(cmd)
 	var (
 		e         wims.PutEventsEntry
 		detailArg string

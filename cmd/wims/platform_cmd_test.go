@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,5 +219,83 @@ func TestArchiveCommands(t *testing.T) {
 	code, out, errs = runClient(t, "archives", "delete", "all-default")
 	if code != 0 {
 		t.Fatalf("archives delete: %d %q %q", code, out, errs)
+	}
+}
+
+// syncWriter is a buffer a command writes to while the test reads it.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestEventLogCommands: `wims events list` by order and time, and `wims
+// events tail` printing an order's events as they happen.
+func TestEventLogCommands(t *testing.T) {
+	app := startTestApp(t, nil)
+	t.Setenv("WIMS_URL", app.url)
+	first := app.placeOrder("cli", 1, "")
+	waitStatus(t, app, first.ID, wims.OrderPaid)
+
+	var got struct {
+		Events []map[string]any
+		Next   string
+	}
+	eventually(t, 20*time.Second, func() error {
+		code, out, errs := runClient(t, "events", "list", "--order", first.ID, "--since", "1h", "--json")
+		if code != 0 {
+			return fmt.Errorf("events list: %d %q %q", code, out, errs)
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			return err
+		}
+		sources := map[string]bool{}
+		for _, ev := range got.Events {
+			sources[ev["source"].(string)] = true
+		}
+		if !sources["wims.orders"] || !sources["wims.payments"] || !sources["wims.cdc"] {
+			return fmt.Errorf("events of order %s come from %v", first.ID, sources)
+		}
+		return nil
+	})
+	if code, out, errs := runClient(t, "events", "list", "--since", "tomorrow"); code != 2 || !strings.Contains(errs, "--since") {
+		t.Fatalf("bad --since: %d %q %q", code, out, errs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncWriter{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"events", "tail", "--source", "wims.payments", "--json"}, strings.NewReader(""), out, io.Discard)
+	}()
+	// The tail starts from now (its start is not observable): place orders
+	// until one's payment shows.
+	var placed []string
+	eventually(t, 20*time.Second, func() error {
+		for _, id := range placed {
+			if strings.Contains(out.String(), id) {
+				return nil
+			}
+		}
+		placed = append(placed, app.placeOrder("cli", 1, "").ID)
+		return fmt.Errorf("tail printed %q", out.String())
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("tail exited %d", code)
+	}
+	if strings.Contains(out.String(), first.ID) {
+		t.Fatalf("tail from now printed the earlier order: %s", out.String())
 	}
 }

@@ -129,8 +129,7 @@ func replayOrders(t *testing.T, a *testApp, mock *paymentsmock.Server) {
 			want = append(want, ev.ID)
 		}
 	}
-	for i := len(logged.Events) - 1; i >= 0; i-- { // the log lists newest first
-		ev := logged.Events[i]
+	for _, ev := range logged.Events {
 		if ev["replay-name"] != "after-fix" {
 			t.Fatalf("replayed event without replay-name: %v", ev)
 		}
