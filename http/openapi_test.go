@@ -28,21 +28,28 @@ var openAPIDoc = sync.OnceValue(func() map[string]any {
 // path's template, or nil when the document has none.
 func specOp(method, path string) (op map[string]any, template string) {
 	paths := openAPIDoc()["paths"].(map[string]any)
-	for tmpl, item := range paths {
-		re := "^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$"
-		if !regexp.MustCompile(re).MatchString(path) {
-			continue
-		}
-		m := strings.ToLower(method)
-		if m == "head" {
-			m = "get"
-		}
-		if o, ok := item.(map[string]any)[m].(map[string]any); ok {
-			return o, tmpl
-		}
-		return nil, tmpl
+	m := strings.ToLower(method)
+	if m == "head" {
+		m = "get"
 	}
-	return nil, ""
+	// A literal path (/dead-letters/purge) wins over a template that also
+	// matches it (/dead-letters/{seq}), as in the server's mux.
+	for _, literal := range []bool{true, false} {
+		for tmpl, item := range paths {
+			if strings.Contains(tmpl, "{") == literal {
+				continue
+			}
+			re := "^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$"
+			if !regexp.MustCompile(re).MatchString(path) {
+				continue
+			}
+			if o, ok := item.(map[string]any)[m].(map[string]any); ok {
+				return o, tmpl
+			}
+			template = tmpl
+		}
+	}
+	return nil, template
 }
 
 // checkOpenAPI fails tb unless r is declared for method and path: its status

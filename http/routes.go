@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/wims/wims"
@@ -20,6 +21,9 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /events/stream", s.handleEventStream)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
 	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
+	s.handle("DELETE /dead-letters/{seq}", s.handlePurgeOne)
+	s.handle("POST /dead-letters/redrive", s.bulkHandler("redriven", "would-redrive", func(ctx context.Context, seq uint64) error { return s.dlq.Redrive(ctx, seq) }))
+	s.handle("POST /dead-letters/purge", s.bulkHandler("purged", "would-purge", func(ctx context.Context, seq uint64) error { return s.dlq.PurgeDeadLetter(ctx, seq) }))
 	s.registerPlatformRoutes()
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /openapi.json", s.handleOpenAPI)
@@ -85,6 +89,9 @@ var routeACL = map[string]acl{
 	"GET /events/stream":                {},
 	"GET /dead-letters":                 {},
 	"POST /dead-letters/{seq}/redrive":  {},
+	"DELETE /dead-letters/{seq}":        {},
+	"POST /dead-letters/redrive":        {},
+	"POST /dead-letters/purge":          {},
 	"GET /healthz":                      {public: true},
 
 	// The event platform: read and orders may look; orders may also put

@@ -3,6 +3,7 @@ package nats
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,32 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, m *wims.Message, cause error) {
 // where it came from and why (wims.HeaderDLQ*).
 func (b *Bus) DeadLetters(ctx context.Context, limit int) ([]*wims.Message, error) {
 	return b.Recent(ctx, b.Subject(deadLetterRoot, ">"), limit, deadLetterScanMax, nil)
+}
+
+// DeadLetterPage returns up to limit dead letters below sequence before
+// (0: the newest) that keep accepts, newest first, reading at most
+// deadLetterScanMax of them; Prev continues below the page (0: none left).
+func (b *Bus) DeadLetterPage(ctx context.Context, before uint64, limit int, keep func(*wims.Message) bool) (wims.MessagePage, error) {
+	page, err := b.ScanBackward(ctx, b.Subject(deadLetterRoot, ">"), before, limit, deadLetterScanMax, keep)
+	slices.Reverse(page.Messages)
+	return page, err
+}
+
+// PurgeDeadLetter deletes the dead letter at seq, or answers ENOTFOUND.
+func (b *Bus) PurgeDeadLetter(ctx context.Context, seq uint64) error {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if _, err := b.DeadLetter(ctx, seq); err != nil {
+		return err
+	}
+	s, err := b.js.Stream(ctx, b.Stream(DeadLetter))
+	if err != nil {
+		return fmt.Errorf("purge dead letter %d: %w", seq, err)
+	}
+	if err := s.DeleteMsg(ctx, seq); err != nil {
+		return fmt.Errorf("purge dead letter %d: %w", seq, err)
+	}
+	return nil
 }
 
 // DeadLetter returns the dead letter at seq, or ENOTFOUND.
