@@ -7,12 +7,16 @@ import (
 	"encoding/json"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/textcheck"
 )
 
 // decode reads an operation's input; malformed JSON is a
 // SerializationException, as AWS answers it.
 func decode[T any](body []byte) (T, error) {
 	var v T
+	if path, found := textcheck.NULInJSON(body); found {
+		return v, validation("1 validation error detected: Value at '%s' failed to satisfy constraint: Member must not contain NUL characters", path)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&v); err != nil {
 		return v, awsError{400, "SerializationException", "Cannot parse the request: " + err.Error()}

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/textcheck"
 )
 
 // MaxBodyBytes bounds a request body. The largest legitimate body (an item
@@ -63,6 +65,9 @@ func decodeJSONMax(w http.ResponseWriter, r *http.Request, v any, max int64) err
 		// would either accept as a zero value (null) or report without a
 		// useful field.
 		return newAPIError(kindMalformedJSON, wims.EINVALID, "", "The request body must be a JSON object.")
+	}
+	if path, found := textcheck.NULInJSON(body); found {
+		return wims.FieldError(cmp.Or(path, "body"), "must not contain NUL characters")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/textcheck"
 )
 
 // routeParams lists the query parameters each route takes; a route not
@@ -30,6 +31,15 @@ var routeParams = map[string][]string{
 	"GET /replays":                     {"prefix", "archive", "state"},
 }
 
+// checkPath refuses a path that is not UTF-8 or holds a NUL (after
+// percent-decoding): no name may, and PostgreSQL could not look it up.
+func checkPath(r *http.Request) error {
+	if !textcheck.Valid(r.URL.Path) {
+		return wims.FieldError("path", "must be UTF-8 without NUL characters (after percent-decoding)")
+	}
+	return nil
+}
+
 // checkParams refuses a query the route cannot take: one that does not
 // decode (`%zz`), an unknown parameter, one given twice, or one given
 // empty (`status=`), each a 400 naming the parameter.
@@ -44,6 +54,10 @@ func checkParams(pattern string, r *http.Request) error {
 	allowed := routeParams[pattern]
 	for k, vs := range q {
 		switch {
+		case !textcheck.Valid(k):
+			return wims.FieldError("query", "parameter names must be UTF-8 without NUL characters")
+		case slices.ContainsFunc(vs, func(v string) bool { return !textcheck.Valid(v) }):
+			return wims.FieldError(k, "must be UTF-8 without NUL characters")
 		case !slices.Contains(allowed, k):
 			if len(allowed) == 0 {
 				return wims.FieldError(k, "is not a parameter of %s (it takes none)", pattern)

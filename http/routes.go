@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 
@@ -142,7 +143,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h apiHandler) {
 	s.routes[pattern] = true
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := checkParams(pattern, r); err != nil {
+		if err := cmp.Or(checkPath(r), checkParams(pattern, r)); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

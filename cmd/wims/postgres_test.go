@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/wims/wims"
@@ -36,5 +37,53 @@ func TestCourseDemoOnPostgres(t *testing.T) {
 	}
 	if paid != 20 || a.item("PG").Quantity != 0 {
 		t.Fatalf("%d paid, stock %d; want 20 paid and stock 0", paid, a.item("PG").Quantity)
+	}
+}
+
+// TestSameTextRulesOnBothStores: a NUL character or invalid UTF-8 in a
+// body member, a path segment, a cursor or a query parameter is a 400
+// naming where it is, on SQLite as on PostgreSQL (which cannot store such
+// text), and changes nothing.
+func TestSameTextRulesOnBothStores(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			a := startTestApp(t, func(c *Config) {
+				if store == "postgres" {
+					c.Store = pgtest.URL(t)
+				}
+			})
+			cases := []struct {
+				method, path, body, field string
+			}{
+				{"POST", "/orders", `{"customerId":"c\u0000","quantity":1}`, "customerId"},
+				{"POST", "/orders", `{"customerId":"c","quantity":1,"sku":"MACGUFFIN-LX\u0000"}`, "sku"},
+				{"PUT", "/inventory/NEW-SKU", `{"productName":"a\u0000b","model":"m","quantity":1,"lowStockThreshold":0}`, "productName"},
+				{"GET", "/orders/%00", "", "path"},
+				{"GET", "/orders/%FF%FE", "", "path"},
+				{"GET", "/inventory/A%00B", "", "path"},
+				{"GET", "/orders?cursor=%00", "", "cursor"},
+				{"GET", "/orders?customerId=%FF", "", "customerId"},
+				{"POST", "/buses", `{"name":"b1","description":"\u0000"}`, "description"},
+				{"PUT", "/buses/default/rules/r1", `{"eventPattern":{"source":["a\u0000"]}}`, "eventPattern.source[0]"},
+			}
+			for _, c := range cases {
+				var body any
+				if c.body != "" {
+					body = json.RawMessage(c.body)
+				}
+				code, out := a.do(c.method, c.path, body)
+				var p struct{ Field string }
+				_ = json.Unmarshal(out, &p)
+				if code != 400 || p.Field != c.field {
+					t.Errorf("%s %s %s = %d %s, want 400 naming %s", c.method, c.path, c.body, code, out, c.field)
+				}
+			}
+			if code, _ := a.do("GET", "/inventory/NEW-SKU", nil); code != 404 {
+				t.Fatalf("a refused PUT created the item: %d", code)
+			}
+			if code, _ := a.do("GET", "/buses/b1", nil); code != 404 {
+				t.Fatalf("a refused POST created the bus: %d", code)
+			}
+		})
 	}
 }
