@@ -292,7 +292,8 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format(time.RFC3339)
+	// Milliseconds matter: an order moves through its states in a few.
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 func writeOrders(w io.Writer, orders []wims.Order) error {
@@ -319,6 +320,13 @@ func writeOrderDetail(w io.Writer, o client.OrderDetail) error {
 		fmt.Fprintln(tw, "\nPAYMENT ATTEMPT\tOUTCOME\tSTATUS CODE\tAT\tERROR")
 		for _, p := range o.Payments {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", p.Attempt, p.Outcome, p.StatusCode, stamp(p.At), p.Error)
+		}
+	}
+	for _, e := range o.Executions {
+		fmt.Fprintf(tw, "\nEXECUTION %s\t%s\t%s\t%s – %s\n", e.ID, e.Workflow, e.Status, stamp(e.StartedAt), stamp(e.FinishedAt))
+		fmt.Fprintln(tw, "  STEP\tOUTCOME\tSTARTED\tTOOK\tERROR")
+		for _, st := range e.Steps {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%.1f ms\t%s\n", st.Name, st.Outcome, stamp(st.StartedAt), st.DurationMS, st.Error)
 		}
 	}
 	return tw.Flush()

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wims/wims"
 	"github.com/wims/wims/client"
@@ -60,6 +63,18 @@ func TestClientCommands(t *testing.T) {
 		code, out, _ = runClient(t, "order", "get", o.ID)
 		if code != 0 || !strings.Contains(out, o.ID) || !strings.Contains(out, "HISTORY") || !strings.Contains(out, "PENDING") {
 			t.Fatalf("get: %d %q", code, out)
+		}
+		eventually(t, 30*time.Second, func() error {
+			_, out, _ := runClient(t, "order", "get", o.ID)
+			if !strings.Contains(out, "PAID") {
+				return fmt.Errorf("order not paid yet: %s", out)
+			}
+			return nil
+		})
+		code, out, _ = runClient(t, "order", "get", o.ID)
+		if code != 0 || !strings.Contains(out, "EXECUTION") || !strings.Contains(out, "reserve-stock") ||
+			!regexp.MustCompile(`\d{2}:\d{2}:\d{2}\.\d{3}Z`).MatchString(out) {
+			t.Fatalf("get shows no execution steps or no milliseconds: %q", out)
 		}
 		code, out, _ = runClient(t, "order", "get", o.ID, "--json")
 		var d client.OrderDetail
