@@ -11,10 +11,13 @@ import (
 // EventBus is a bus that rules listen on. The default bus always exists and
 // carries the change events; custom buses carry what PutEvents puts there.
 type EventBus struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// SchemaValidation, if set, makes PutEvents reject entries that do not
+	// validate against the bus's registry (a wims extension).
+	SchemaValidation *SchemaValidation `json:"schemaValidation,omitempty"`
+	CreatedAt        time.Time         `json:"createdAt"`
+	UpdatedAt        time.Time         `json:"updatedAt"`
 }
 
 // ARN is the bus's ARN.
@@ -27,6 +30,9 @@ func (b EventBus) Validate() error {
 	}
 	if len(b.Description) > MaxDescriptionLength {
 		return FieldError("Description", "must be at most %d characters", MaxDescriptionLength)
+	}
+	if b.SchemaValidation != nil {
+		return b.SchemaValidation.Validate()
 	}
 	return nil
 }

@@ -40,6 +40,8 @@ type TargetFailure struct {
 type EventPlatform interface {
 	CreateEventBus(ctx context.Context, b EventBus) (EventBus, error)
 	DescribeEventBus(ctx context.Context, name string) (EventBus, error)
+	// UpdateEventBus replaces a bus's description and schema validation.
+	UpdateEventBus(ctx context.Context, b EventBus) (EventBus, error)
 	// DeleteEventBus refuses the default bus and a bus that still has rules.
 	DeleteEventBus(ctx context.Context, name string) error
 	ListEventBuses(ctx context.Context, namePrefix string) ([]EventBus, error)

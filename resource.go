@@ -170,8 +170,14 @@ func applyResourceWrite(rows ResourceRows, w ResourceWrite, now time.Time, trace
 }
 
 // recordResourceChange records the change of resource r from oldDoc to
-// newDoc (nil for none).
+// newDoc (nil for none). Schemas and their versions are not recorded: the
+// discoverer writes them because of events, and their change events would
+// be events it discovers, each changing the shape of the next; they are
+// also up to 100 KB of content that no rule needs.
 func recordResourceChange(rows ResourceRows, oldDoc, newDoc json.RawMessage, r Resource, now time.Time, traceParent string) error {
+	if r.Kind == KindSchema || r.Kind == KindSchemaVersion {
+		return nil
+	}
 	c, err := NewDocChange(string(r.Kind), ResourceKey(r.Name), oldDoc, newDoc, now, traceParent)
 	if err != nil {
 		return fmt.Errorf("record %w", err)

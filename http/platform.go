@@ -194,8 +194,9 @@ func viewAll[T, V any](xs []T, view func(T) V) []V {
 // Buses.
 
 type busRequest struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	Name             string                 `json:"name"`
+	Description      string                 `json:"description"`
+	SchemaValidation *wims.SchemaValidation `json:"schemaValidation"`
 }
 
 func (s *Server) handleListBuses(w http.ResponseWriter, r *http.Request) error {
@@ -217,7 +218,7 @@ func (s *Server) handleCreateBus(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeNamed(w, r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
-	b, err := s.platform.CreateEventBus(r.Context(), wims.EventBus{Name: req.Name, Description: req.Description})
+	b, err := s.platform.CreateEventBus(r.Context(), wims.EventBus{Name: req.Name, Description: req.Description, SchemaValidation: req.SchemaValidation})
 	if err != nil {
 		return err
 	}
@@ -227,6 +228,25 @@ func (s *Server) handleCreateBus(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleGetBus(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.platform.DescribeEventBus(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, viewBus(b))
+}
+
+// handleUpdateBus replaces a bus's description and schema validation (PUT
+// takes the whole of what may change: leaving schemaValidation out turns
+// validation off).
+func (s *Server) handleUpdateBus(w http.ResponseWriter, r *http.Request) error {
+	var req busRequest
+	if err := decodeNamed(w, r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	name, err := pathName(r, req.Name)
+	if err != nil {
+		return err
+	}
+	b, err := s.platform.UpdateEventBus(r.Context(), wims.EventBus{Name: name, Description: req.Description, SchemaValidation: req.SchemaValidation})
 	if err != nil {
 		return err
 	}

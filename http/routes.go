@@ -26,6 +26,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /dead-letters/redrive", s.bulkHandler("redriven", "would-redrive", func(ctx context.Context, seq uint64) error { return s.dlq.Redrive(ctx, seq) }))
 	s.handle("POST /dead-letters/purge", s.bulkHandler("purged", "would-purge", func(ctx context.Context, seq uint64) error { return s.dlq.PurgeDeadLetter(ctx, seq) }))
 	s.registerPlatformRoutes()
+	s.registerSchemaRoutes()
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /openapi.json", s.handleOpenAPI)
 	s.mux.Handle("GET /metrics", s.metricsH)
@@ -42,6 +43,7 @@ func (s *Server) registerPlatformRoutes() {
 	s.handlePlatform("GET /buses", s.handleListBuses)
 	s.handlePlatform("POST /buses", s.handleCreateBus)
 	s.handlePlatform("GET /buses/{name}", s.handleGetBus)
+	s.handlePlatform("PUT /buses/{name}", s.handleUpdateBus)
 	s.handlePlatform("DELETE /buses/{name}", s.handleDeleteBus)
 	s.handlePlatform("GET /buses/{bus}/rules", s.handleListRules)
 	s.handlePlatform("PUT /buses/{bus}/rules/{name}", s.handlePutRule)
@@ -98,42 +100,62 @@ var routeACL = map[string]acl{
 	// The event platform: read and orders may look; orders may also put
 	// events and test patterns (a shop publishing its own events); only
 	// admin changes resources.
-	"GET /buses":                                    {roles: []Role{RoleOrders}},
-	"POST /buses":                                   {},
-	"GET /buses/{name}":                             {roles: []Role{RoleOrders}},
-	"DELETE /buses/{name}":                          {},
-	"GET /buses/{bus}/rules":                        {roles: []Role{RoleOrders}},
-	"PUT /buses/{bus}/rules/{name}":                 {},
-	"GET /buses/{bus}/rules/{name}":                 {roles: []Role{RoleOrders}},
-	"DELETE /buses/{bus}/rules/{name}":              {},
-	"POST /buses/{bus}/rules/{name}/enable":         {},
-	"POST /buses/{bus}/rules/{name}/disable":        {},
-	"GET /buses/{bus}/rules/{name}/targets":         {roles: []Role{RoleOrders}},
-	"PUT /buses/{bus}/rules/{name}/targets":         {},
-	"DELETE /buses/{bus}/rules/{name}/targets/{id}": {},
-	"GET /connections":                              {roles: []Role{RoleOrders}},
-	"POST /connections":                             {},
-	"GET /connections/{name}":                       {roles: []Role{RoleOrders}},
-	"PUT /connections/{name}":                       {},
-	"DELETE /connections/{name}":                    {},
-	"GET /api-destinations":                         {roles: []Role{RoleOrders}},
-	"POST /api-destinations":                        {},
-	"GET /api-destinations/{name}":                  {roles: []Role{RoleOrders}},
-	"PUT /api-destinations/{name}":                  {},
-	"DELETE /api-destinations/{name}":               {},
-	"POST /events":                                  {roles: []Role{RoleOrders}},
-	"POST /rules/test":                              {roles: []Role{RoleOrders}},
-	"GET /archives":                                 {roles: []Role{RoleOrders}},
-	"POST /archives":                                {},
-	"GET /archives/{name}":                          {roles: []Role{RoleOrders}},
-	"PUT /archives/{name}":                          {},
-	"DELETE /archives/{name}":                       {},
-	"GET /replays":                                  {roles: []Role{RoleOrders}},
-	"POST /replays":                                 {},
-	"GET /replays/{name}":                           {roles: []Role{RoleOrders}},
-	"POST /replays/{name}/cancel":                   {},
-	"GET /openapi.json":                             {roles: []Role{RoleOrders}},
-	"GET /metrics":                                  {},
+	"GET /buses":                                         {roles: []Role{RoleOrders}},
+	"POST /buses":                                        {},
+	"GET /buses/{name}":                                  {roles: []Role{RoleOrders}},
+	"PUT /buses/{name}":                                  {},
+	"DELETE /buses/{name}":                               {},
+	"GET /buses/{bus}/rules":                             {roles: []Role{RoleOrders}},
+	"PUT /buses/{bus}/rules/{name}":                      {},
+	"GET /buses/{bus}/rules/{name}":                      {roles: []Role{RoleOrders}},
+	"DELETE /buses/{bus}/rules/{name}":                   {},
+	"POST /buses/{bus}/rules/{name}/enable":              {},
+	"POST /buses/{bus}/rules/{name}/disable":             {},
+	"GET /buses/{bus}/rules/{name}/targets":              {roles: []Role{RoleOrders}},
+	"PUT /buses/{bus}/rules/{name}/targets":              {},
+	"DELETE /buses/{bus}/rules/{name}/targets/{id}":      {},
+	"GET /connections":                                   {roles: []Role{RoleOrders}},
+	"POST /connections":                                  {},
+	"GET /connections/{name}":                            {roles: []Role{RoleOrders}},
+	"PUT /connections/{name}":                            {},
+	"DELETE /connections/{name}":                         {},
+	"GET /api-destinations":                              {roles: []Role{RoleOrders}},
+	"POST /api-destinations":                             {},
+	"GET /api-destinations/{name}":                       {roles: []Role{RoleOrders}},
+	"PUT /api-destinations/{name}":                       {},
+	"DELETE /api-destinations/{name}":                    {},
+	"POST /events":                                       {roles: []Role{RoleOrders}},
+	"POST /rules/test":                                   {roles: []Role{RoleOrders}},
+	"GET /archives":                                      {roles: []Role{RoleOrders}},
+	"POST /archives":                                     {},
+	"GET /archives/{name}":                               {roles: []Role{RoleOrders}},
+	"PUT /archives/{name}":                               {},
+	"DELETE /archives/{name}":                            {},
+	"GET /replays":                                       {roles: []Role{RoleOrders}},
+	"POST /replays":                                      {},
+	"GET /replays/{name}":                                {roles: []Role{RoleOrders}},
+	"POST /replays/{name}/cancel":                        {},
+	"GET /registries":                                    {roles: []Role{RoleOrders}},
+	"POST /registries":                                   {},
+	"GET /registries/{registry}":                         {roles: []Role{RoleOrders}},
+	"PUT /registries/{registry}":                         {},
+	"DELETE /registries/{registry}":                      {},
+	"GET /registries/{registry}/schemas":                 {roles: []Role{RoleOrders}},
+	"POST /registries/{registry}/schemas":                {},
+	"GET /registries/{registry}/schemas/{name}":          {roles: []Role{RoleOrders}},
+	"PUT /registries/{registry}/schemas/{name}":          {},
+	"DELETE /registries/{registry}/schemas/{name}":       {},
+	"GET /registries/{registry}/schemas/{name}/versions": {roles: []Role{RoleOrders}},
+	"DELETE /registries/{registry}/schemas/{name}/versions/{version}": {},
+	"GET /registries/{registry}/schemas/{name}/export":                {roles: []Role{RoleOrders}},
+	"GET /discoverers":             {roles: []Role{RoleOrders}},
+	"POST /discoverers":            {},
+	"GET /discoverers/{id}":        {roles: []Role{RoleOrders}},
+	"DELETE /discoverers/{id}":     {},
+	"POST /discoverers/{id}/start": {},
+	"POST /discoverers/{id}/stop":  {},
+	"GET /openapi.json":            {roles: []Role{RoleOrders}},
+	"GET /metrics":                 {},
 }
 
 // apiHandler is a handler that reports failure by returning an error, so

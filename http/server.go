@@ -83,6 +83,9 @@ type Options struct {
 	// connections, API destinations, POST /events, POST /rules/test). If nil,
 	// those answer 503.
 	Platform wims.EventPlatform
+	// Schemas serves the schema registry's routes (registries, schemas,
+	// discoverers). If nil, those answer 503.
+	Schemas wims.SchemaRegistry
 	// Now is the clock for timestamps the API proposes (an order's createdAt;
 	// the store may keep its own). Defaults to time.Now.
 	Now wims.Clock
@@ -126,6 +129,7 @@ type Server struct {
 	events     EventLog
 	dlq        DeadLetterQueue
 	platform   wims.EventPlatform
+	schemas    wims.SchemaRegistry
 	now        wims.Clock
 	logger     *slog.Logger
 	newOrderID func() string
@@ -164,6 +168,7 @@ func NewServer(opt Options) *Server {
 		events:     opt.Events,
 		dlq:        opt.DeadLetters,
 		platform:   opt.Platform,
+		schemas:    opt.Schemas,
 		now:        opt.Now,
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,

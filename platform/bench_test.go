@@ -126,3 +126,87 @@ func BenchmarkReplay(b *testing.B) {
 type atomicCounter struct{ n atomic.Int64 }
 
 func (c *atomicCounter) next() int { return int(c.n.Add(1)) }
+
+// BenchmarkFanoutDiscovery is schema discovery's cost per event in the
+// fan-out: without a discoverer, with one on a bus whose events all have
+// one shape (the steady state: a fingerprint and a lookup), and with
+// events of ever-new shapes (each is copied to the merge queue; when the
+// queue is full the event is skipped).
+func BenchmarkFanoutDiscovery(b *testing.B) {
+	for _, mode := range []string{"off", "same-shape", "new-shapes"} {
+		b.Run(mode, func(b *testing.B) {
+			ctx := context.Background()
+			r := benchRig(b, false)
+			if mode != "off" {
+				disc := platform.NewDiscovery(r.svc, nil)
+				r.fan.Discovery = disc
+				runCtx, cancel := context.WithCancel(ctx)
+				done := make(chan struct{})
+				go func() { defer close(done); _ = disc.Run(runCtx) }()
+				b.Cleanup(func() { cancel(); <-done })
+				if err := r.svc.EnsureDefaultDiscoverer(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := r.cat.Load(ctx); err != nil {
+				b.Fatal(err)
+			}
+			event := benchEvent
+			if mode == "new-shapes" {
+				event = func(bus *nats.Bus, i int) *wims.Message {
+					m := benchEvent(bus, i)
+					m.Data = fmt.Appendf(nil, `{"version":"0","id":"x","source":"shop","detail-type":"Sale","detail":{"f%d":1}}`, i)
+					return m
+				}
+			}
+			// Warm up: the shape is merged once.
+			if err := r.fan.Handle(ctx, event(r.bus, -1)); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			var n atomicCounter
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := r.fan.Handle(ctx, event(r.bus, n.next())); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkDiscoveryObserve is what discovery adds to each event of a
+// known shape, alone: its fingerprint, key and lookup.
+func BenchmarkDiscoveryObserve(b *testing.B) {
+	r := benchRig(b, false)
+	disc := platform.NewDiscovery(r.svc, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = disc.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	if err := r.svc.EnsureDefaultDiscoverer(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	ev := benchEvent(r.bus, 1).Data
+	disc.Observe(ev)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := r.svc.DescribeSchema(context.Background(), wims.DiscoveredRegistry, "shop@Sale", ""); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the first event was not merged")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(ev)))
+	b.ResetTimer()
+	for range b.N {
+		disc.Observe(ev)
+	}
+}

@@ -45,6 +45,33 @@ func (s *Service) DescribeEventBus(ctx context.Context, name string) (wims.Event
 	return b, notFound(err, "Event bus %s does not exist.", name)
 }
 
+// UpdateEventBus replaces a bus's description and schema validation. The
+// default bus is stored on its first update. A validating bus's registry
+// must exist.
+func (s *Service) UpdateEventBus(ctx context.Context, b wims.EventBus) (wims.EventBus, error) {
+	b.Name = busName(b.Name)
+	if err := b.Validate(); err != nil {
+		return wims.EventBus{}, err
+	}
+	if _, err := s.DescribeEventBus(ctx, b.Name); err != nil {
+		return wims.EventBus{}, err
+	}
+	if v := b.SchemaValidation; v != nil {
+		if _, err := s.DescribeRegistry(ctx, v.Registry); err != nil {
+			return wims.EventBus{}, err
+		}
+	}
+	w, err := write(wims.ResourceUpsert, wims.KindEventBus, b.Name, b)
+	if err != nil {
+		return wims.EventBus{}, err
+	}
+	out, err := s.apply(ctx, w)
+	if err != nil {
+		return wims.EventBus{}, err
+	}
+	return decode(out[0], stampBus)
+}
+
 // DeleteEventBus deletes a custom bus that has no rules left.
 func (s *Service) DeleteEventBus(ctx context.Context, name string) error {
 	name = busName(name)
@@ -86,16 +113,19 @@ func (s *Service) ListEventBuses(ctx context.Context, prefix string) ([]wims.Eve
 
 // busExists reports whether a bus exists (the default bus always does).
 func (s *Service) busExists(ctx context.Context, name string) (bool, error) {
-	if name == wims.DefaultBus {
-		return true, nil
-	}
-	_, err := s.store.GetResource(ctx, wims.KindEventBus, name)
+	_, ok, err := s.lookupBus(ctx, name)
+	return ok, err
+}
+
+// lookupBus returns a bus, ok=false when there is none.
+func (s *Service) lookupBus(ctx context.Context, name string) (wims.EventBus, bool, error) {
+	b, err := s.DescribeEventBus(ctx, name)
 	switch wims.ErrorCode(err) {
 	case "":
-		return true, nil
+		return b, true, nil
 	case wims.ENOTFOUND:
-		return false, nil
+		return b, false, nil
 	default:
-		return false, err
+		return b, false, err
 	}
 }

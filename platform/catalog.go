@@ -79,8 +79,13 @@ type Snapshot struct {
 	targets      map[string]*RouteTarget
 	destinations map[string]wims.APIDestination
 	connections  map[string]wims.Connection // secrets opened
-	Rules        int
+	// discover holds the buses with a started schema discoverer.
+	discover map[string]bool
+	Rules    int
 }
+
+// Discovers reports whether a bus has a started schema discoverer.
+func (s *Snapshot) Discovers(bus string) bool { return s.discover[bus] }
 
 // Lane returns the matcher of every enabled default-bus rule with a plain
 // target in the lane; it matches nothing when there are none.
@@ -194,7 +199,7 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 		Generation: gen, buses: map[string]*busRoutes{}, lanes: map[string]*pattern.Matcher{},
 		replays: map[string]*busRoutes{}, archives: map[string]*busArchives{},
 		targets: map[string]*RouteTarget{}, destinations: map[string]wims.APIDestination{},
-		connections: map[string]wims.Connection{},
+		connections: map[string]wims.Connection{}, discover: map[string]bool{},
 	}
 	rules, err := list(ctx, s, wims.KindRule, "", stampRule)
 	if err != nil {
@@ -242,6 +247,13 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 	}
 	if err := c.buildArchives(ctx, snap); err != nil {
 		return nil, err
+	}
+	discoverers, err := list(ctx, s, wims.KindDiscoverer, "", stampDiscoverer)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range discoverers {
+		snap.discover[d.EventBus] = snap.discover[d.EventBus] || d.State == wims.DiscovererStarted
 	}
 	dests, err := list(ctx, s, wims.KindAPIDestination, "", stampDestination)
 	if err != nil {

@@ -36,6 +36,9 @@ type Fanout struct {
 	Bus        Publisher
 	Deliveries string // subject of the delivery queue
 	Now        wims.Clock
+	// Discovery, if set, sees every event of a bus with a started
+	// discoverer (replayed events excepted: they are old).
+	Discovery *Discovery
 }
 
 var namesPool = sync.Pool{New: func() any { s := make([]string, 0, 8); return &s }}
@@ -54,6 +57,9 @@ func (f *Fanout) Handle(ctx context.Context, m *wims.Message) error {
 	if m.Header[wims.HeaderReplayName] == "" {
 		if out, err = f.archive(snap, bus, m, buf, out); err != nil {
 			return err
+		}
+		if f.Discovery != nil && snap.Discovers(bus) {
+			f.Discovery.Observe(m.Data)
 		}
 	}
 	if len(out) == 0 {

@@ -70,25 +70,37 @@ func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) 
 	results := make([]wims.PutEventsResult, len(entries))
 	out := make([]wims.Outgoing, 0, len(entries))
 	index := make([]int, 0, len(entries)) // out[i] is entries[index[i]]
-	known := map[string]bool{}
+	type lookup struct {
+		bus wims.EventBus
+		ok  bool
+	}
+	known := map[string]lookup{}
 	now := s.now().UTC()
 	for i, e := range entries {
 		bus := busName(e.EventBusName)
-		ok, seen := known[bus]
+		l, seen := known[bus]
 		if !seen {
 			var err error
-			if ok, err = s.busExists(ctx, bus); err != nil {
+			if l.bus, l.ok, err = s.lookupBus(ctx, bus); err != nil {
 				return nil, err
 			}
-			known[bus] = ok
+			known[bus] = l
 		}
-		if !ok {
+		if !l.ok {
 			// EventBridge itself answers success for an unknown bus and drops
 			// the event (aws/aws-sdk#186); a demanding user wants to know.
 			results[i] = wims.PutEventsResult{ErrorCode: "ResourceNotFoundException", ErrorMessage: "Event bus " + bus + " does not exist."}
 			continue
 		}
 		msg, res := s.envelope(e, bus, now)
+		if res.ErrorCode == "" && l.bus.SchemaValidation != nil {
+			if err := s.validateEvent(ctx, *l.bus.SchemaValidation, e, msg.Data); err != nil {
+				if wims.ErrorCode(err) != wims.EINVALID {
+					return nil, err
+				}
+				res = wims.PutEventsResult{ErrorCode: "InvalidArgument", ErrorMessage: wims.ErrorMessage(err)}
+			}
+		}
 		results[i] = res
 		if res.ErrorCode == "" {
 			out = append(out, msg)

@@ -46,9 +46,14 @@ type Service struct {
 	now      wims.Clock
 	log      *slog.Logger
 	changed  func()
+	// validators caches compiled schemas for buses that validate.
+	validators validators
 }
 
-var _ wims.EventPlatform = (*Service)(nil)
+var (
+	_ wims.EventPlatform  = (*Service)(nil)
+	_ wims.SchemaRegistry = (*Service)(nil)
+)
 
 // New returns a Service.
 func New(opt Options) *Service {

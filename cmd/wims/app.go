@@ -159,11 +159,14 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events"), GroupSubject: a.logGroupSubject}
 	opt.DeadLetters = a.bus
 	opt.Platform = a.platform
+	opt.Schemas = a.platform
 	wire := eventbridge.Options{Platform: a.platform, Logger: log.With("component", "eventbridge")}
+	schemasWire := eventbridge.SchemasOptions{Registry: a.platform, Logger: log.With("component", "schemas")}
 	if len(opt.APIKeys) > 0 {
 		wire.Auth = newSigV4Auth(opt.APIKeys)
+		schemasWire.Auth = wire.Auth
 	}
-	a.httpAddr, err = a.serveHTTP(ctx, withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire)))
+	a.httpAddr, err = a.serveHTTP(ctx, withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire), eventbridge.NewSchemasHandler(schemasWire)))
 	if err != nil {
 		return nil, err
 	}

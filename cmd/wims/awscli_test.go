@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -47,11 +48,13 @@ type cli struct {
 	url  string
 	env  []string
 	sign bool
+	// service is the CLI's service command; "" is events.
+	service string
 }
 
 func (c cli) run(out any, args ...string) (string, error) {
 	c.t.Helper()
-	full := append([]string{"events"}, args...)
+	full := append([]string{cmp.Or(c.service, "events")}, args...)
 	full = append(full, "--endpoint-url", c.url, "--region", "local", "--output", "json")
 	if !c.sign {
 		full = append(full, "--no-sign-request")

@@ -57,6 +57,10 @@ type Config struct {
 	SecretsKey string
 	// PprofAddr, if set, serves net/http/pprof there (loopback only).
 	PprofAddr string
+	// NoSchemaDiscovery stops wims from creating the default bus's schema
+	// discoverer at start when there is none (so a deleted one stays gone;
+	// a stopped one stays stopped either way).
+	NoSchemaDiscovery bool
 }
 
 func (c *Config) flags(fs *pflag.FlagSet) {
@@ -84,6 +88,7 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.NoSync, "no-sync", false, "do not fsync every commit (faster; a power loss may lose recent acknowledged writes)")
 	fs.StringVar(&c.SecretsKey, "secrets-key", "", "key that encrypts connection secrets: 64 hex digits or a passphrase of 16+ characters (default: a key file created in the data dir; instances sharing a PostgreSQL store need the same key)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (profiling; off by default)")
+	fs.BoolVar(&c.NoSchemaDiscovery, "no-schema-discovery", false, "do not create the default bus's schema discoverer at start when there is none (it is on by default; `wims discoverers stop` stops it)")
 }
 
 // validate checks the configuration before anything starts.

@@ -89,7 +89,14 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		refs = append(refs, consumerRef{nats.Events, "target-" + lane})
 	}
 
-	fanout := &platform.Fanout{Catalog: catalog, Bus: a.bus, Deliveries: subjects.Deliveries}
+	if !a.cfg.NoSchemaDiscovery {
+		if err := a.platform.EnsureDefaultDiscoverer(ctx); err != nil {
+			return nil, fmt.Errorf("schema discoverer: %w", err)
+		}
+	}
+	discovery := platform.NewDiscovery(a.platform, a.log.With("component", "schema-discovery"))
+	a.goRun("schema-discovery", func() error { return discovery.Run(ctx) })
+	fanout := &platform.Fanout{Catalog: catalog, Bus: a.bus, Deliveries: subjects.Deliveries, Discovery: discovery}
 	if err := a.consume(ctx, nats.ConsumerSpec{
 		Stream: nats.Events, Durable: "platform-fanout", FilterSubject: a.bus.Subject("events", ">"),
 		// Each handler waits for its deliveries' publish acks (an fsync with

@@ -63,9 +63,13 @@ func newBusesCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "buses", Short: "List, create, show and delete event buses"}
 	busTable := func(buses ...wims.EventBus) func(io.Writer) error {
 		return func(w io.Writer) error {
-			return table(w, "NAME\tARN\tDESCRIPTION", func(tw io.Writer) {
+			return table(w, "NAME\tARN\tVALIDATION\tDESCRIPTION", func(tw io.Writer) {
 				for _, b := range buses {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name, b.ARN(), orDash(b.Description))
+					v := "-"
+					if b.SchemaValidation != nil {
+						v = b.SchemaValidation.Registry + " (" + b.SchemaValidation.Mode + ")"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Name, b.ARN(), v, orDash(b.Description))
 				}
 			})
 		}
@@ -104,7 +108,24 @@ func newBusesCommand() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), "deleted bus %s\n", a[0])
 		return nil
 	})
-	cmd.AddCommand(list, create, get, del)
+	var validate, mode string
+	update := platformCmd("update NAME [--description D] [--validate REGISTRY [--mode KNOWN|STRICT]]",
+		"Replace a bus's description and schema validation (without --validate, PutEvents is not validated)", 1, "the bus's NAME",
+		func(cmd *cobra.Command, c *client.Client, cf *clientFlags, a []string) error {
+			var v *wims.SchemaValidation
+			if validate != "" {
+				v = &wims.SchemaValidation{Registry: validate, Mode: mode}
+			}
+			b, err := c.UpdateEventBus(cmd.Context(), a[0], description, v)
+			if err != nil {
+				return apiError(err)
+			}
+			return show(cmd, cf, b, busTable(b))
+		})
+	update.Flags().StringVar(&description, "description", "", "what the bus carries")
+	update.Flags().StringVar(&validate, "validate", "", "refuse PutEvents entries that do not validate against this registry's schema source@DetailType")
+	update.Flags().StringVar(&mode, "mode", wims.ValidateKnown, "KNOWN: only entries that have a schema are checked; STRICT: entries without one are refused too")
+	cmd.AddCommand(list, create, get, update, del)
 	return cmd
 }
 

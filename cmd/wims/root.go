@@ -57,7 +57,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newBenchCommand(), newVersionCommand())
 	root.AddCommand(newOrderCommand(), newInventoryCommand(), newDeadLettersCommand())
 	root.AddCommand(newBusesCommand(), newTargetsCommand(), newConnectionsCommand(), newAPIDestinationsCommand(), newEventsCommand(),
-		newArchivesCommand(), newReplaysCommand())
+		newArchivesCommand(), newReplaysCommand(), newRegistriesCommand(), newSchemasCommand(), newDiscoverersCommand())
 	return root
 }
 

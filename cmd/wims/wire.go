@@ -54,13 +54,17 @@ func (a *sigV4Auth) Authenticate(r *http.Request, body []byte) (string, error) {
 }
 
 // withWireAPI serves the EventBridge wire protocol (POST / with an
-// X-Amz-Target) next to the REST API on the same port.
-func withWireAPI(rest, wire http.Handler) http.Handler {
+// X-Amz-Target) and the Schemas API (/v1/registries, /v1/discoverers) next
+// to the REST API on the same port.
+func withWireAPI(rest, wire, schemas http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if eventbridge.IsWireRequest(r) {
+		switch {
+		case eventbridge.IsWireRequest(r):
 			wire.ServeHTTP(w, r)
-			return
+		case eventbridge.IsSchemasRequest(r):
+			schemas.ServeHTTP(w, r)
+		default:
+			rest.ServeHTTP(w, r)
 		}
-		rest.ServeHTTP(w, r)
 	})
 }
