@@ -174,7 +174,16 @@ func (b *Bus) durableName(short string) string { return b.ns + "_" + short }
 // is unlimited: the Consumer counts deliveries itself (see Bus.Consume).
 func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
+	repaired := false
 	err := c.b.retryTransient(ctx, "consumer "+c.name+" on "+c.stream, func(ctx context.Context) (err error) {
+		defer func() {
+			if err != nil && !repaired && consumerStoreFailed(err) {
+				repaired = true
+				if rerr := c.b.repairConsumerStore(c.stream, c.name, err); rerr != nil {
+					err = rerr
+				}
+			}
+		}()
 		cons, err = c.b.js.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
 			Durable:       c.name,
 			Description:   "wims consumer " + c.spec.Durable,

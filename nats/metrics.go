@@ -11,6 +11,7 @@ import (
 type metrics struct {
 	handled *prometheus.CounterVec // consumer, result = ack|retry|deadletter
 	publish *prometheus.CounterVec // result = ok|duplicate|error
+	repairs *prometheus.CounterVec // consumer
 }
 
 // Handling results, the values of the result label of
@@ -31,10 +32,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wims_bus_publish_total",
 			Help: "Messages published to the bus, by result (ok, duplicate, error).",
 		}, []string{"result"}),
+		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wims_bus_consumer_repairs_total",
+			Help: "Consumers rebuilt because the embedded server could not open their damaged state; alert on any increase.",
+		}, []string{"consumer"}),
 	}
 	if reg != nil {
 		m.handled = register(reg, m.handled)
 		m.publish = register(reg, m.publish)
+		m.repairs = register(reg, m.repairs)
 	}
 	return m
 }
