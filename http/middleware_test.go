@@ -25,10 +25,17 @@ func TestHealth(t *testing.T) {
 	})
 	t.Run("ErrNotReady", func(t *testing.T) {
 		e := newEnv(t, func(o *wimshttp.Options) {
-			o.Ready = func() error { return errors.New("nats://10.1.2.3:4222 unreachable") }
+			o.Checks = []wimshttp.Check{
+				{Name: "store", Run: func(context.Context) error { return nil }},
+				{Name: "bus", Run: func(context.Context) error { return errors.New("nats://10.1.2.3:4222 unreachable") }},
+			}
 		})
 		r := e.do("GET", "/healthz", "")
-		r.wantProblem(t, http.StatusServiceUnavailable, "unavailable", "")
+		m := r.wantJSON(t, http.StatusServiceUnavailable)
+		checks, _ := m["checks"].(map[string]any)
+		if m["status"] != "unavailable" || checks["bus"] != "failing" || checks["store"] != "ok" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("health = %v, Retry-After %q", m, r.header.Get("Retry-After"))
+		}
 		if strings.Contains(string(r.body), "10.1.2.3") {
 			t.Fatalf("health leaks the cause: %s", r.body)
 		}

@@ -47,6 +47,11 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 		panic(err)
 	}
 	h := w.Header()
+	if p.Status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		// A dependency is down (a full disk, a lost database); the request
+		// may be retried as it is once it is back.
+		h.Set("Retry-After", "5")
+	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.WriteHeader(p.Status)

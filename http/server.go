@@ -102,9 +102,10 @@ type Options struct {
 	// Idempotency-Key. Defaults to a UUID version 7 string, which sorts by
 	// creation time and so keeps B-tree inserts at the right edge.
 	NewOrderID func() string
-	// Ready reports whether the process can serve (GET /healthz). nil means
-	// always ready. Its error is logged, never shown to the client.
-	Ready func() error
+	// Checks are what GET /healthz runs: each dependency by name ("store",
+	// "bus"), its error logged and never shown (it may name hosts or
+	// files); the response lists each check as ok or failing.
+	Checks []Check
 	// Version is reported by GET /healthz.
 	Version string
 	// APIKeys, when not empty, make every request but GET /healthz need
@@ -133,7 +134,7 @@ type Server struct {
 	now        wims.Clock
 	logger     *slog.Logger
 	newOrderID func() string
-	ready      func() error
+	checks     []Check
 	version    string
 	tp         trace.TracerProvider
 	propagator propagation.TextMapPropagator
@@ -172,7 +173,7 @@ func NewServer(opt Options) *Server {
 		now:        opt.Now,
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,
-		ready:      opt.Ready,
+		checks:     opt.Checks,
 		version:    opt.Version,
 		tp:         opt.TracerProvider,
 		// W3C Trace Context only: the global propagator is a no-op unless

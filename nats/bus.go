@@ -35,6 +35,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
@@ -96,6 +97,12 @@ type Bus struct {
 	js     jetstream.JetStream
 	closed chan struct{} // closed by the connection's ClosedHandler
 	met    *metrics
+	// stopSupervisor ends superviseJetStream (embedded only); supervised
+	// is closed when it has returned.
+	stopSupervisor chan struct{}
+	supervised     chan struct{}
+	// pubFailed says the last publish failed (Check probes until one works).
+	pubFailed atomic.Bool
 
 	mu        sync.Mutex
 	consumers map[*Consumer]struct{} // running consumers, stopped by Close
@@ -200,6 +207,12 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.shutdownServer()
 		return nil, err
 	}
+	b.stopSupervisor, b.supervised = make(chan struct{}), make(chan struct{})
+	if b.srv != nil {
+		go func() { defer close(b.supervised); b.superviseJetStream() }()
+	} else {
+		close(b.supervised)
+	}
 	return b, nil
 }
 
@@ -214,6 +227,8 @@ func (b *Bus) Close() error {
 		return nil
 	}
 	b.isClosed = true
+	close(b.stopSupervisor)
+	<-b.supervised
 	cs := make([]*Consumer, 0, len(b.consumers))
 	for c := range b.consumers {
 		cs = append(cs, c)

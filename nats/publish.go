@@ -38,13 +38,13 @@ func (b *Bus) toMsg(m Outgoing) *natsgo.Msg {
 func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err error) {
 	ack, err := b.js.PublishMsg(ctx, b.toMsg(m))
 	if err != nil {
-		b.met.publish.WithLabelValues("error").Inc()
+		b.publishResult("error")
 		return false, fmt.Errorf("nats: publish %s: %w", m.Subject, err)
 	}
 	if ack.Duplicate {
-		b.met.publish.WithLabelValues("duplicate").Inc()
+		b.publishResult("duplicate")
 	} else {
-		b.met.publish.WithLabelValues("ok").Inc()
+		b.publishResult("ok")
 	}
 	return ack.Duplicate, nil
 }
@@ -67,15 +67,15 @@ func (b *Bus) PublishBatch(ctx context.Context, ms []Outgoing) (int, error) {
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {
-				b.met.publish.WithLabelValues("duplicate").Inc()
+				b.publishResult("duplicate")
 			} else {
-				b.met.publish.WithLabelValues("ok").Inc()
+				b.publishResult("ok")
 			}
 			futures[done] = nil // let the future be collected
 			done++
 			return true
 		case err := <-f.Err():
-			b.met.publish.WithLabelValues("error").Inc()
+			b.publishResult("error")
 			firstErr = fmt.Errorf("nats: publish %s: %w", ms[done].Subject, err)
 		case <-ctx.Done():
 			firstErr = fmt.Errorf("nats: publish batch: %w", ctx.Err())
@@ -89,7 +89,7 @@ func (b *Bus) PublishBatch(ctx context.Context, ms []Outgoing) (int, error) {
 		}
 		f, err := b.js.PublishMsgAsync(b.toMsg(ms[i]))
 		if err != nil {
-			b.met.publish.WithLabelValues("error").Inc()
+			b.publishResult("error")
 			firstErr = fmt.Errorf("nats: publish %s: %w", ms[i].Subject, err)
 			break
 		}

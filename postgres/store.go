@@ -229,6 +229,9 @@ func wrap(label string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if unreachable(err) && wims.ErrorCode(err) == wims.EINTERNAL {
+		return fmt.Errorf("%s: %w (%v)", label, errUnreachable, err)
+	}
 	switch pgCode(err) {
 	case pgCheckViolation:
 		// The only CHECKs guard quantities and statuses; a violation means a

@@ -91,6 +91,8 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	// health tracks whether writes fail for want of disk (Check).
+	health writeHealth
 }
 
 var _ wims.Store = (*Store)(nil)
@@ -229,6 +231,9 @@ type queryer interface {
 func wrap(label string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if unwritable(err) {
+		return fmt.Errorf("%s: %w (%v)", label, errUnwritable, err)
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

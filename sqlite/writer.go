@@ -181,6 +181,9 @@ func (s *Store) commitBatch(batch []*writeOp) {
 	}
 	reply := func() {
 		for i, op := range batch {
+			if unwritable(errs[i]) {
+				s.health.record(errs[i])
+			}
 			op.done <- errs[i]
 		}
 	}
@@ -228,6 +231,7 @@ func (s *Store) commitBatch(batch []*writeOp) {
 		abort(nil, fmt.Errorf("commit: %w", err))
 		return
 	}
+	s.health.record(nil)
 	if changes > 0 {
 		select {
 		case s.signal <- struct{}{}:

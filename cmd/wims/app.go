@@ -200,7 +200,21 @@ func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
 	return wimshttp.Options{
 		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
 		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
+		Checks: a.healthChecks(),
 	}, nil
+}
+
+// healthChecks are what GET /healthz reports: the store (can it read, and
+// write: a full disk shows here) and the bus (connected, JetStream up).
+func (a *App) healthChecks() []wimshttp.Check {
+	var checks []wimshttp.Check
+	if a.bus != nil { // v1 runs without a bus
+		checks = append(checks, wimshttp.Check{Name: "bus", Run: a.bus.Check})
+	}
+	if c, ok := a.store.(interface{ Check(context.Context) error }); ok {
+		checks = append(checks, wimshttp.Check{Name: "store", Run: c.Check})
+	}
+	return checks
 }
 
 // startPaymentsAPI points the payments at --payments-url, or starts the
