@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	natsgo "github.com/nats-io/nats.go"
 )
 
 // publishResult counts a publish and remembers whether the last one
