@@ -184,3 +184,19 @@ func (o Order) Settle(paid bool, reason string) Order {
 	o.Status, o.Reason = OrderPaymentFailed, reason
 	return o
 }
+
+// NewOrderPage is the page of a listing that read up to limit+1 orders,
+// newest first: the one more than a page holds only tells that there is a
+// next page, whose cursor continues after this page's last order.
+func NewOrderPage(orders []Order, limit int) OrderPage {
+	if orders == nil {
+		orders = []Order{} // "orders": [], not null
+	}
+	page := OrderPage{Orders: orders}
+	if len(orders) > limit {
+		page.Orders = orders[:limit]
+		last := page.Orders[limit-1]
+		page.NextCursor = EncodeOrderCursor(last.CreatedAt, last.ID)
+	}
+	return page
+}
