@@ -200,3 +200,21 @@ func NewOrderPage(orders []Order, limit int) OrderPage {
 	}
 	return page
 }
+
+// MaxOrderIDLength bounds client-chosen order ids (idempotency keys).
+const MaxOrderIDLength = 128
+
+// ValidateCreate checks an order handed to CreateOrder: its ID, which the
+// client chooses as an idempotency key, and then Validate.
+func (o Order) ValidateCreate() error {
+	if o.ID == "" {
+		return FieldError("orderId", "is required")
+	}
+	if len(o.ID) > MaxOrderIDLength {
+		return FieldError("orderId", "must be at most %d characters", MaxOrderIDLength)
+	}
+	return o.Validate()
+}
+
+// OrderNotFound is the ENOTFOUND error about an order.
+func OrderNotFound(id string) error { return Errorf(ENOTFOUND, "order %q not found", id) }

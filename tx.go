@@ -80,19 +80,21 @@ const (
 	InsertReferenceMissing
 )
 
-// Tx is one write transaction of a store engine as the transitions see it:
-// the engine's rows, the time that stamps every row and change it writes
-// (already in StoreTime form, read once so that they all carry the same
-// time), and the caller's W3C traceparent, recorded with each change so the
-// trace continues through the bus. The transitions are its methods; an
-// engine opens its transaction, calls one, and maps its errors.
+// Tx is one write transaction of a store engine as the transitions see it.
+// The transitions are its methods; an engine opens its transaction, calls
+// one, and maps its errors, so a new transition is written once, here.
 //
 // A transition may be run again from the start in a fresh transaction
 // (PostgreSQL retries a deadlock or serialization failure), so it returns
 // its results and keeps no state between calls.
 type Tx struct {
-	Rows        TxRows
-	Now         time.Time
+	// Rows are the engine's row operations in the transaction.
+	Rows TxRows
+	// Now stamps every row and change the transaction writes, already in
+	// StoreTime form; read once, so that they all carry the same time.
+	Now time.Time
+	// TraceParent is the caller's W3C traceparent, recorded with each
+	// change so the trace continues through the bus.
 	TraceParent string
 }
 
@@ -100,27 +102,6 @@ type Tx struct {
 // microseconds, no monotonic reading, so that what a write returns equals
 // (==) what a later read returns.
 func StoreTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-// MaxOrderIDLength bounds client-chosen order ids (idempotency keys).
-const MaxOrderIDLength = 128
-
-// ValidateCreate checks an order handed to CreateOrder: its ID, which the
-// client chooses as an idempotency key, and then Validate.
-func (o Order) ValidateCreate() error {
-	if o.ID == "" {
-		return FieldError("orderId", "is required")
-	}
-	if len(o.ID) > MaxOrderIDLength {
-		return FieldError("orderId", "must be at most %d characters", MaxOrderIDLength)
-	}
-	return o.Validate()
-}
-
-// OrderNotFound is the ENOTFOUND error about an order.
-func OrderNotFound(id string) error { return Errorf(ENOTFOUND, "order %q not found", id) }
-
-// ItemNotFound is the ENOTFOUND error about an item.
-func ItemNotFound(sku string) error { return Errorf(ENOTFOUND, "item %q not found", sku) }
 
 // CreateOrder inserts a PENDING order with order.ID, stamped Now, and records
 // an INSERT change; the status and reason passed in are ignored. If the ID
@@ -306,37 +287,6 @@ func (tx Tx) SaveExecution(e Execution) error {
 // target must have passed ValidateNotified.
 func (tx Tx) MarkNotified(id, target string) (bool, error) {
 	return tx.Rows.InsertNotified(id, target, tx.Now)
-}
-
-// ValidateNotified checks the arguments of MarkNotified: both are required.
-func ValidateNotified(id, target string) error {
-	if id == "" {
-		return FieldError("id", "is required")
-	}
-	if target == "" {
-		return FieldError("target", "is required")
-	}
-	return nil
-}
-
-// Validate checks an attempt before it is recorded: it needs an order ID.
-func (a PaymentAttempt) Validate() error {
-	if a.OrderID == "" {
-		return FieldError("orderId", "is required")
-	}
-	return nil
-}
-
-// Validate checks an execution before it is saved: it needs an execution ID
-// and an order ID.
-func (e Execution) Validate() error {
-	if e.ID == "" {
-		return FieldError("executionId", "is required")
-	}
-	if e.OrderID == "" {
-		return FieldError("orderId", "is required")
-	}
-	return nil
 }
 
 // lockOrder is LockOrder with ENOTFOUND for no order.
