@@ -203,18 +203,18 @@ func (tx Tx) PutItem(item Item) (Item, error) {
 		if err != nil {
 			return Item{}, err
 		}
-		var oldImage any // stays nil (no old image) for an INSERT
+		var oldImage any // stays nil (no row before) for an INSERT
+		res := InsertDone
 		if found {
-			oldImage = old
-			err = tx.Rows.UpdateItem(item)
+			oldImage, err = old, tx.Rows.UpdateItem(item)
 		} else {
-			var res InsertOutcome
-			if res, err = tx.Rows.InsertItem(item); err == nil && res != InsertDone {
-				continue
-			}
+			res, err = tx.Rows.InsertItem(item)
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			return Item{}, err
+		case res != InsertDone:
+			continue // a concurrent insert came first: lock and replace its row
 		}
 		if err := tx.record(TableInventory, ItemKey(item.SKU), oldImage, item); err != nil {
 			return Item{}, err

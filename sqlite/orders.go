@@ -29,18 +29,12 @@ func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, 
 	if err := order.ValidateCreate(); err != nil {
 		return wims.Order{}, false, err
 	}
-	var (
-		out     wims.Order
-		created bool
-	)
-	err := s.write(ctx, func(w *writeTx) (err error) {
-		out, created, err = w.domain().CreateOrder(order)
-		return err
+	var created bool
+	o, err := transition(s, ctx, "create order", order.ID, func(tx wims.Tx) (o wims.Order, err error) {
+		o, created, err = tx.CreateOrder(order)
+		return o, err
 	})
-	if err != nil {
-		return wims.Order{}, false, wrap("create order "+order.ID, err)
-	}
-	return out, created, nil
+	return o, created && err == nil, err
 }
 
 // GetOrder returns the order with the ID, or ENOTFOUND.
