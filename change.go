@@ -137,3 +137,20 @@ func changedColumns(oldImage, newImage []byte) ([]string, error) {
 	sort.Strings(cols)
 	return cols, nil
 }
+
+// MaxReadChanges caps one ReadChanges page, so a relay that asks for
+// "everything" after a long outage does not load the whole log into memory.
+const MaxReadChanges = 10_000
+
+// ReadChangesLimit checks the arguments of ReadChanges and returns the limit
+// to read with, lowered to MaxReadChanges. Returns EINVALID for limit <= 0
+// or after < 0.
+func ReadChangesLimit(after int64, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, FieldError("limit", "must be positive")
+	}
+	if after < 0 {
+		return 0, FieldError("after", "must not be negative")
+	}
+	return min(limit, MaxReadChanges), nil
+}

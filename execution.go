@@ -31,3 +31,15 @@ type Step struct {
 	DurationMS float64   `json:"durationMs"`
 	Error      string    `json:"error,omitempty"`
 }
+
+// Validate checks an execution before it is saved: it needs an execution ID
+// and an order ID.
+func (e Execution) Validate() error {
+	if e.ID == "" {
+		return FieldError("executionId", "is required")
+	}
+	if e.OrderID == "" {
+		return FieldError("orderId", "is required")
+	}
+	return nil
+}

@@ -73,3 +73,6 @@ func (a Adjustment) Validate() error {
 	}
 	return nil
 }
+
+// ItemNotFound is the ENOTFOUND error about an item.
+func ItemNotFound(sku string) error { return Errorf(ENOTFOUND, "item %q not found", sku) }

@@ -47,3 +47,14 @@ func Crossings(old, new *Item) []NotificationKind {
 func NotificationID(eventID string, kind NotificationKind) string {
 	return eventID + ":" + string(kind)
 }
+
+// ValidateNotified checks the arguments of MarkNotified: both are required.
+func ValidateNotified(id, target string) error {
+	if id == "" {
+		return FieldError("id", "is required")
+	}
+	if target == "" {
+		return FieldError("target", "is required")
+	}
+	return nil
+}

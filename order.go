@@ -184,3 +184,37 @@ func (o Order) Settle(paid bool, reason string) Order {
 	o.Status, o.Reason = OrderPaymentFailed, reason
 	return o
 }
+
+// NewOrderPage is the page of a listing that read up to limit+1 orders,
+// newest first: the one more than a page holds only tells that there is a
+// next page, whose cursor continues after this page's last order.
+func NewOrderPage(orders []Order, limit int) OrderPage {
+	if orders == nil {
+		orders = []Order{} // "orders": [], not null
+	}
+	page := OrderPage{Orders: orders}
+	if len(orders) > limit {
+		page.Orders = orders[:limit]
+		last := page.Orders[limit-1]
+		page.NextCursor = EncodeOrderCursor(last.CreatedAt, last.ID)
+	}
+	return page
+}
+
+// MaxOrderIDLength bounds client-chosen order ids (idempotency keys).
+const MaxOrderIDLength = 128
+
+// ValidateCreate checks an order handed to CreateOrder: its ID, which the
+// client chooses as an idempotency key, and then Validate.
+func (o Order) ValidateCreate() error {
+	if o.ID == "" {
+		return FieldError("orderId", "is required")
+	}
+	if len(o.ID) > MaxOrderIDLength {
+		return FieldError("orderId", "must be at most %d characters", MaxOrderIDLength)
+	}
+	return o.Validate()
+}
+
+// OrderNotFound is the ENOTFOUND error about an order.
+func OrderNotFound(id string) error { return Errorf(ENOTFOUND, "order %q not found", id) }

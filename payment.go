@@ -36,3 +36,11 @@ type PaymentAttempt struct {
 	At         time.Time      `json:"at"`
 	DurationMS float64        `json:"durationMs"`
 }
+
+// Validate checks an attempt before it is recorded: it needs an order ID.
+func (a PaymentAttempt) Validate() error {
+	if a.OrderID == "" {
+		return FieldError("orderId", "is required")
+	}
+	return nil
+}

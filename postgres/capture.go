@@ -20,19 +20,6 @@ type pendingChange struct {
 	newImage, oldImage                      *string // nil for none (SQL NULL)
 }
 
-// recordChange builds one change record in w with wims.NewChange, so every
-// engine captures changes the same way. old and new are the row before and
-// after as domain values, nil for none. The record is appended to the change
-// log by flushChanges, with the transaction's other records, just before
-// commit.
-func recordChange(w *writeTx, table string, key map[string]string, old, new any) error {
-	c, err := wims.NewChange(table, key, old, new, w.now, w.traceParent)
-	if err != nil {
-		return fmt.Errorf("record %w", err)
-	}
-	return addChange(w, c)
-}
-
 // addChange adds a change record built by wims.NewChange or
 // wims.NewDocChange to w's records, for flushing at commit.
 func addChange(w *writeTx, c wims.Change) error {
@@ -128,8 +115,6 @@ func text(b []byte) *string {
 	return &s
 }
 
-// skuKey and orderKey are the change keys, named like the API's fields.
-var (
-	skuKey   = wims.ItemKey
-	orderKey = wims.OrderKey
-)
+// Record implements wims.TxRows: the change waits in w for commit (see
+// commitWithChanges).
+func (r txRows) Record(c wims.Change) error { return addChange(r.w, c) }

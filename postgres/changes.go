@@ -10,10 +10,6 @@ import (
 	"github.com/wims/wims"
 )
 
-// maxReadChanges caps one ReadChanges page, so a relay that asks for
-// "everything" after a long outage does not load the whole log into memory.
-const maxReadChanges = 10_000
-
 // ReadChanges returns up to limit changes with Seq > after, in Seq order. A
 // limit above 10,000 is lowered to it. Returns EINVALID for limit <= 0 or
 // after < 0.
@@ -22,15 +18,12 @@ const maxReadChanges = 10_000
 // with a lower seq is (see the package doc), so a reader that continues after
 // the last seq it got never skips a change.
 func (s *Store) ReadChanges(ctx context.Context, after int64, limit int) ([]wims.Change, error) {
-	if limit <= 0 {
-		return nil, wims.FieldError("limit", "must be positive")
+	limit, err := wims.ReadChangesLimit(after, limit)
+	if err != nil {
+		return nil, err
 	}
-	if after < 0 {
-		return nil, wims.FieldError("after", "must not be negative")
-	}
-	limit = min(limit, maxReadChanges)
 	var out []wims.Change
-	err := s.read(ctx, func(c *pgx.Conn) error {
+	err = s.read(ctx, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, `SELECT seq, event_id, tbl, event_type, key_json, changed_columns_json,
 			new_image, old_image, at, traceparent
 			FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)

@@ -35,9 +35,11 @@
 //
 // # Change capture and its ordering
 //
-// Each write builds its change records in Go (capture.go), exactly as package
-// sqlite does: the images are json.Marshal of the domain values, ChangedColumns
-// the differing fields, event ids UUIDv7, the traceparent from the context.
+// Each write builds its change records in Go, exactly as package sqlite
+// does: the order and inventory writes are the transitions of wims.Tx, which
+// both engines share, run over this package's txRows (tx.go), and the images
+// are json.Marshal of the domain values, ChangedColumns the differing fields,
+// event ids UUIDv7, the traceparent from the context.
 // The records are not inserted as the write goes. They are appended in one
 // statement that is the last one before COMMIT:
 //

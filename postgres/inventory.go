@@ -25,60 +25,13 @@ const (
 	qSetQuantity = `UPDATE inventory SET quantity = $2, updated_at = $3 WHERE sku = $1`
 )
 
-// PutItem creates or replaces an item, stamping UpdatedAt, and records an
-// INSERT or UPDATE change. Returns EINVALID for a bad item.
+// PutItem creates or replaces an item and records an INSERT or UPDATE
+// change; see wims.Tx.PutItem. Returns EINVALID for a bad item.
 func (s *Store) PutItem(ctx context.Context, item wims.Item) (wims.Item, error) {
 	if err := item.Validate(); err != nil {
 		return wims.Item{}, err
 	}
-	var out wims.Item
-	err := s.write(ctx, func(w *writeTx) error {
-		var err error
-		out, err = putItem(w, item)
-		return err
-	})
-	if err != nil {
-		return wims.Item{}, wrap("put item "+item.SKU, err)
-	}
-	return out, nil
-}
-
-// putItem upserts item in w; shared by PutItem and seeding. An existing row
-// is locked before it is replaced. A new one is inserted with ON CONFLICT DO
-// NOTHING: if a concurrent PutItem inserted the same SKU first, the insert
-// waits for it, does nothing, and the loop locks and replaces that row.
-func putItem(w *writeTx, item wims.Item) (wims.Item, error) {
-	item.UpdatedAt = w.now
-	for {
-		old, found, err := getItem(w.ctx, w, qLockItem, item.SKU)
-		if err != nil {
-			return wims.Item{}, err
-		}
-		if found {
-			if _, err := w.exec(qUpdateItem, item.SKU, item.ProductName, item.Model, item.Quantity,
-				item.LowStockThreshold, item.UpdatedAt); err != nil {
-				return wims.Item{}, err
-			}
-			if err := recordChange(w, wims.TableInventory, skuKey(item.SKU), old, item); err != nil {
-				return wims.Item{}, err
-			}
-			return item, nil
-		}
-		tag, err := w.exec(qInsertItem, item.SKU, item.ProductName, item.Model, item.Quantity,
-			item.LowStockThreshold, item.UpdatedAt)
-		if err != nil {
-			return wims.Item{}, err
-		}
-		if tag.RowsAffected() == 1 {
-			if err := recordChange(w, wims.TableInventory, skuKey(item.SKU), nil, item); err != nil {
-				return wims.Item{}, err
-			}
-			return item, nil
-		}
-		if err := w.ctx.Err(); err != nil {
-			return wims.Item{}, err
-		}
-	}
+	return transition(s, ctx, "put item", item.SKU, func(tx wims.Tx) (wims.Item, error) { return tx.PutItem(item) })
 }
 
 // GetItem returns the item with the SKU, or ENOTFOUND.
@@ -96,7 +49,7 @@ func (s *Store) GetItem(ctx context.Context, sku string) (wims.Item, error) {
 		return wims.Item{}, wrap("get item "+sku, err)
 	}
 	if !found {
-		return wims.Item{}, wims.Errorf(wims.ENOTFOUND, "item %q not found", sku)
+		return wims.Item{}, wims.ItemNotFound(sku)
 	}
 	return it, nil
 }
@@ -126,53 +79,50 @@ func (s *Store) ListItems(ctx context.Context) ([]wims.Item, error) {
 }
 
 // AdjustStock adds adj.Delta to an item's quantity and records an UPDATE
-// change. Returns EINVALID for a bad adjustment or one that would raise the
-// quantity above wims.MaxQuantity, ENOTFOUND for an unknown SKU, and
-// EINSUFFICIENT (saying how many are available) when the quantity would drop
-// below 0. The reason is not stored: items have no field for it yet.
+// change; see wims.Tx.AdjustStock. Returns EINVALID for a bad adjustment.
 func (s *Store) AdjustStock(ctx context.Context, sku string, adj wims.Adjustment) (wims.Item, error) {
 	if err := adj.Validate(); err != nil {
 		return wims.Item{}, err
 	}
-	var out wims.Item
-	err := s.write(ctx, func(w *writeTx) error {
-		old, found, err := getItem(w.ctx, w, qLockItem, sku)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return wims.Errorf(wims.ENOTFOUND, "item %q not found", sku)
-		}
-		q := old.Quantity + adj.Delta
-		if q < 0 {
-			return wims.Errorf(wims.EINSUFFICIENT, "cannot remove %d of %s: only %d available", -adj.Delta, sku, old.Quantity)
-		}
-		if q > wims.MaxQuantity {
-			return wims.FieldError("delta", "would raise the quantity of %s to %d, above %d", sku, q, wims.MaxQuantity)
-		}
-		out, err = setQuantity(w, old, q)
-		return err
-	})
-	if err != nil {
-		return wims.Item{}, wrap("adjust stock "+sku, err)
-	}
-	return out, nil
+	return transition(s, ctx, "adjust stock", sku, func(tx wims.Tx) (wims.Item, error) { return tx.AdjustStock(sku, adj) })
 }
 
-// setQuantity writes the new quantity of an item that w has locked (old is
-// its image) and records the UPDATE change; shared by adjustments and stock
-// released by a failed payment.
-func setQuantity(w *writeTx, old wims.Item, quantity int64) (wims.Item, error) {
-	item := old
-	item.Quantity = quantity
-	item.UpdatedAt = w.now
-	if _, err := w.exec(qSetQuantity, item.SKU, item.Quantity, item.UpdatedAt); err != nil {
-		return wims.Item{}, err
+// LockItem implements wims.TxRows.
+func (r txRows) LockItem(sku string) (wims.Item, bool, error) {
+	return getItem(r.w.ctx, r.w, qLockItem, sku)
+}
+
+// InsertItem implements wims.TxRows. If a concurrent transaction inserted
+// the SKU first, the insert waits for it and does nothing; should the
+// caller's context have ended meanwhile, that is the error, so that the
+// caller's lock-or-insert loop ends.
+func (r txRows) InsertItem(it wims.Item) (wims.InsertOutcome, error) {
+	tag, err := r.w.exec(qInsertItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, it.UpdatedAt)
+	if err != nil {
+		return 0, err
 	}
-	if err := recordChange(w, wims.TableInventory, skuKey(item.SKU), old, item); err != nil {
-		return wims.Item{}, err
+	if tag.RowsAffected() == 1 {
+		return wims.InsertDone, nil
 	}
-	return item, nil
+	return wims.InsertKeyExists, r.w.ctx.Err()
+}
+
+// UpdateItem implements wims.TxRows.
+func (r txRows) UpdateItem(it wims.Item) error {
+	_, err := r.w.exec(qUpdateItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, it.UpdatedAt)
+	return err
+}
+
+// SetQuantity implements wims.TxRows.
+func (r txRows) SetQuantity(it wims.Item) error {
+	_, err := r.w.exec(qSetQuantity, it.SKU, it.Quantity, it.UpdatedAt)
+	return err
+}
+
+// TakeStock implements wims.TxRows.
+func (r txRows) TakeStock(sku string, quantity int64, at time.Time) (bool, error) {
+	tag, err := r.w.exec(qReserve, sku, quantity, at)
+	return tag.RowsAffected() == 1, err
 }
 
 // getItem reads one item with query (qGetItem or qLockItem) through q; found

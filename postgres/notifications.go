@@ -2,33 +2,26 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/wims/wims"
 )
 
-// MarkNotified records that notification id reached target and reports
-// whether this call recorded it (false: it was already recorded, possibly by
-// a concurrent call, which this one waited for). Returns EINVALID for an
-// empty id or target.
+// MarkNotified records that notification id reached target; see
+// wims.Tx.MarkNotified. Returns EINVALID for an empty id or target.
 func (s *Store) MarkNotified(ctx context.Context, id, target string) (bool, error) {
-	if id == "" {
-		return false, wims.FieldError("id", "is required")
+	if err := wims.ValidateNotified(id, target); err != nil {
+		return false, err
 	}
-	if target == "" {
-		return false, wims.FieldError("target", "is required")
-	}
-	var inserted bool
-	err := s.write(ctx, func(w *writeTx) error {
-		tag, err := w.exec(`INSERT INTO notifications_sent (id, target, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			id, target, w.now)
-		inserted = tag.RowsAffected() == 1
-		return err
-	})
-	if err != nil {
-		return false, wrap("mark notified "+id, err)
-	}
-	return inserted, nil
+	return transition(s, ctx, "mark notified", id, func(tx wims.Tx) (bool, error) { return tx.MarkNotified(id, target) })
+}
+
+// InsertNotified implements wims.TxRows.
+func (r txRows) InsertNotified(id, target string, at time.Time) (bool, error) {
+	tag, err := r.w.exec(`INSERT INTO notifications_sent (id, target, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		id, target, at)
+	return tag.RowsAffected() == 1, err
 }
 
 // Notified reports whether notification id already reached target.

@@ -38,65 +38,20 @@ const (
 	INSERT INTO order_history (order_id, status, reason, at) SELECT order_id, status, reason, updated_at FROM o`
 )
 
-// maxOrderIDLen bounds client-chosen order ids (idempotency keys).
-const maxOrderIDLen = 128
-
-// CreateOrder inserts a PENDING order with order.ID, stamping CreatedAt and
-// UpdatedAt, and records an INSERT change and the PENDING history entry; the
-// status and reason passed in are ignored. If the ID exists, the stored order
-// is returned with created=false and nothing is written. Returns EINVALID for
-// a bad order or ID, with field "sku" when the SKU does not exist.
+// CreateOrder inserts a PENDING order with order.ID and records an INSERT
+// change and the PENDING history entry; see wims.Tx.CreateOrder. Returns
+// EINVALID for a bad order or ID, with field "sku" when the SKU does not
+// exist.
 func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, bool, error) {
-	if order.ID == "" {
-		return wims.Order{}, false, wims.FieldError("orderId", "is required")
-	}
-	if len(order.ID) > maxOrderIDLen {
-		return wims.Order{}, false, wims.FieldError("orderId", "must be at most %d characters", maxOrderIDLen)
-	}
-	if err := order.Validate(); err != nil {
+	if err := order.ValidateCreate(); err != nil {
 		return wims.Order{}, false, err
 	}
-	var (
-		out     wims.Order
-		created bool
-	)
-	err := s.write(ctx, func(w *writeTx) error {
-		o := wims.Order{
-			ID: order.ID, CustomerID: order.CustomerID, SKU: order.SKU, Quantity: order.Quantity,
-			Status: wims.OrderPending, CreatedAt: w.now, UpdatedAt: w.now,
-		}
-		tag, err := w.exec(qInsertOrder, o.ID, o.CustomerID, o.SKU, o.Quantity, string(o.Status), o.Reason,
-			o.CreatedAt, o.UpdatedAt)
-		if pgCode(err) == pgForeignKeyViolation {
-			return wims.FieldError("sku", "unknown SKU %q", order.SKU)
-		}
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			// The id exists (committed before this statement or by the
-			// concurrent insert it waited for): return that order.
-			out, created = wims.Order{}, false
-			existing, found, err := getOrder(w.ctx, w, qGetOrder, order.ID)
-			if err != nil {
-				return err
-			}
-			if !found { // impossible: orders are never deleted
-				return fmt.Errorf("order %s conflicts but cannot be read", order.ID)
-			}
-			out = existing
-			return nil
-		}
-		if err := recordChange(w, wims.TableOrders, orderKey(o.ID), nil, o); err != nil {
-			return err
-		}
-		out, created = o, true
-		return nil
+	var created bool
+	o, err := transition(s, ctx, "create order", order.ID, func(tx wims.Tx) (o wims.Order, err error) {
+		o, created, err = tx.CreateOrder(order)
+		return o, err
 	})
-	if err != nil {
-		return wims.Order{}, false, wrap("create order "+order.ID, err)
-	}
-	return out, created, nil
+	return o, created && err == nil, err
 }
 
 // GetOrder returns the order with the ID, or ENOTFOUND.
@@ -114,131 +69,72 @@ func (s *Store) GetOrder(ctx context.Context, id string) (wims.Order, error) {
 		return wims.Order{}, wrap("get order "+id, err)
 	}
 	if !found {
-		return wims.Order{}, wims.Errorf(wims.ENOTFOUND, "order %q not found", id)
+		return wims.Order{}, wims.OrderNotFound(id)
 	}
 	return o, nil
 }
 
-// ReserveStock moves a PENDING order to RESERVED, taking its quantity from
-// stock with a conditional decrement, or to REJECTED with the reason
-// "insufficient stock: requested N, available M". It records an inventory
-// UPDATE change (if reserved) and an order UPDATE change. An order in any
-// other status is returned unchanged with no change recorded, so a
-// redelivered request is harmless. Returns ENOTFOUND for an unknown order.
+// ReserveStock moves a PENDING order to RESERVED or REJECTED; see
+// wims.Tx.ReserveStock.
 func (s *Store) ReserveStock(ctx context.Context, orderID string) (wims.Order, error) {
-	var out wims.Order
-	err := s.write(ctx, func(w *writeTx) error {
-		o, err := mustLockOrder(w, orderID)
-		if err != nil {
-			return err
-		}
-		if o.Status != wims.OrderPending {
-			out = o
-			return nil
-		}
-		item, found, err := getItem(w.ctx, w, qLockItem, o.SKU)
-		if err != nil {
-			return err
-		}
-		// The guard is in the UPDATE itself, so stock can never go below what
-		// is on hand even if the read above and this write ever drifted apart.
-		tag, err := w.exec(qReserve, o.SKU, o.Quantity, w.now)
-		if err != nil {
-			return err
-		}
-		next := o
-		if tag.RowsAffected() == 1 {
-			newItem := item
-			newItem.Quantity -= o.Quantity
-			newItem.UpdatedAt = w.now
-			if err := recordChange(w, wims.TableInventory, skuKey(o.SKU), item, newItem); err != nil {
-				return err
-			}
-			next = o.Reserve(true, 0)
-		} else {
-			available := int64(0)
-			if found {
-				available = item.Quantity
-			}
-			next = o.Reserve(false, available)
-		}
-		out, err = updateOrder(w, o, next)
-		return err
+	return transition(s, ctx, "reserve", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.ReserveStock(orderID)
 	})
-	if err != nil {
-		return wims.Order{}, wrap("reserve "+orderID, err)
-	}
-	return out, nil
 }
 
-// CompletePayment moves a RESERVED order to PAID (paid=true) or, with the
-// reason, to PAYMENT_FAILED, putting its quantity back in stock (paid=false).
-// It records an inventory UPDATE change (if stock was released) and an order
-// UPDATE change. An order in any other status is returned unchanged with no
-// change recorded. Returns ENOTFOUND for an unknown order.
+// CompletePayment moves a RESERVED order to PAID or PAYMENT_FAILED; see
+// wims.Tx.CompletePayment.
 func (s *Store) CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (wims.Order, error) {
-	var out wims.Order
-	err := s.write(ctx, func(w *writeTx) error {
-		o, err := mustLockOrder(w, orderID)
-		if err != nil {
-			return err
-		}
-		if o.Status != wims.OrderReserved {
-			out = o
-			return nil
-		}
-		next := o.Settle(paid, reason)
-		if !paid {
-			item, found, err := getItem(w.ctx, w, qLockItem, o.SKU)
-			if err != nil {
-				return err
-			}
-			if !found { // impossible while orders.sku references inventory
-				return fmt.Errorf("release stock: item %q missing", o.SKU)
-			}
-			if _, err := setQuantity(w, item, item.Quantity+o.Quantity); err != nil {
-				return err
-			}
-		}
-		out, err = updateOrder(w, o, next)
-		return err
+	return transition(s, ctx, "complete payment", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.CompletePayment(orderID, paid, reason)
 	})
-	if err != nil {
-		return wims.Order{}, wrap("complete payment "+orderID, err)
-	}
-	return out, nil
 }
 
-// updateOrder writes next's status and reason over old, stamps UpdatedAt,
-// appends the history entry and records the UPDATE change. The WHERE on the
-// old status makes the transition a compare-and-set, so it can only ever
-// apply once; the caller holds the order's row lock, so it always applies.
-func updateOrder(w *writeTx, old, next wims.Order) (wims.Order, error) {
-	next.UpdatedAt = w.now
-	tag, err := w.exec(qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt)
+// LockOrder implements wims.TxRows.
+func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
+	return getOrder(r.w.ctx, r.w, qLockOrder, id)
+}
+
+// InsertOrder implements wims.TxRows. The insert does nothing on a
+// duplicate id, after waiting for a concurrent insert of the same id to
+// commit or roll back, and the foreign key reports an unknown SKU; so there
+// is no read before it.
+func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error) {
+	tag, err := r.w.exec(qInsertOrder, o.ID, o.CustomerID, o.SKU, o.Quantity, string(o.Status), o.Reason,
+		o.CreatedAt, o.UpdatedAt)
+	if pgCode(err) == pgForeignKeyViolation {
+		return wims.Order{}, wims.InsertReferenceMissing, nil
+	}
 	if err != nil {
-		return wims.Order{}, err
+		return wims.Order{}, 0, err
+	}
+	if tag.RowsAffected() == 1 {
+		return wims.Order{}, wims.InsertDone, nil
+	}
+	// The id exists (committed before this statement or by the concurrent
+	// insert it waited for): return that order.
+	existing, found, err := getOrder(r.w.ctx, r.w, qGetOrder, o.ID)
+	if err != nil {
+		return wims.Order{}, 0, err
+	}
+	if !found { // impossible: orders are never deleted
+		return wims.Order{}, 0, fmt.Errorf("order %s conflicts but cannot be read", o.ID)
+	}
+	return existing, wims.InsertKeyExists, nil
+}
+
+// SetOrderStatus implements wims.TxRows, with the history entry written by
+// the same statement. The caller holds the order's row lock, so the
+// compare-and-set always applies.
+func (r txRows) SetOrderStatus(old, next wims.Order) error {
+	tag, err := r.w.exec(qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt)
+	if err != nil {
+		return err
 	}
 	if tag.RowsAffected() != 1 {
-		return wims.Order{}, fmt.Errorf("order %s changed under its row lock", old.ID)
+		return fmt.Errorf("order %s changed under its row lock", old.ID)
 	}
-	if err := recordChange(w, wims.TableOrders, orderKey(old.ID), old, next); err != nil {
-		return wims.Order{}, err
-	}
-	return next, nil
-}
-
-// mustLockOrder reads and locks an order in w's transaction, ENOTFOUND if
-// there is none.
-func mustLockOrder(w *writeTx, id string) (wims.Order, error) {
-	o, found, err := getOrder(w.ctx, w, qLockOrder, id)
-	if err != nil {
-		return wims.Order{}, err
-	}
-	if !found {
-		return wims.Order{}, wims.Errorf(wims.ENOTFOUND, "order %q not found", id)
-	}
-	return o, nil
+	return nil
 }
 
 // getOrder reads one order with query (qGetOrder or qLockOrder) through q;

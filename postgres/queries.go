@@ -49,7 +49,7 @@ func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderP
 	// One more than asked tells whether there is a next page.
 	q += ` ORDER BY created_at DESC, order_id DESC LIMIT ` + param(f.Limit+1)
 
-	page := wims.OrderPage{Orders: []wims.Order{}}
+	orders := []wims.Order{}
 	err := s.read(ctx, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, q, args...)
 		if err != nil {
@@ -61,19 +61,14 @@ func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderP
 			if err != nil {
 				return err
 			}
-			page.Orders = append(page.Orders, o)
+			orders = append(orders, o)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return wims.OrderPage{}, wrap("list orders", err)
 	}
-	if len(page.Orders) > f.Limit {
-		page.Orders = page.Orders[:f.Limit]
-		last := page.Orders[f.Limit-1]
-		page.NextCursor = wims.EncodeOrderCursor(last.CreatedAt, last.ID)
-	}
-	return page, nil
+	return wims.NewOrderPage(orders, f.Limit), nil
 }
 
 // OrderHistory returns an order's status changes, oldest first, or ENOTFOUND

@@ -33,7 +33,7 @@ func (s *Store) seed(ctx context.Context) error {
 		}
 		value := "skipped: inventory not empty"
 		if n == 0 {
-			if _, err := putItem(w, wims.SeedItem()); err != nil {
+			if _, err := w.domain().PutItem(wims.SeedItem()); err != nil {
 				return err
 			}
 			value = "seeded " + wims.DefaultSKU

@@ -181,10 +181,7 @@ func (s *Store) runAnnouncer(ctx context.Context) {
 
 // now returns the clock's time as the store keeps it: UTC, microseconds, no
 // monotonic reading, so what a write returns equals what a read returns.
-func (s *Store) now() time.Time { return normTime(s.clock()) }
-
-// normTime brings a time to the precision and zone the store keeps.
-func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+func (s *Store) now() time.Time { return wims.StoreTime(s.clock()) }
 
 // querier is what reads need from either a pooled connection or a write
 // transaction, so one scan function serves both.

@@ -166,3 +166,33 @@ func (hooks) run(ctx context.Context, h func(context.Context, *pgx.Conn) error, 
 
 // errNoRows reports whether err is pgx's "no rows in result set".
 func errNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// txRows are wims.TxRows on a write transaction: every read that a
+// transition decides on locks its row (FOR NO KEY UPDATE), and inserts that
+// may meet a concurrent one use ON CONFLICT DO NOTHING, so the row
+// operations are safe under concurrent writers at READ COMMITTED.
+type txRows struct{ w *writeTx }
+
+var _ wims.TxRows = txRows{}
+
+// domain is the transaction as wims.Tx's transitions see it.
+func (w *writeTx) domain() wims.Tx {
+	return wims.Tx{Rows: txRows{w}, Now: w.now, TraceParent: w.traceParent}
+}
+
+// transition runs fn, one of wims.Tx's transitions, in a write transaction
+// (again from the start if write retries it) and labels its error with what
+// it did and to which id.
+func transition[T any](s *Store, ctx context.Context, what, id string, fn func(wims.Tx) (T, error)) (T, error) {
+	var out T
+	err := s.write(ctx, func(w *writeTx) error {
+		var err error
+		out, err = fn(w.domain())
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, wrap(what+" "+id, err)
+	}
+	return out, nil
+}

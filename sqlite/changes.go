@@ -10,10 +10,6 @@ import (
 	"github.com/wims/wims"
 )
 
-// maxReadChanges caps one ReadChanges page, so a relay that asks for
-// "everything" after a long outage does not load the whole log into memory.
-const maxReadChanges = 10_000
-
 // ReadChanges returns up to limit changes with Seq > after, in Seq order, from
 // a read connection. A limit above 10,000 is lowered to it. Returns EINVALID
 // for limit <= 0 or after < 0.
@@ -21,13 +17,10 @@ const maxReadChanges = 10_000
 // Seq order is commit order and has no gaps that fill in later, because a
 // single writer assigns seqs and commits them in one transaction at a time.
 func (s *Store) ReadChanges(ctx context.Context, after int64, limit int) ([]wims.Change, error) {
-	if limit <= 0 {
-		return nil, wims.FieldError("limit", "must be positive")
+	limit, err := wims.ReadChangesLimit(after, limit)
+	if err != nil {
+		return nil, err
 	}
-	if after < 0 {
-		return nil, wims.FieldError("after", "must not be negative")
-	}
-	limit = min(limit, maxReadChanges)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, event_id, tbl, event_type, key_json, changed_columns_json,
 		new_image, old_image, at, traceparent
 		FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)

@@ -9,43 +9,30 @@ import (
 	"github.com/wims/wims"
 )
 
-// SaveExecution creates or replaces an execution by ID. Times, including the
-// steps', are kept in UTC to the microsecond like every other time. Returns
-// EINVALID without an execution or order ID.
+// SaveExecution creates or replaces an execution by ID; see
+// wims.Tx.SaveExecution. Returns EINVALID without an execution or order ID.
 func (s *Store) SaveExecution(ctx context.Context, e wims.Execution) error {
-	if e.ID == "" {
-		return wims.FieldError("executionId", "is required")
+	if err := e.Validate(); err != nil {
+		return err
 	}
-	if e.OrderID == "" {
-		return wims.FieldError("orderId", "is required")
-	}
-	steps := e.Steps
-	if steps != nil {
-		steps = make([]wims.Step, len(e.Steps))
-		for i, st := range e.Steps {
-			st.StartedAt = normTime(st.StartedAt)
-			steps[i] = st
-		}
-	}
-	stepsJSON, err := json.Marshal(steps)
-	if err != nil {
-		return fmt.Errorf("save execution %s: %w", e.ID, err)
-	}
+	err := s.write(ctx, func(w *writeTx) error { return w.domain().SaveExecution(e) })
+	return wrap("save execution "+e.ID, err)
+}
+
+// UpsertExecution implements wims.TxRows.
+func (r txRows) UpsertExecution(e wims.Execution, steps []byte) error {
 	var finished sql.NullInt64
 	if !e.FinishedAt.IsZero() {
-		finished = sql.NullInt64{Int64: toMicros(normTime(e.FinishedAt)), Valid: true}
+		finished = sql.NullInt64{Int64: toMicros(e.FinishedAt), Valid: true}
 	}
-	err = s.write(ctx, func(w *writeTx) error {
-		_, err := w.exec(`INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (execution_id) DO UPDATE SET
-				order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
-				started_at = excluded.started_at, finished_at = excluded.finished_at,
-				steps_json = excluded.steps_json, event_id = excluded.event_id`,
-			e.ID, e.OrderID, e.Workflow, e.Status, toMicros(normTime(e.StartedAt)), finished, string(stepsJSON), e.EventID)
-		return err
-	})
-	return wrap("save execution "+e.ID, err)
+	_, err := r.w.exec(`INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (execution_id) DO UPDATE SET
+			order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
+			started_at = excluded.started_at, finished_at = excluded.finished_at,
+			steps_json = excluded.steps_json, event_id = excluded.event_id`,
+		e.ID, e.OrderID, e.Workflow, e.Status, toMicros(e.StartedAt), finished, string(steps), e.EventID)
+	return err
 }
 
 // Executions lists an order's executions, oldest first; an order with none

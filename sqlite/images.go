@@ -7,17 +7,6 @@ import (
 	"github.com/wims/wims"
 )
 
-// recordChange appends one change to the change log in w's transaction,
-// built by wims.NewChange so that every engine captures changes the same
-// way. old and new are the row before and after (nil for none).
-func recordChange(w *writeTx, table string, key map[string]string, old, new any) error {
-	c, err := wims.NewChange(table, key, old, new, w.now, w.traceParent)
-	if err != nil {
-		return fmt.Errorf("record %w", err)
-	}
-	return appendChange(w, c)
-}
-
 // appendChange appends a change record built by wims.NewChange or
 // wims.NewDocChange to the change log in w's transaction.
 func appendChange(w *writeTx, c wims.Change) error {
@@ -47,8 +36,5 @@ func nullText(b []byte) any {
 	return string(b)
 }
 
-// skuKey and orderKey are the change keys, named like the API's fields.
-var (
-	skuKey   = wims.ItemKey
-	orderKey = wims.OrderKey
-)
+// Record implements wims.TxRows.
+func (r txRows) Record(c wims.Change) error { return appendChange(r.w, c) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/wims/wims"
 )
@@ -20,45 +21,13 @@ const (
 	qSetQuantity = `UPDATE inventory SET quantity = ?, updated_at = ? WHERE sku = ?`
 )
 
-// PutItem creates or replaces an item, stamping UpdatedAt, and records an
-// INSERT or UPDATE change. Returns EINVALID for a bad item.
+// PutItem creates or replaces an item and records an INSERT or UPDATE
+// change; see wims.Tx.PutItem. Returns EINVALID for a bad item.
 func (s *Store) PutItem(ctx context.Context, item wims.Item) (wims.Item, error) {
 	if err := item.Validate(); err != nil {
 		return wims.Item{}, err
 	}
-	var out wims.Item
-	err := s.write(ctx, func(w *writeTx) error {
-		var err error
-		out, err = putItem(w, item)
-		return err
-	})
-	if err != nil {
-		return wims.Item{}, wrap("put item "+item.SKU, err)
-	}
-	return out, nil
-}
-
-// putItem upserts item in w; shared by PutItem and seeding.
-func putItem(w *writeTx, item wims.Item) (wims.Item, error) {
-	old, found, err := getItem(w.ctx(), w, item.SKU)
-	if err != nil {
-		return wims.Item{}, err
-	}
-	item.UpdatedAt = w.now
-	var oldImage any
-	if found {
-		oldImage = old
-		_, err = w.exec(qUpdateItem, item.ProductName, item.Model, item.Quantity, item.LowStockThreshold, toMicros(item.UpdatedAt), item.SKU)
-	} else {
-		_, err = w.exec(qInsertItem, item.SKU, item.ProductName, item.Model, item.Quantity, item.LowStockThreshold, toMicros(item.UpdatedAt))
-	}
-	if err != nil {
-		return wims.Item{}, err
-	}
-	if err := recordChange(w, wims.TableInventory, skuKey(item.SKU), oldImage, item); err != nil {
-		return wims.Item{}, err
-	}
-	return item, nil
+	return transition(s, ctx, "put item", item.SKU, func(tx wims.Tx) (wims.Item, error) { return tx.PutItem(item) })
 }
 
 // GetItem returns the item with the SKU, or ENOTFOUND.
@@ -68,7 +37,7 @@ func (s *Store) GetItem(ctx context.Context, sku string) (wims.Item, error) {
 		return wims.Item{}, wrap("get item "+sku, err)
 	}
 	if !found {
-		return wims.Item{}, wims.Errorf(wims.ENOTFOUND, "item %q not found", sku)
+		return wims.Item{}, wims.ItemNotFound(sku)
 	}
 	return it, nil
 }
@@ -95,52 +64,46 @@ func (s *Store) ListItems(ctx context.Context) ([]wims.Item, error) {
 }
 
 // AdjustStock adds adj.Delta to an item's quantity and records an UPDATE
-// change. Returns EINVALID for a bad adjustment or one that would raise the
-// quantity above wims.MaxQuantity, ENOTFOUND for an unknown SKU, and
-// EINSUFFICIENT (saying how many are available) when the quantity would drop
-// below 0. The reason is not stored: items have no field for it yet.
+// change; see wims.Tx.AdjustStock. Returns EINVALID for a bad adjustment.
 func (s *Store) AdjustStock(ctx context.Context, sku string, adj wims.Adjustment) (wims.Item, error) {
 	if err := adj.Validate(); err != nil {
 		return wims.Item{}, err
 	}
-	var out wims.Item
-	err := s.write(ctx, func(w *writeTx) error {
-		old, found, err := getItem(w.ctx(), w, sku)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return wims.Errorf(wims.ENOTFOUND, "item %q not found", sku)
-		}
-		q := old.Quantity + adj.Delta
-		if q < 0 {
-			return wims.Errorf(wims.EINSUFFICIENT, "cannot remove %d of %s: only %d available", -adj.Delta, sku, old.Quantity)
-		}
-		if q > wims.MaxQuantity {
-			return wims.FieldError("delta", "would raise the quantity of %s to %d, above %d", sku, q, wims.MaxQuantity)
-		}
-		out, err = setQuantity(w, old, q)
-		return err
-	})
-	if err != nil {
-		return wims.Item{}, wrap("adjust stock "+sku, err)
-	}
-	return out, nil
+	return transition(s, ctx, "adjust stock", sku, func(tx wims.Tx) (wims.Item, error) { return tx.AdjustStock(sku, adj) })
 }
 
-// setQuantity writes an item's new quantity and records the UPDATE change;
-// shared by adjustments and stock released by a failed payment.
-func setQuantity(w *writeTx, old wims.Item, quantity int64) (wims.Item, error) {
-	item := old
-	item.Quantity = quantity
-	item.UpdatedAt = w.now
-	if _, err := w.exec(qSetQuantity, item.Quantity, toMicros(item.UpdatedAt), item.SKU); err != nil {
-		return wims.Item{}, err
+// LockItem implements wims.TxRows.
+func (r txRows) LockItem(sku string) (wims.Item, bool, error) {
+	return getItem(r.w.ctx(), r.w, sku)
+}
+
+// InsertItem implements wims.TxRows. LockItem found no item and nothing else
+// writes, so the insert cannot meet an existing one.
+func (r txRows) InsertItem(it wims.Item) (wims.InsertOutcome, error) {
+	_, err := r.w.exec(qInsertItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, toMicros(it.UpdatedAt))
+	return wims.InsertDone, err
+}
+
+// UpdateItem implements wims.TxRows.
+func (r txRows) UpdateItem(it wims.Item) error {
+	_, err := r.w.exec(qUpdateItem, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, toMicros(it.UpdatedAt), it.SKU)
+	return err
+}
+
+// SetQuantity implements wims.TxRows.
+func (r txRows) SetQuantity(it wims.Item) error {
+	_, err := r.w.exec(qSetQuantity, it.Quantity, toMicros(it.UpdatedAt), it.SKU)
+	return err
+}
+
+// TakeStock implements wims.TxRows.
+func (r txRows) TakeStock(sku string, quantity int64, at time.Time) (bool, error) {
+	res, err := r.w.exec(qReserve, quantity, toMicros(at), sku, quantity)
+	if err != nil {
+		return false, err
 	}
-	if err := recordChange(w, wims.TableInventory, skuKey(item.SKU), old, item); err != nil {
-		return wims.Item{}, err
-	}
-	return item, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // getItem reads one item through q (the read pool or the writer's

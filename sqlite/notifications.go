@@ -4,35 +4,29 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/wims/wims"
 )
 
-// MarkNotified records that notification id reached target and reports
-// whether this call recorded it (false: it was already recorded). Returns
-// EINVALID for an empty id or target.
+// MarkNotified records that notification id reached target; see
+// wims.Tx.MarkNotified. Returns EINVALID for an empty id or target.
 func (s *Store) MarkNotified(ctx context.Context, id, target string) (bool, error) {
-	if id == "" {
-		return false, wims.FieldError("id", "is required")
+	if err := wims.ValidateNotified(id, target); err != nil {
+		return false, err
 	}
-	if target == "" {
-		return false, wims.FieldError("target", "is required")
-	}
-	var inserted bool
-	err := s.write(ctx, func(w *writeTx) error {
-		res, err := w.exec(`INSERT OR IGNORE INTO notifications_sent (id, target, at) VALUES (?, ?, ?)`,
-			id, target, toMicros(w.now))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		inserted = n == 1
-		return err
-	})
+	return transition(s, ctx, "mark notified", id, func(tx wims.Tx) (bool, error) { return tx.MarkNotified(id, target) })
+}
+
+// InsertNotified implements wims.TxRows.
+func (r txRows) InsertNotified(id, target string, at time.Time) (bool, error) {
+	res, err := r.w.exec(`INSERT OR IGNORE INTO notifications_sent (id, target, at) VALUES (?, ?, ?)`,
+		id, target, toMicros(at))
 	if err != nil {
-		return false, wrap("mark notified "+id, err)
+		return false, err
 	}
-	return inserted, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // Notified reports whether notification id already reached target.

@@ -6,25 +6,22 @@ import (
 	"github.com/wims/wims"
 )
 
-// RecordPaymentAttempt appends an attempt. The log is append-only history, so
-// recording the same attempt number twice (a redelivered payment) keeps both
-// rows rather than failing. A zero At is stamped with the store's clock.
+// RecordPaymentAttempt appends an attempt; see wims.Tx.RecordPaymentAttempt.
 // Returns EINVALID without an order ID.
 func (s *Store) RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt) error {
-	if a.OrderID == "" {
-		return wims.FieldError("orderId", "is required")
-	}
-	err := s.write(ctx, func(w *writeTx) error {
-		at := normTime(a.At)
-		if a.At.IsZero() {
-			at = w.now
-		}
-		_, err := w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, toMicros(at), a.DurationMS)
+	if err := a.Validate(); err != nil {
 		return err
-	})
+	}
+	err := s.write(ctx, func(w *writeTx) error { return w.domain().RecordPaymentAttempt(a) })
 	return wrap("record payment attempt "+a.OrderID, err)
+}
+
+// InsertPaymentAttempt implements wims.TxRows.
+func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
+	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, toMicros(a.At), a.DurationMS)
+	return err
 }
 
 // PaymentAttempts lists an order's attempts in the order they were recorded;

@@ -59,23 +59,18 @@ func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderP
 		return wims.OrderPage{}, wrap("list orders", err)
 	}
 	defer rows.Close()
-	page := wims.OrderPage{Orders: []wims.Order{}}
+	orders := []wims.Order{}
 	for rows.Next() {
 		o, err := scanOrder(rows)
 		if err != nil {
 			return wims.OrderPage{}, wrap("list orders", err)
 		}
-		page.Orders = append(page.Orders, o)
+		orders = append(orders, o)
 	}
 	if err := rows.Err(); err != nil {
 		return wims.OrderPage{}, wrap("list orders", err)
 	}
-	if len(page.Orders) > f.Limit {
-		page.Orders = page.Orders[:f.Limit]
-		last := page.Orders[f.Limit-1]
-		page.NextCursor = wims.EncodeOrderCursor(last.CreatedAt, last.ID)
-	}
-	return page, nil
+	return wims.NewOrderPage(orders, f.Limit), nil
 }
 
 // OrderHistory returns an order's status changes, oldest first, or ENOTFOUND

@@ -20,9 +20,11 @@
 // # Change capture
 //
 // Each write closure reads the old row, writes the new one and appends a
-// change_log row with the old and new images in the same transaction
-// (images.go). Capture is in Go, not in triggers, so the images are exactly
-// the domain types' JSON. After a commit that appended changes the store
+// change_log row with the old and new images in the same transaction. The
+// order and inventory writes are the transitions of wims.Tx, which both
+// engines share, run over txRows (tx.go), this engine's SQL; images.go
+// appends the changes. Capture is in Go, not in triggers, so the images are
+// exactly the domain types' JSON. After a commit that appended changes the store
 // signals ChangeSignal, which wakes the CDC relay without polling.
 //
 // # Times
@@ -209,10 +211,7 @@ func (s *Store) ChangeSignal() <-chan struct{} { return s.signal }
 
 // now returns the clock's time as the store keeps it: UTC, microseconds, no
 // monotonic reading, so what a write returns equals what a read returns.
-func (s *Store) now() time.Time { return normTime(s.clock()) }
-
-// normTime brings a time to the precision and zone the store keeps.
-func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+func (s *Store) now() time.Time { return wims.StoreTime(s.clock()) }
 
 // toMicros is how times are stored.
 func toMicros(t time.Time) int64 { return t.UnixMicro() }

@@ -25,7 +25,7 @@ func openInternal(t *testing.T) *Store {
 // fails with fail, if not nil.
 func insertOp(ctx context.Context, sku string, fail error) *writeOp {
 	return &writeOp{ctx: ctx, done: make(chan error, 1), fn: func(w *writeTx) error {
-		if _, err := putItem(w, wims.Item{SKU: sku, Quantity: 1}); err != nil {
+		if _, err := w.domain().PutItem(wims.Item{SKU: sku, Quantity: 1}); err != nil {
 			return err
 		}
 		if fail != nil {
@@ -44,7 +44,7 @@ func TestCommitBatch(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	panicky := &writeOp{ctx: context.Background(), done: make(chan error, 1), fn: func(w *writeTx) error {
-		if _, err := putItem(w, wims.Item{SKU: "P", Quantity: 1}); err != nil {
+		if _, err := w.domain().PutItem(wims.Item{SKU: "P", Quantity: 1}); err != nil {
 			return err
 		}
 		panic("bug")

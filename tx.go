@@ -1,0 +1,343 @@
+package wims
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// TxRows are the row operations on orders, inventory and the write-side logs
+// inside one write transaction of a store engine. Tx's transitions drive
+// them, so every rule of a transition (status guards, stock checks, change
+// records, error codes) is written once, here, and an engine holds only its
+// SQL and its concurrency control: which reads lock, and how "insert unless
+// it exists" is made safe. Methods that write never decide anything a
+// transition could decide instead.
+type TxRows interface {
+	// LockOrder reads an order that a transition may change; found is false
+	// if there is none. The row must stay as read until the transaction
+	// ends, so that the transition decides on the row it replaces:
+	// PostgreSQL locks it (FOR NO KEY UPDATE), SQLite's single writer runs
+	// nothing else meanwhile.
+	LockOrder(id string) (o Order, found bool, err error)
+	// InsertOrder stores o, a new order, with its first history entry,
+	// unless an order with o.ID exists: then it writes nothing and returns
+	// that order and InsertKeyExists. It returns InsertReferenceMissing, and
+	// writes nothing, if no item has o.SKU; the caller must then fail the
+	// transaction (PostgreSQL has aborted it already).
+	InsertOrder(o Order) (existing Order, res InsertOutcome, err error)
+	// SetOrderStatus writes next's Status, Reason and UpdatedAt over the
+	// order if it still has old.Status, a compare-and-set so a transition
+	// can only ever apply once, and appends next to the order's history. It
+	// is an error if the order no longer has old.Status, which LockOrder
+	// rules out.
+	SetOrderStatus(old, next Order) error
+
+	// LockItem reads an item for its old image and keeps it as read until
+	// the transaction ends (see LockOrder); found is false if there is none.
+	LockItem(sku string) (it Item, found bool, err error)
+	// InsertItem stores a new item. It returns InsertKeyExists, and writes
+	// nothing, if an item with its SKU exists (PostgreSQL: one a concurrent
+	// transaction inserted and committed since LockItem found none).
+	InsertItem(it Item) (InsertOutcome, error)
+	// UpdateItem replaces every field of an existing item.
+	UpdateItem(it Item) error
+	// SetQuantity writes an existing item's Quantity and UpdatedAt.
+	SetQuantity(it Item) error
+	// TakeStock takes quantity of sku from stock, stamping the item at at,
+	// only if that many are on hand; taken is false, and nothing is
+	// written, if not. The guard is in the write itself, so stock never goes
+	// below what is on hand even if what LockItem read and this write ever
+	// drifted apart.
+	TakeStock(sku string, quantity int64, at time.Time) (taken bool, err error)
+
+	// InsertPaymentAttempt appends a to the payment attempts.
+	InsertPaymentAttempt(a PaymentAttempt) error
+	// UpsertExecution creates or replaces an execution by ID; steps is the
+	// JSON of its Steps, which the engines store as text.
+	UpsertExecution(e Execution, steps []byte) error
+	// InsertNotified records that notification id reached target at at;
+	// inserted is false, and nothing is written, if that was recorded
+	// already (PostgreSQL: possibly by a concurrent transaction, which the
+	// insert waited for).
+	InsertNotified(id, target string, at time.Time) (inserted bool, err error)
+
+	// Record appends a change to the change log in the same transaction.
+	Record(c Change) error
+}
+
+// InsertOutcome says what an insert of TxRows did.
+type InsertOutcome int
+
+// Insert outcomes.
+const (
+	// InsertDone means the row was stored.
+	InsertDone InsertOutcome = iota
+	// InsertKeyExists means a row with the key exists; nothing was written.
+	InsertKeyExists
+	// InsertReferenceMissing means a row the new one refers to does not
+	// exist; nothing was written.
+	InsertReferenceMissing
+)
+
+// Tx is one write transaction of a store engine as the transitions see it.
+// The transitions are its methods; an engine opens its transaction, calls
+// one, and maps its errors, so a new transition is written once, here.
+//
+// A transition may be run again from the start in a fresh transaction
+// (PostgreSQL retries a deadlock or serialization failure), so it returns
+// its results and keeps no state between calls.
+type Tx struct {
+	// Rows are the engine's row operations in the transaction.
+	Rows TxRows
+	// Now stamps every row and change the transaction writes, already in
+	// StoreTime form; read once, so that they all carry the same time.
+	Now time.Time
+	// TraceParent is the caller's W3C traceparent, recorded with each
+	// change so the trace continues through the bus.
+	TraceParent string
+}
+
+// StoreTime brings a time to the precision and zone both engines keep: UTC,
+// microseconds, no monotonic reading, so that what a write returns equals
+// (==) what a later read returns.
+func StoreTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// CreateOrder inserts a PENDING order with order.ID, stamped Now, and records
+// an INSERT change; the status and reason passed in are ignored. If the ID
+// exists, the stored order is returned with created=false and nothing is
+// written. order must have passed ValidateCreate. Returns EINVALID (field
+// "sku") when the SKU does not exist.
+func (tx Tx) CreateOrder(order Order) (o Order, created bool, err error) {
+	o = Order{
+		ID: order.ID, CustomerID: order.CustomerID, SKU: order.SKU, Quantity: order.Quantity,
+		Status: OrderPending, CreatedAt: tx.Now, UpdatedAt: tx.Now,
+	}
+	existing, res, err := tx.Rows.InsertOrder(o)
+	switch {
+	case err != nil:
+		return Order{}, false, err
+	case res == InsertKeyExists:
+		return existing, false, nil
+	case res == InsertReferenceMissing:
+		return Order{}, false, FieldError("sku", "unknown SKU %q", order.SKU)
+	}
+	if err := tx.record(TableOrders, OrderKey(o.ID), nil, o); err != nil {
+		return Order{}, false, err
+	}
+	return o, true, nil
+}
+
+// ReserveStock moves a PENDING order to RESERVED, taking its quantity from
+// stock with a guarded decrement, or to REJECTED with the reason
+// "insufficient stock: requested N, available M". It records an inventory
+// UPDATE change (if reserved) and an order UPDATE change. An order in any
+// other status is returned unchanged with no change recorded, so a
+// redelivered request is harmless. Returns ENOTFOUND for an unknown order.
+//
+// The order is locked before the item, the lock order every write keeps.
+func (tx Tx) ReserveStock(orderID string) (Order, error) {
+	o, err := tx.lockOrder(orderID)
+	if err != nil || o.Status != OrderPending {
+		return o, err
+	}
+	item, found, err := tx.Rows.LockItem(o.SKU)
+	if err != nil {
+		return Order{}, err
+	}
+	taken, err := tx.Rows.TakeStock(o.SKU, o.Quantity, tx.Now)
+	if err != nil {
+		return Order{}, err
+	}
+	if !taken {
+		available := int64(0)
+		if found {
+			available = item.Quantity
+		}
+		return tx.setStatus(o, o.Reserve(false, available))
+	}
+	newItem := item
+	newItem.Quantity -= o.Quantity
+	newItem.UpdatedAt = tx.Now
+	if err := tx.record(TableInventory, ItemKey(o.SKU), item, newItem); err != nil {
+		return Order{}, err
+	}
+	return tx.setStatus(o, o.Reserve(true, 0))
+}
+
+// CompletePayment moves a RESERVED order to PAID (paid=true) or, with the
+// reason, to PAYMENT_FAILED, putting its quantity back in stock (paid=false).
+// It records an inventory UPDATE change (if stock was released) and an order
+// UPDATE change. An order in any other status is returned unchanged with no
+// change recorded. Returns ENOTFOUND for an unknown order.
+func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, error) {
+	o, err := tx.lockOrder(orderID)
+	if err != nil || o.Status != OrderReserved {
+		return o, err
+	}
+	next := o.Settle(paid, reason)
+	if !paid {
+		item, found, err := tx.Rows.LockItem(o.SKU)
+		if err != nil {
+			return Order{}, err
+		}
+		if !found { // impossible while orders.sku references inventory
+			return Order{}, fmt.Errorf("release stock: item %q missing", o.SKU)
+		}
+		if _, err := tx.setQuantity(item, item.Quantity+o.Quantity); err != nil {
+			return Order{}, err
+		}
+	}
+	return tx.setStatus(o, next)
+}
+
+// PutItem creates or replaces an item, stamped Now, and records an INSERT or
+// UPDATE change. item must have passed Validate. An existing row is locked
+// before it is replaced; if a concurrent transaction inserts the same SKU
+// between the lock finding none and the insert, the insert does nothing and
+// the loop locks and replaces that row instead.
+func (tx Tx) PutItem(item Item) (Item, error) {
+	item.UpdatedAt = tx.Now
+	for {
+		old, found, err := tx.Rows.LockItem(item.SKU)
+		if err != nil {
+			return Item{}, err
+		}
+		var oldImage any // stays nil (no row before) for an INSERT
+		res := InsertDone
+		if found {
+			oldImage, err = old, tx.Rows.UpdateItem(item)
+		} else {
+			res, err = tx.Rows.InsertItem(item)
+		}
+		switch {
+		case err != nil:
+			return Item{}, err
+		case res != InsertDone:
+			continue // a concurrent insert came first: lock and replace its row
+		}
+		if err := tx.record(TableInventory, ItemKey(item.SKU), oldImage, item); err != nil {
+			return Item{}, err
+		}
+		return item, nil
+	}
+}
+
+// AdjustStock adds adj.Delta to an item's quantity and records an UPDATE
+// change. adj must have passed Validate. Returns ENOTFOUND for an unknown
+// SKU, EINSUFFICIENT (saying how many are available) when the quantity would
+// drop below 0, and EINVALID (field "delta") when it would rise above
+// MaxQuantity. The reason is not stored: items have no field for it yet.
+func (tx Tx) AdjustStock(sku string, adj Adjustment) (Item, error) {
+	old, found, err := tx.Rows.LockItem(sku)
+	if err != nil {
+		return Item{}, err
+	}
+	if !found {
+		return Item{}, ItemNotFound(sku)
+	}
+	q := old.Quantity + adj.Delta
+	if q < 0 {
+		return Item{}, Errorf(EINSUFFICIENT, "cannot remove %d of %s: only %d available", -adj.Delta, sku, old.Quantity)
+	}
+	if q > MaxQuantity {
+		return Item{}, FieldError("delta", "would raise the quantity of %s to %d, above %d", sku, q, MaxQuantity)
+	}
+	return tx.setQuantity(old, q)
+}
+
+// RecordPaymentAttempt appends an attempt, stamped Now if its At is zero.
+// The log is append-only history, so recording the same attempt number twice
+// (a redelivered payment) keeps both rows rather than failing. a must have
+// passed Validate.
+func (tx Tx) RecordPaymentAttempt(a PaymentAttempt) error {
+	if a.At.IsZero() {
+		a.At = tx.Now
+	} else {
+		a.At = StoreTime(a.At)
+	}
+	return tx.Rows.InsertPaymentAttempt(a)
+}
+
+// SaveExecution creates or replaces an execution by ID, with every time, the
+// steps' included, in StoreTime form. e must have passed Validate. Nil steps
+// stay nil (stored as JSON null), so they read back as they were given.
+func (tx Tx) SaveExecution(e Execution) error {
+	e.StartedAt = StoreTime(e.StartedAt)
+	if !e.FinishedAt.IsZero() {
+		e.FinishedAt = StoreTime(e.FinishedAt)
+	}
+	if e.Steps != nil {
+		steps := make([]Step, len(e.Steps))
+		for i, st := range e.Steps {
+			st.StartedAt = StoreTime(st.StartedAt)
+			steps[i] = st
+		}
+		e.Steps = steps // a copy: the caller's slice is not touched
+	}
+	stepsJSON, err := json.Marshal(e.Steps)
+	if err != nil {
+		return err
+	}
+	return tx.Rows.UpsertExecution(e, stepsJSON)
+}
+
+// MarkNotified records that notification id reached target and reports
+// whether this call recorded it (false: it was already recorded). id and
+// target must have passed ValidateNotified.
+func (tx Tx) MarkNotified(id, target string) (bool, error) {
+	return tx.Rows.InsertNotified(id, target, tx.Now)
+}
+
+// lockOrder is LockOrder with ENOTFOUND for no order.
+func (tx Tx) lockOrder(id string) (Order, error) {
+	o, found, err := tx.Rows.LockOrder(id)
+	if err != nil {
+		return Order{}, err
+	}
+	if !found {
+		return Order{}, OrderNotFound(id)
+	}
+	return o, nil
+}
+
+// setStatus applies the transition of order old to next (from Reserve or
+// Settle): it stamps UpdatedAt, writes the status with its history entry
+// and records the UPDATE change.
+func (tx Tx) setStatus(old, next Order) (Order, error) {
+	next.UpdatedAt = tx.Now
+	if err := tx.Rows.SetOrderStatus(old, next); err != nil {
+		return Order{}, err
+	}
+	if err := tx.record(TableOrders, OrderKey(old.ID), old, next); err != nil {
+		return Order{}, err
+	}
+	return next, nil
+}
+
+// setQuantity writes the new quantity of item old, which the transaction
+// has locked, and records the UPDATE change; shared by adjustments and stock
+// released by a failed payment.
+func (tx Tx) setQuantity(old Item, quantity int64) (Item, error) {
+	item := old
+	item.Quantity = quantity
+	item.UpdatedAt = tx.Now
+	if err := tx.Rows.SetQuantity(item); err != nil {
+		return Item{}, err
+	}
+	if err := tx.record(TableInventory, ItemKey(item.SKU), old, item); err != nil {
+		return Item{}, err
+	}
+	return item, nil
+}
+
+// record appends the change of one row, built by NewChange so that every
+// engine captures changes the same way. old and new are the row before and
+// after, nil for none.
+func (tx Tx) record(table string, key map[string]string, old, new any) error {
+	c, err := NewChange(table, key, old, new, tx.Now, tx.TraceParent)
+	if err != nil {
+		return fmt.Errorf("record %w", err)
+	}
+	return tx.Rows.Record(c)
+}

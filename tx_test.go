@@ -1,0 +1,158 @@
+package wims
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// memRows are TxRows over maps, for testing the transitions' decisions
+// without an engine. raceSKU, if set, makes the next InsertItem of that SKU
+// find it inserted by "someone else" (as a concurrent PostgreSQL writer).
+type memRows struct {
+	orders  map[string]Order
+	items   map[string]Item
+	changes []Change
+	raceSKU string
+}
+
+func newMemRows(items ...Item) *memRows {
+	r := &memRows{orders: map[string]Order{}, items: map[string]Item{}}
+	for _, it := range items {
+		r.items[it.SKU] = it
+	}
+	return r
+}
+
+func (r *memRows) LockOrder(id string) (Order, bool, error) { o, ok := r.orders[id]; return o, ok, nil }
+func (r *memRows) InsertOrder(o Order) (Order, InsertOutcome, error) {
+	if old, ok := r.orders[o.ID]; ok {
+		return old, InsertKeyExists, nil
+	}
+	if _, ok := r.items[o.SKU]; !ok {
+		return Order{}, InsertReferenceMissing, nil
+	}
+	r.orders[o.ID] = o
+	return Order{}, InsertDone, nil
+}
+func (r *memRows) SetOrderStatus(old, next Order) error {
+	if r.orders[old.ID].Status != old.Status {
+		return fmt.Errorf("order %s changed", old.ID)
+	}
+	r.orders[old.ID] = next
+	return nil
+}
+func (r *memRows) LockItem(sku string) (Item, bool, error) {
+	it, ok := r.items[sku]
+	return it, ok, nil
+}
+func (r *memRows) InsertItem(it Item) (InsertOutcome, error) {
+	if it.SKU == r.raceSKU {
+		r.raceSKU = ""
+		r.items[it.SKU] = Item{SKU: it.SKU, Quantity: 7}
+	}
+	if _, ok := r.items[it.SKU]; ok {
+		return InsertKeyExists, nil
+	}
+	r.items[it.SKU] = it
+	return InsertDone, nil
+}
+func (r *memRows) UpdateItem(it Item) error  { r.items[it.SKU] = it; return nil }
+func (r *memRows) SetQuantity(it Item) error { return r.UpdateItem(it) }
+func (r *memRows) TakeStock(sku string, q int64, at time.Time) (bool, error) {
+	it, ok := r.items[sku]
+	if !ok || it.Quantity < q {
+		return false, nil
+	}
+	it.Quantity, it.UpdatedAt = it.Quantity-q, at
+	r.items[sku] = it
+	return true, nil
+}
+func (r *memRows) InsertPaymentAttempt(PaymentAttempt) error              { return nil }
+func (r *memRows) UpsertExecution(Execution, []byte) error                { return nil }
+func (r *memRows) InsertNotified(string, string, time.Time) (bool, error) { return true, nil }
+func (r *memRows) Record(c Change) error                                  { r.changes = append(r.changes, c); return nil }
+func (r *memRows) tables() (s []string) {
+	for _, c := range r.changes {
+		s = append(s, c.Table+" "+c.EventType)
+	}
+	return s
+}
+
+// TestTxOrderLifecycle drives an order through the transitions and checks
+// the decisions and the change records each one makes.
+func TestTxOrderLifecycle(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
+	rows := newMemRows(Item{SKU: "A", Quantity: 3})
+	tx := Tx{Rows: rows, Now: now, TraceParent: "tp"}
+
+	if _, _, err := tx.CreateOrder(Order{ID: "o0", SKU: "NOPE", Quantity: 1}); ErrorField(err) != "sku" {
+		t.Fatalf("unknown SKU: %v, want EINVALID on sku", err)
+	}
+	o, created, err := tx.CreateOrder(Order{ID: "o1", CustomerID: "c", SKU: "A", Quantity: 2, Status: OrderPaid})
+	if err != nil || !created || o.Status != OrderPending || o.CreatedAt != now {
+		t.Fatalf("create: %+v %v %v", o, created, err)
+	}
+	if again, created, err := tx.CreateOrder(Order{ID: "o1", SKU: "A", Quantity: 9}); err != nil || created || again != o {
+		t.Fatalf("create again: %+v %v %v", again, created, err)
+	}
+	if o, err = tx.ReserveStock("o1"); err != nil || o.Status != OrderReserved || rows.items["A"].Quantity != 1 {
+		t.Fatalf("reserve: %+v %v", o, err)
+	}
+	if again, err := tx.ReserveStock("o1"); err != nil || again != o {
+		t.Fatalf("reserve again: %+v %v", again, err)
+	}
+	if o, err = tx.CompletePayment("o1", false, ""); err != nil || o.Status != OrderPaymentFailed ||
+		o.Reason != "payment declined" || rows.items["A"].Quantity != 3 {
+		t.Fatalf("decline: %+v %v", o, err)
+	}
+	if _, err := tx.ReserveStock("nope"); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("reserve unknown: %v", err)
+	}
+	want := []string{"orders INSERT", "inventory UPDATE", "orders UPDATE", "inventory UPDATE", "orders UPDATE"}
+	if got := rows.tables(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("changes %v, want %v", got, want)
+	}
+	for _, c := range rows.changes {
+		if !c.Time.Equal(now) || c.TraceParent != "tp" {
+			t.Fatalf("change %+v not stamped with the transaction's time and traceparent", c)
+		}
+	}
+
+	rows.changes = nil
+	rows.orders["o2"] = Order{ID: "o2", SKU: "A", Quantity: 5, Status: OrderPending}
+	if o, err = tx.ReserveStock("o2"); err != nil || o.Status != OrderRejected ||
+		o.Reason != "insufficient stock: requested 5, available 3" {
+		t.Fatalf("reserve too many: %+v %v", o, err)
+	}
+	if got := rows.tables(); fmt.Sprint(got) != "[orders UPDATE]" {
+		t.Fatalf("rejection changes %v", got)
+	}
+}
+
+// TestTxInventory checks PutItem's lock-or-insert loop and AdjustStock's
+// bounds.
+func TestTxInventory(t *testing.T) {
+	rows := newMemRows()
+	rows.raceSKU = "B"
+	tx := Tx{Rows: rows, Now: time.Unix(1, 0).UTC()}
+	it, err := tx.PutItem(Item{SKU: "B", Quantity: 4})
+	if err != nil || it.Quantity != 4 || rows.items["B"].Quantity != 4 {
+		t.Fatalf("put over a concurrent insert: %+v %v", it, err)
+	}
+	if got := rows.tables(); fmt.Sprint(got) != "[inventory UPDATE]" || string(rows.changes[0].OldImage) == "" {
+		t.Fatalf("put over a concurrent insert: changes %v, want an UPDATE of the row it met", got)
+	}
+	if _, err := tx.AdjustStock("B", Adjustment{Delta: -5}); ErrorCode(err) != EINSUFFICIENT {
+		t.Fatalf("over-removal: %v", err)
+	}
+	if _, err := tx.AdjustStock("B", Adjustment{Delta: MaxQuantity}); ErrorField(err) != "delta" {
+		t.Fatalf("over-raise: %v", err)
+	}
+	if _, err := tx.AdjustStock("Z", Adjustment{Delta: 1}); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("unknown SKU: %v", err)
+	}
+	if it, err = tx.AdjustStock("B", Adjustment{Delta: -4}); err != nil || it.Quantity != 0 {
+		t.Fatalf("adjust: %+v %v", it, err)
+	}
+}
