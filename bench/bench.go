@@ -17,12 +17,19 @@
 //     delayed: no coordinated omission.
 //
 // Percentiles are exact, by nearest rank over all samples ([Percentile]).
+//
+// A run whose context is cancelled (Ctrl-C) stops at once: no new orders,
+// requests in flight abandoned (counted as "interrupted", not as errors),
+// and the end-to-end read-back and course mode's inventory check skipped
+// (or cut short, if they were under way). Run then returns the partial
+// report, marked Interrupted, with an error wrapping ErrInterrupted.
 package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -42,6 +49,14 @@ const (
 	ModeClosed = "closed"
 	ModeOpen   = "open"
 )
+
+// ErrInterrupted is wrapped in Run's error when its context was cancelled
+// during the load: the report covers what was sent until then.
+var ErrInterrupted = errors.New("bench: interrupted")
+
+// StatusInterrupted is the Report.Statuses key of requests abandoned when
+// the run was interrupted (the server may or may not have accepted them).
+const StatusInterrupted = "interrupted"
 
 // Options configures a run.
 type Options struct {
@@ -76,7 +91,9 @@ type Options struct {
 	// MaxInFlight bounds open mode's concurrent requests (default 4,096);
 	// a request over it starts late, and its lateness counts in its latency.
 	MaxInFlight int
-	// Progress, if set, receives a progress line every second.
+	// Progress, if set, receives a progress line every second: elapsed
+	// time, orders sent, accepted (per second in the last second and on
+	// average so far) and failed.
 	Progress io.Writer
 	// Client sends the requests (default: a client with pooled connections).
 	Client *http.Client
@@ -92,11 +109,15 @@ type Report struct {
 	URL         string  `json:"url"`
 	Concurrency int     `json:"concurrency,omitempty"`
 	TargetRate  float64 `json:"targetRate,omitempty"`
+	// Interrupted reports a run cut short by its context (Ctrl-C): a
+	// partial report, without end-to-end latency or the inventory check.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Sent counts requests started; Accepted those answered 2xx.
 	Sent     int `json:"sent"`
 	Accepted int `json:"accepted"`
 	// Statuses counts answers by HTTP status; "error" counts requests with
-	// no answer (connection refused, timeout).
+	// no answer (connection refused, timeout), StatusInterrupted those
+	// abandoned by an interrupt.
 	Statuses map[string]int `json:"statuses"`
 	// Seconds is from the first request's start to the last answer.
 	Seconds      float64 `json:"seconds"`
@@ -170,11 +191,12 @@ type order struct {
 
 // result is one request's outcome.
 type result struct {
-	status  int // 0: no answer
-	latency time.Duration
-	qty     int64
-	id      string
-	done    time.Time
+	status      int  // 0: no answer
+	interrupted bool // no answer because the run's context ended
+	latency     time.Duration
+	qty         int64
+	id          string
+	done        time.Time
 }
 
 // runner holds a run's state.
@@ -223,7 +245,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		r.open(ctx)
 	}
 	end := time.Now()
-	if inv != nil {
+	rep.Interrupted = ctx.Err() != nil
+	if inv != nil && !rep.Interrupted {
 		// Read at once, before anything else: this is the course's question.
 		q, qerr := r.stock(ctx)
 		if qerr == nil {
@@ -249,7 +272,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	for _, res := range r.results {
 		rep.Sent++
 		key := "error"
-		if res.status != 0 {
+		if res.interrupted {
+			key = StatusInterrupted
+		} else if res.status != 0 {
 			key = strconv.Itoa(res.status)
 			lat = append(lat, res.latency)
 		}
@@ -269,7 +294,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	rep.Seconds = round3(rep.Seconds)
 	rep.Accept = Summarize(lat)
-	if inv != nil {
+	if inv != nil && !rep.Interrupted {
 		for _, res := range r.results {
 			inv.Ordered += res.qty
 		}
@@ -282,8 +307,13 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		}
 		rep.Inventory = inv
 	}
-	if opt.E2ESample > 0 && len(accepted) > 0 {
-		rep.Reserved, rep.Paid = r.endToEnd(context.WithoutCancel(ctx), accepted)
+	if opt.E2ESample > 0 && len(accepted) > 0 && !rep.Interrupted {
+		// An interrupt during the read-back (up to E2ETimeout) ends it too.
+		rep.Reserved, rep.Paid = r.endToEnd(ctx, accepted)
+	}
+	if ctx.Err() != nil {
+		rep.Interrupted = true
+		return rep, fmt.Errorf("%w after %.1fs of load (%d orders sent): %w", ErrInterrupted, rep.Seconds, rep.Sent, context.Cause(ctx))
 	}
 	return rep, err
 }
@@ -445,6 +475,7 @@ func (r *runner) send(ctx context.Context, i int, start time.Time) {
 	}
 	res.done = time.Now()
 	res.latency = res.done.Sub(start)
+	res.interrupted = res.status == 0 && ctx.Err() != nil
 	if res.status >= 200 && res.status < 300 {
 		r.ok.Add(1)
 	} else {
@@ -509,9 +540,9 @@ func (r *runner) progress() func() {
 			case <-done:
 				return
 			case <-t.C:
-				ok := r.ok.Load()
-				fmt.Fprintf(r.opt.Progress, "bench: %5.1fs  sent %d  accepted %d (%d/s)  failed %d\n",
-					time.Since(r.start).Seconds(), r.sent.Load(), ok, ok-last, r.failed.Load())
+				ok, elapsed := r.ok.Load(), time.Since(r.start).Seconds()
+				fmt.Fprintf(r.opt.Progress, "bench: %5.1fs  sent %d  accepted %d (%d/s now, %.1f/s so far)  failed %d\n",
+					elapsed, r.sent.Load(), ok, ok-last, float64(ok)/elapsed, r.failed.Load())
 				last = ok
 			}
 		}

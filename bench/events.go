@@ -44,7 +44,10 @@ type EventsOptions struct {
 
 // EventsReport is the outcome of an events run.
 type EventsReport struct {
-	Mode        string  `json:"mode"`
+	Mode string `json:"mode"`
+	// Interrupted reports a run cut short by its context (Ctrl-C): the
+	// figures cover the load until then, deliveries not waited for.
+	Interrupted bool    `json:"interrupted,omitempty"`
 	Rules       int     `json:"rules"`
 	TargetRate  float64 `json:"targetRate,omitempty"`
 	Concurrency int     `json:"concurrency,omitempty"`
@@ -194,6 +197,10 @@ func RunEvents(ctx context.Context, opt EventsOptions) (*EventsReport, error) {
 	lat := sink.latencies()
 	rep.Delivered = len(lat)
 	rep.DeliveryTime = Summarize(lat)
+	if ctx.Err() != nil {
+		rep.Interrupted = true
+		return rep, fmt.Errorf("%w after %.1fs of load: %w", ErrInterrupted, rep.Seconds, context.Cause(ctx))
+	}
 	if rep.Delivered < rep.Entries {
 		return rep, fmt.Errorf("bench: %d of %d accepted events delivered within %s", rep.Delivered, rep.Entries, opt.Drain)
 	}
@@ -324,7 +331,9 @@ func (s *sink) latencies() []time.Duration {
 
 func (s *sink) close() { _ = s.srv.Close() }
 
+// eventsProgress prints a line every second until the returned func is called.
 func eventsProgress(w io.Writer, entries *atomic.Int64, s *sink) func() {
+	start := time.Now()
 	if w == nil {
 		return func() {}
 	}
@@ -337,7 +346,8 @@ func eventsProgress(w io.Writer, entries *atomic.Int64, s *sink) func() {
 			case <-done:
 				return
 			case <-t.C:
-				fmt.Fprintf(w, "put %d, delivered %d\n", entries.Load(), s.count())
+				n, elapsed := entries.Load(), time.Since(start).Seconds()
+				fmt.Fprintf(w, "bench events: %5.1fs  put %d (%.0f/s so far), delivered %d\n", elapsed, n, float64(n)/elapsed, s.count())
 			}
 		}
 	}()
@@ -346,6 +356,11 @@ func eventsProgress(w io.Writer, entries *atomic.Int64, s *sink) func() {
 
 // WriteEventsText prints an events report for people.
 func WriteEventsText(w io.Writer, r *EventsReport) error {
+	if r.Interrupted {
+		if _, err := fmt.Fprintf(w, "interrupted: partial report (%.1fs of load); deliveries not waited for\n", r.Seconds); err != nil {
+			return err
+		}
+	}
 	_, err := fmt.Fprintf(w, `mode %s, %d rules, batch %d
 accepted %d entries in %.1fs: %.0f entries/s (%d failed)
 put latency        p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms

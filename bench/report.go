@@ -12,6 +12,9 @@ import (
 func WriteText(w io.Writer, rep *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	if rep.Interrupted {
+		p("interrupted", "partial report (%.3fs of load); end-to-end latency and inventory check skipped or cut short", rep.Seconds)
+	}
 	p("mode", "%s", rep.Mode)
 	p("url", "%s", rep.URL)
 	if rep.Concurrency > 0 {

@@ -24,7 +24,8 @@ type Role string
 
 // Roles, from most to least powerful. admin may do everything; orders may
 // create and read orders and read inventory (a shop front end); read may
-// make GET requests only (dashboards, monitoring).
+// make GET requests only (dashboards, monitoring) and sees no customer
+// identifiers (redact.go).
 const (
 	RoleAdmin  Role = "admin"
 	RoleOrders Role = "orders"

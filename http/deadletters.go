@@ -108,7 +108,11 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) error
 	}
 	out := make([]deadLetter, 0, len(page.Messages))
 	for _, m := range page.Messages {
-		out = append(out, toDeadLetter(m))
+		dl := toDeadLetter(m)
+		if !viewerSeesCustomers(r) {
+			dl.Message = redactJSON(dl.Message)
+		}
+		out = append(out, dl)
 	}
 	resp := struct {
 		DeadLetters []deadLetter `json:"deadLetters"`

@@ -68,6 +68,19 @@ func eventQuery(q url.Values, now time.Time) (wims.EventQuery, error) {
 	return f, nil
 }
 
+// viewerEventQuery is eventQuery for the request's principal: a role that
+// may not see customer identifiers may not select events by one either.
+func viewerEventQuery(r *http.Request, now time.Time) (wims.EventQuery, error) {
+	q, err := eventQuery(r.URL.Query(), now)
+	if err != nil {
+		return q, err
+	}
+	if role := principalFrom(r.Context()).role; !seesCustomers(role) && patternNamesCustomer(q.Pattern) {
+		return q, errCustomerSelector(role, "a pattern on customerId")
+	}
+	return q, nil
+}
+
 // timeParam reads an RFC 3339 time or a duration before now ("15m").
 func timeParam(q url.Values, name string, now time.Time) (time.Time, error) {
 	v := q.Get(name)
@@ -87,7 +100,7 @@ func timeParam(q url.Values, name string, now time.Time) (time.Time, error) {
 // "prev"}, in the order events were logged: the newest matching ones, or
 // from since on. 503 when the server has no event log.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
-	q, err := eventQuery(r.URL.Query(), s.now())
+	q, err := viewerEventQuery(r, s.now())
 	if err != nil {
 		return err
 	}
@@ -101,6 +114,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	if page.Events == nil {
 		page.Events = []json.RawMessage{}
 	}
+	if !viewerSeesCustomers(r) {
+		for i, ev := range page.Events {
+			page.Events[i] = redactJSON(ev)
+		}
+	}
 	return s.writeJSON(w, r, http.StatusOK, page)
 }
 
@@ -109,10 +127,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 // message per event whose id is the cursor after it, so a client that
 // reconnects with Last-Event-ID misses nothing.
 func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error {
-	q, err := eventQuery(r.URL.Query(), s.now())
+	q, err := viewerEventQuery(r, s.now())
 	if err != nil {
 		return err
 	}
+	redact := !viewerSeesCustomers(r)
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		q.Cursor, q.Since = id, time.Time{}
 	}
@@ -150,6 +169,9 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 			s.logger.Warn("event stream read failed", "err", err)
 		} else {
 			for _, ev := range page.Events {
+				if redact {
+					ev = redactJSON(ev)
+				}
 				fmt.Fprintf(w, "event: event\ndata: %s\n\n", compactJSON(ev))
 			}
 			if len(page.Events) > 0 || page.Next != q.Cursor {

@@ -172,6 +172,9 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !viewerSeesCustomers(r) {
+		o.CustomerID = Redacted
+	}
 	v := orderView{Order: o, History: []wims.StatusChange{}, Payments: []wims.PaymentAttempt{}, Executions: []wims.Execution{}}
 	history, err := s.store.OrderHistory(ctx, id)
 	if err != nil {
@@ -217,12 +220,21 @@ func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request) error 
 	if err := f.Validate(); err != nil {
 		return err
 	}
+	role := principalFrom(r.Context()).role
+	if f.CustomerID != "" && !seesCustomers(role) {
+		return errCustomerSelector(role, "customerId")
+	}
 	page, err := s.store.ListOrders(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	if page.Orders == nil {
 		page.Orders = []wims.Order{}
+	}
+	if !seesCustomers(role) {
+		for i := range page.Orders {
+			page.Orders[i].CustomerID = Redacted
+		}
 	}
 	return s.writeJSON(w, r, http.StatusOK, page)
 }

@@ -7,7 +7,12 @@
 // crossing is reported once per receiver: each successful report is recorded
 // in the store, and a redelivered event skips the receivers already done.
 // A receiver that fails is retried by the bus consumer, with backoff and, after
-// the last attempt, the dead-letter stream.
+// the last attempt, the dead-letter stream. A receiver that throttles (429 or
+// 503 with Retry-After) is retried after the delay it asks for, capped by the
+// webhook client, and every such answer counts as a failed attempt: on the
+// last of Options.MaxAttempts the throttling is reported as an ordinary
+// failure, so the consumer dead-letters the event like any other that ran
+// out of attempts, instead of waiting on the receiver forever.
 package notify
 
 import (
@@ -30,12 +35,22 @@ type Store interface {
 // logReceiver names the log in the store's records.
 const logReceiver = "log"
 
+// DefaultMaxAttempts is Options.MaxAttempts when unset: the bus consumer's
+// default number of deliveries before a failing message is dead-lettered.
+const DefaultMaxAttempts = 10
+
 // Options configures a Notifier.
 type Options struct {
 	Store    Store
 	Webhooks []string
 	Client   *webhook.Client
 	Logger   *slog.Logger
+	// MaxAttempts is the number of deliveries after which the consumer
+	// running the notifier dead-letters a failing event (its MaxDeliver;
+	// default DefaultMaxAttempts). From that delivery on, a throttled
+	// webhook is reported as a plain failure rather than a wims.RetryAfter,
+	// which the consumer would honour forever.
+	MaxAttempts int
 }
 
 // Notifier reports crossings.
@@ -48,6 +63,9 @@ func New(opt Options) *Notifier {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = DefaultMaxAttempts
 	}
 	return &Notifier{opt: opt}
 }
@@ -71,7 +89,7 @@ func (n *Notifier) Handle(ctx context.Context, m *wims.Message) error {
 				"sku", note.SKU, "quantity", note.Quantity, "threshold", note.Threshold)
 		}
 		for _, url := range n.opt.Webhooks {
-			if err := n.deliver(ctx, note.ID, url, m.Header[wims.HeaderTraceParent], body); err != nil {
+			if err := n.deliver(ctx, note.ID, url, m.Header[wims.HeaderTraceParent], body, m.Delivered); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -79,12 +97,20 @@ func (n *Notifier) Handle(ctx context.Context, m *wims.Message) error {
 	return errors.Join(errs...)
 }
 
-func (n *Notifier) deliver(ctx context.Context, id, url, traceParent string, body []byte) error {
+// deliver posts one notification to one webhook unless it already got it.
+// delivered is the event's delivery count: a throttled answer on the last
+// attempt (MaxAttempts) loses its wims.RetryAfter, so the consumer counts it
+// like any failure and dead-letters the event instead of waiting forever.
+func (n *Notifier) deliver(ctx context.Context, id, url, traceParent string, body []byte, delivered int) error {
 	done, err := n.opt.Store.Notified(ctx, id, url)
 	if err != nil || done {
 		return err
 	}
 	if err := n.opt.Client.Post(ctx, url, id, traceParent, body); err != nil {
+		var ra *wims.RetryAfterError
+		if errors.As(err, &ra) && delivered >= n.opt.MaxAttempts {
+			return fmt.Errorf("notify %s: %w: still throttled after %d attempts", id, ra.Err, delivered)
+		}
 		return fmt.Errorf("notify %s: %w", id, err)
 	}
 	if _, err := n.opt.Store.MarkNotified(ctx, id, url); err != nil {

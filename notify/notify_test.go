@@ -106,12 +106,19 @@ func (r *receiver) count() int {
 
 func newNotifier(t *testing.T, urls ...string) *notify.Notifier {
 	t.Helper()
+	return newNotifierWith(t, notify.Options{Webhooks: urls, Client: &webhook.Client{}})
+}
+
+// newNotifierWith returns a Notifier with opt and a fresh SQLite store.
+func newNotifierWith(t *testing.T, opt notify.Options) *notify.Notifier {
+	t.Helper()
 	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "n.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return notify.New(notify.Options{Store: store, Webhooks: urls, Client: &webhook.Client{}})
+	opt.Store = store
+	return notify.New(opt)
 }
 
 // TestRedeliveryReportsOnce handles the same crossing event three times, as a

@@ -1,7 +1,8 @@
 // Package webhook delivers JSON documents to HTTP endpoints, for the
 // notifications target (--notify-webhook). It makes one
 // attempt per call and classifies the outcome; the retries, backoff and
-// dead-lettering come from the bus consumer that calls it.
+// dead-lettering come from the bus consumer that calls it (and the bound on
+// attempts from package notify, which also counts throttled ones).
 package webhook
 
 import (
@@ -16,15 +17,25 @@ import (
 	"github.com/wims/wims/internal/retryafter"
 )
 
+// DefaultMaxRetryAfter is the longest wait a Retry-After may ask for when
+// Client.MaxRetryAfter is not set; it is the default of
+// --payments-max-backoff, which `wims serve` passes on.
+const DefaultMaxRetryAfter = 30 * time.Second
+
 // Client posts JSON to webhooks.
 type Client struct {
 	HTTP    *http.Client
 	Timeout time.Duration // per attempt, default 10s
+	// MaxRetryAfter caps the delay a 429 or 503 answer's Retry-After can
+	// ask for (default DefaultMaxRetryAfter), so a hostile or mistyped
+	// value cannot park a notification for hours.
+	MaxRetryAfter time.Duration
 }
 
 // Post sends body to url with the Idempotency-Key header set to id (so a
 // receiver can drop a redelivered copy) and a traceparent if given. A 2xx is
-// success. A 429 or 503 with Retry-After returns a wims.RetryAfter error, any
+// success. A 429 or 503 with Retry-After returns a wims.RetryAfter error
+// (the delay capped at MaxRetryAfter), any
 // other 4xx a wims.Permanent error (the receiver refuses it; retrying cannot
 // help), and anything else a plain error to be retried with backoff.
 func (c *Client) Post(ctx context.Context, url, id, traceParent string, body []byte) error {
@@ -59,8 +70,11 @@ func (c *Client) Post(ctx context.Context, url, id, traceParent string, body []b
 		return nil
 	case s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable:
 		err := fmt.Errorf("webhook answered %d", s)
-		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return wims.RetryAfter(d, err)
+		if ra := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), c.maxRetryAfter()); ra.OK {
+			if ra.Capped {
+				err = fmt.Errorf("%w (Retry-After capped at %s)", err, ra.Delay)
+			}
+			return wims.RetryAfter(ra.Delay, err)
 		}
 		return err
 	case s >= 400 && s < 500 && s != http.StatusRequestTimeout:
@@ -70,8 +84,15 @@ func (c *Client) Post(ctx context.Context, url, id, traceParent string, body []b
 	}
 }
 
+func (c *Client) maxRetryAfter() time.Duration {
+	if c.MaxRetryAfter > 0 {
+		return c.MaxRetryAfter
+	}
+	return DefaultMaxRetryAfter
+}
+
 // RetryAfter parses a Retry-After header (delay seconds or an HTTP date),
-// capped at an hour.
+// capped at an hour. Post applies the Client's own, shorter cap instead.
 func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 	ra := retryafter.Parse(v, now, time.Hour)
 	return ra.Delay, ra.OK

@@ -96,3 +96,23 @@ func FuzzRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+// TestPostCapsRetryAfter: a receiver asking for an hour's wait gets at most
+// MaxRetryAfter (and DefaultMaxRetryAfter without one), as the payments
+// dispatcher caps it at --payments-max-backoff.
+func TestPostCapsRetryAfter(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		max, want time.Duration
+	}{{0, webhook.DefaultMaxRetryAfter}, {2 * time.Second, 2 * time.Second}} {
+		err := (&webhook.Client{MaxRetryAfter: tt.max}).Post(context.Background(), srv.URL, "id", "", []byte(`{}`))
+		var ra *wims.RetryAfterError
+		if !errors.As(err, &ra) || ra.Delay != tt.want {
+			t.Fatalf("MaxRetryAfter %s: Post = %v, want a retry after %s", tt.max, err, tt.want)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -30,7 +32,12 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
   --mode closed  --concurrency workers, --orders orders (or for --duration)
   --mode open    orders start at --rate per second for --duration whatever the
                  answers do; latency counts from the scheduled start, so there
-                 is no coordinated omission`,
+                 is no coordinated omission
+
+A progress line goes to stderr every second (--quiet: none): elapsed time,
+orders sent, accepted per second now and so far, failed. Ctrl-C stops the
+load at once and prints the partial report, marked interrupted, without
+waiting for the end-to-end read-back; the exit status is then 130.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd.Flags()); err != nil {
@@ -45,6 +52,9 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
 			}
 			rep, err := bench.Run(cmd.Context(), opt)
 			if rep == nil {
+				if cmd.Context().Err() != nil {
+					return interrupted(err)
+				}
 				if strings.HasPrefix(err.Error(), "bench:") {
 					return &exitError{code: 2, err: err} // bad flags
 				}
@@ -52,6 +62,9 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
 			}
 			if perr := printReport(cmd.OutOrStdout(), asJSON, rep, bench.WriteText); perr != nil {
 				return perr
+			}
+			if errors.Is(err, bench.ErrInterrupted) {
+				return interrupted(err)
 			}
 			return err
 		},
@@ -71,6 +84,19 @@ status counts, accept latency (p50/p90/p99/max) and end-to-end latency
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
 	cmd.AddCommand(newBenchEventsCommand())
 	return cmd
+}
+
+// exitInterrupted is the exit status of a command stopped by SIGINT, as a
+// shell reports it (128 + the signal's number).
+const exitInterrupted = 130
+
+// interrupted is the error of a bench stopped by Ctrl-C (or SIGTERM): exit
+// status 130, after the partial report.
+func interrupted(err error) error {
+	if err == nil || (errors.Is(err, context.Canceled) && !errors.Is(err, bench.ErrInterrupted)) {
+		err = bench.ErrInterrupted
+	}
+	return &exitError{code: exitInterrupted, err: err}
 }
 
 // printReport prints a bench report as indented JSON or as text for people.
@@ -109,10 +135,16 @@ then removes what it created.
 			}
 			rep, err := bench.RunEvents(cmd.Context(), opt)
 			if rep == nil {
+				if cmd.Context().Err() != nil {
+					return interrupted(err)
+				}
 				return err
 			}
 			if perr := printReport(cmd.OutOrStdout(), asJSON, rep, bench.WriteEventsText); perr != nil {
 				return perr
+			}
+			if cmd.Context().Err() != nil {
+				return interrupted(err)
 			}
 			return err
 		},

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,4 +70,80 @@ func TestBenchCourseAgainstV1(t *testing.T) {
 	if err := bench.WriteText(&text, rep); err != nil || !strings.Contains(text.String(), "shown at once") {
 		t.Fatalf("text report (%v):\n%s", err, text.String())
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from one goroutine while the
+// test reads it from another.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestBenchInterruptPrintsPartialReport runs a long `wims bench`, waits for
+// its progress line on stderr, then cancels its context as Ctrl-C does: it
+// must return, print the partial report marked interrupted and exit 130.
+func TestBenchInterruptPrintsPartialReport(t *testing.T) {
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) { c.PaymentsURL = payURL })
+	out := interruptBench(t, "/s so far)", "bench", "--url", a.url, "--mode", "closed", "--duration", "1h", "--concurrency", "2")
+	if !strings.Contains(out, "partial report") || !strings.Contains(out, "orders sent") {
+		t.Fatalf("no partial report on stdout:\n%s", out)
+	}
+}
+
+// TestBenchEventsInterruptPrintsPartialReport: the same for `wims bench
+// events`.
+func TestBenchEventsInterruptPrintsPartialReport(t *testing.T) {
+	a := startTestApp(t, nil)
+	out := interruptBench(t, "/s so far)", "bench", "events", "--url", a.url, "--rules", "1", "--duration", "1h",
+		"--settle", "-1s", "--concurrency", "2")
+	if !strings.Contains(out, "partial report") || !strings.Contains(out, "entries/s") {
+		t.Fatalf("no partial report on stdout:\n%s", out)
+	}
+}
+
+// interruptBench runs the command args, waits until its stderr shows
+// progress, cancels its context (Ctrl-C) and checks that it returns (the
+// minute is a hang detector, not a timing bound) with status 130 and says
+// so; it returns the command's stdout.
+func interruptBench(t *testing.T, progress string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, strings.NewReader(""), &stdout, &stderr) }()
+	eventually(t, time.Minute, func() error {
+		if !strings.Contains(stderr.String(), progress) {
+			return fmt.Errorf("no progress line yet; stderr: %q", stderr.String())
+		}
+		return nil
+	})
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%v still running a minute after the interrupt; stdout:\n%s", args, stdout.String())
+	}
+	out, errs := stdout.String(), stderr.String()
+	if code != 130 || !strings.Contains(errs, "wims: bench: interrupted") {
+		t.Fatalf("exit %d, want 130 and the interrupt on stderr:\n%s", code, errs)
+	}
+	if !strings.HasPrefix(out, "interrupted") {
+		t.Fatalf("the report does not start with the interrupted marker:\n%s", out)
+	}
+	return out
 }

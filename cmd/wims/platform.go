@@ -56,9 +56,12 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	a.goRun("catalog", func() error { return catalog.Run(ctx) })
 
 	metrics := router.NewMetrics(reg)
-	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
+	// A throttling webhook waits at most --payments-max-backoff per attempt
+	// and, like any failing one, is dead-lettered after the lane's attempts.
+	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxRetryAfter: a.cfg.PaymentsMaxBackoff}
 	notifications := notify.New(notify.Options{
 		Store: a.store, Webhooks: a.cfg.NotifyWebhooks, Client: hooks, Logger: a.log.With("component", "notify"),
+		MaxAttempts: laneMaxDeliver,
 	}).Handle
 	eventLog := (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}).Handle
 	lanes := map[string]struct {
@@ -82,7 +85,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 			Stream: nats.Events, Durable: "target-" + lane, FilterSubject: a.bus.Subject("events", ">"),
 			// Handlers take milliseconds and send InProgress when slower, so a
 			// short AckWait only shortens redelivery after a crash.
-			MaxDeliver: 10, Concurrency: l.concurrency, AckWait: 5 * time.Second,
+			MaxDeliver: laneMaxDeliver, Concurrency: l.concurrency, AckWait: 5 * time.Second,
 		}, router.RouteLive(lane, current, tracing.Handler(a.tracer, lane, l.h), metrics)); err != nil {
 			return nil, err
 		}
@@ -137,6 +140,11 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	})
 	return refs, nil
 }
+
+// laneMaxDeliver is how many deliveries a lane consumer makes of a failing
+// event before dead-lettering it; the notifier counts throttled webhook
+// answers against the same bound.
+const laneMaxDeliver = 10
 
 // logGroupSubject is where a log group target's events are kept ('.' in
 // the name escaped, as for bus subjects).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ func newServeCommand() *cobra.Command {
 			if err := cfg.validate(); err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			announceStart(cmd.ErrOrStderr(), log, cfg)
 			app, err := StartApp(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
@@ -43,6 +45,24 @@ func newServeCommand() *cobra.Command {
 	}
 	cfg.flags(cmd.Flags())
 	return cmd
+}
+
+// announceStart says that wims is starting and where its data lives, at
+// once: opening the store and the embedded JetStream server can take
+// seconds, and until the "wims serving" log line (with the URL to open)
+// nothing else would show. With --log-format text it is a plain line for
+// the person at the terminal; with json a log record, so that the stream
+// stays JSON lines.
+func announceStart(w io.Writer, log *slog.Logger, cfg Config) {
+	dir, store := absPath(cfg.DataDir), ""
+	if cfg.Store != "" {
+		store = ", orders in PostgreSQL"
+	}
+	if cfg.LogFormat == "json" {
+		log.Info("wims starting", "data_dir", dir, "postgres", cfg.Store != "")
+		return
+	}
+	fmt.Fprintf(w, "wims: starting (data in %s%s)…\n", dir, store)
 }
 
 func newLogger(w interface{ Write([]byte) (int, error) }, level, format string) (*slog.Logger, error) {

@@ -26,7 +26,7 @@ func (a *App) startV1(ctx context.Context, reg *prometheus.Registry) error {
 	if a.httpAddr, err = a.serveHTTP(ctx, h); err != nil {
 		return err
 	}
-	a.log.Info("wims serving the course's V1 architecture (synchronous, no bus)", "addr", a.httpAddr.String(),
-		"data_dir", a.cfg.DataDir, "durable", !a.cfg.NoSync, "payments_url", a.payURL)
+	a.log.Info("wims serving the course's V1 architecture (synchronous, no bus)", "url", "http://"+a.httpAddr.String()+"/",
+		"addr", a.httpAddr.String(), "data_dir", absPath(a.cfg.DataDir), "durable", !a.cfg.NoSync, "payments_url", a.payURL)
 	return nil
 }
