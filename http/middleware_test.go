@@ -1,8 +1,11 @@
 package http_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -210,5 +213,31 @@ func TestTraceParentReachesStore(t *testing.T) {
 	// Without an incoming one, the server starts a new trace.
 	if p := strings.Split(seen[1], "-"); len(p) != 4 || p[1] == traceID {
 		t.Fatalf("traceparent for a fresh request = %q", seen[1])
+	}
+}
+
+// TestAsteriskTargetIsAProblem: "GET *" (a request target net/http hands
+// to the handler) is a problem naming the path, not the mux's empty 400.
+// The few answers net/http writes before any handler (431 for oversized
+// headers, 400 for a malformed request line or Content-Length) stay plain
+// text: the server never sees those requests.
+func TestAsteriskTargetIsAProblem(t *testing.T) {
+	e := newEnv(t)
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), `"field":"path"`) {
+		t.Fatalf("GET *: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 	}
 }

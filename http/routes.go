@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/wims/wims"
 )
@@ -192,6 +193,12 @@ func (s *Server) routeOf(r *http.Request) string {
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, route string) {
 	if route != "unmatched" {
 		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if r.RequestURI == "*" || !strings.HasPrefix(r.URL.Path, "/") {
+		// The mux answers an empty 400 to "GET *" and other non-path
+		// targets; a client gets a problem naming the target instead.
+		s.writeError(w, r, wims.FieldError("path", "the request target must be a path starting with /, not %q", r.RequestURI))
 		return
 	}
 	iw := &interceptWriter{ResponseWriter: w}
