@@ -86,8 +86,11 @@ type Options struct {
 	// E2ESample is how many accepted orders are read back for end-to-end
 	// latency (default 200; negative: none).
 	E2ESample int
-	// E2ETimeout bounds the read-back (default 30s).
+	// E2ETimeout bounds the read-back and the drain (default 30s).
 	E2ETimeout time.Duration
+	// Drain measures, after the load, how long until every accepted order
+	// is RESERVED and PAID (Report.Drain).
+	Drain bool
 	// MaxInFlight bounds open mode's concurrent requests (default 4,096);
 	// a request over it starts late, and its lateness counts in its latency.
 	MaxInFlight int
@@ -133,6 +136,8 @@ type Report struct {
 	Paid     *EndToEnd `json:"paid,omitempty"`
 	// Inventory is course mode's consistency check.
 	Inventory *Inventory `json:"inventory,omitempty"`
+	// Drain is how long the pipeline took to catch up (Options.Drain).
+	Drain *Drain `json:"drain,omitempty"`
 }
 
 // EndToEnd is the end-to-end latency of the sampled orders that reached a
@@ -204,6 +209,9 @@ type runner struct {
 	opt    Options
 	client *http.Client
 	base   string
+	// customer is the customer id of every order of the run, so that the
+	// drain can select the run's orders.
+	customer string
 
 	mu      sync.Mutex
 	results []result
@@ -219,7 +227,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	r := &runner{opt: opt, client: opt.Client, base: strings.TrimRight(opt.URL, "/"),
-		rng: rand.New(rand.NewPCG(opt.Seed, 0x5eed))}
+		rng:      rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
+		customer: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	rep := &Report{Mode: opt.Mode, URL: opt.URL, Statuses: map[string]int{}}
 
 	var inv *Inventory
@@ -306,6 +315,10 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 			inv.After500msPc = round1(100 * float64(inv.After500ms) / float64(inv.Sold))
 		}
 		rep.Inventory = inv
+	}
+	if opt.Drain && len(accepted) > 0 && !rep.Interrupted {
+		// Before the read-back, which would add its own time.
+		rep.Drain = r.drain(ctx, end.Sub(r.start).Seconds())
 	}
 	if opt.E2ESample > 0 && len(accepted) > 0 && !rep.Interrupted {
 		// An interrupt during the read-back (up to E2ETimeout) ends it too.
@@ -450,9 +463,9 @@ func (r *runner) open(ctx context.Context) {
 }
 
 // send places one order and records its outcome; latency runs from start.
-func (r *runner) send(ctx context.Context, i int, start time.Time) {
+func (r *runner) send(ctx context.Context, _ int, start time.Time) {
 	qty := r.quantity()
-	body := fmt.Sprintf(`{"customerId":"bench-%d","quantity":%d,"sku":%q}`, i, qty, r.opt.SKU)
+	body := fmt.Sprintf(`{"customerId":%q,"quantity":%d,"sku":%q}`, r.customer, qty, r.opt.SKU)
 	r.sent.Add(1)
 	res := result{qty: qty}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/orders", strings.NewReader(body))

@@ -62,6 +62,17 @@ func WriteText(w io.Writer, rep *Report) error {
 	}
 	e("accept → RESERVED", rep.Reserved)
 	e("accept → PAID", rep.Paid)
+	if d := rep.Drain; d != nil {
+		reached := func(sec, ratio float64) string {
+			if sec == 0 {
+				return "not reached (timed out)"
+			}
+			return fmt.Sprintf("%.2fs = %.2f × the accept time", sec, ratio)
+		}
+		p("accepted in", "%.2fs", d.AcceptSeconds)
+		p("all RESERVED after", "%s", reached(d.AllReservedSeconds, d.ReservedRatio))
+		p("all PAID after", "%s", reached(d.AllPaidSeconds, d.PaidRatio))
+	}
 	if inv := rep.Inventory; inv != nil {
 		p("inventory "+inv.SKU, "before %d, ordered %d, sold (2xx) %d", inv.Before, inv.Ordered, inv.Sold)
 		p("  shown at once", "%d (%.1f%% of sold)", inv.AtOnce, inv.AtOncePct)

@@ -80,6 +80,7 @@ waiting for the end-to-end read-back; the exit status is then 130.`,
 	fs.StringVar(&opt.APIKey, "api-key", "", "sent as Authorization: Bearer when set")
 	fs.IntVar(&reserved, "e2e-sample", 200, "accepted orders read back for end-to-end latency (0: none)")
 	fs.DurationVar(&opt.E2ETimeout, "e2e-timeout", 0, "how long to wait for sampled orders to be PAID (default 30s)")
+	fs.BoolVar(&opt.Drain, "drain", false, "after the load, time until every accepted order is RESERVED and PAID, and their ratios to the accept time (a burst: --mode closed --orders 4000 --concurrency 32)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
 	cmd.AddCommand(newBenchEventsCommand())

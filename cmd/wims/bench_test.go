@@ -45,6 +45,34 @@ func TestBenchClosedAgainstV2(t *testing.T) {
 	}
 }
 
+// TestBenchDrain: --drain reports when every accepted order was RESERVED
+// and PAID, after the accepts, with the ratios issue 12 sets goals for.
+func TestBenchDrain(t *testing.T) {
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) { c.PaymentsURL = payURL })
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--url", a.url, "--mode", "closed", "--orders", "60",
+		"--concurrency", "6", "--drain", "--e2e-sample", "0", "--json", "--quiet"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("wims bench exit %d: %s", code, stderr.String())
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout.String())
+	}
+	d := rep.Drain
+	if d == nil || d.TimedOut || d.AcceptSeconds <= 0 || d.AllReservedSeconds < d.AcceptSeconds ||
+		d.AllPaidSeconds < d.AllReservedSeconds || d.ReservedRatio < 1 || d.PaidRatio < d.ReservedRatio {
+		t.Fatalf("drain = %+v", d)
+	}
+	// Every order of the run was looked at: none is left short of PAID.
+	for _, st := range []string{"PENDING", "RESERVED"} {
+		if c, body := a.do("GET", "/orders?status="+st+"&limit=1", nil); c != 200 || !strings.Contains(string(body), `"orders":[]`) {
+			t.Fatalf("%s orders after the drain: %d %s", st, c, body)
+		}
+	}
+}
+
 // TestBenchCourseAgainstV1 runs a small course benchmark against V1, where
 // the inventory shows all of the sold quantity at once.
 func TestBenchCourseAgainstV1(t *testing.T) {
