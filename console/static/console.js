@@ -1,0 +1,133 @@
+// console.js keeps a wims console page live. The page names its event
+// stream in <body data-stream>; every snapshot the server sends is written
+// into the page as text (textContent, never innerHTML), so nothing the
+// server relays can become markup. New rows are clones of a <template>.
+"use strict";
+
+(function () {
+  const url = document.body.dataset.stream;
+  if (!url || !window.EventSource) {
+    return;
+  }
+  const live = document.getElementById("live");
+
+  function setLive(text, state) {
+    if (live) {
+      live.textContent = text;
+      live.dataset.state = state;
+    }
+  }
+
+  function setText(el, text) {
+    if (el && el.textContent !== text) {
+      el.textContent = text;
+    }
+  }
+
+  // setStatus writes a status badge: its text and its colour class.
+  function setStatus(el, status) {
+    if (!el) {
+      return;
+    }
+    setText(el, status);
+    el.className = "status status-" + status;
+  }
+
+  function updateOverview(o) {
+    for (const [status, n] of Object.entries(o.counts || {})) {
+      const capped = o.capped && o.capped[status];
+      setText(document.getElementById("count-" + status), String(n) + (capped ? "+" : ""));
+    }
+    setText(document.getElementById("count-items"), String(o.items));
+    setText(document.getElementById("count-low"), String(o.lowStock));
+  }
+
+  // rowsByID maps order id to the page's elements for that order.
+  function rowsByID() {
+    const m = new Map();
+    for (const el of document.querySelectorAll("[data-order-id]")) {
+      m.set(el.dataset.orderId, el);
+    }
+    return m;
+  }
+
+  function field(el, name) {
+    return el.querySelector('[data-field="' + name + '"]');
+  }
+
+  function newRow(o) {
+    const tpl = document.getElementById("order-row");
+    const row = tpl.content.firstElementChild.cloneNode(true);
+    row.dataset.orderId = o.id;
+    const link = field(row, "link");
+    link.href = o.href;
+    link.textContent = o.id;
+    setText(field(row, "created"), o.created);
+    setText(field(row, "sku"), o.sku);
+    setText(field(row, "quantity"), String(o.quantity));
+    setText(field(row, "customer"), o.customer);
+    return row;
+  }
+
+  function updateOrders(orders, newest) {
+    const rows = rowsByID();
+    const table = document.getElementById("orders");
+    if (newest && table && table.hasAttribute("data-newest")) {
+      // Add the newest orders the page lacks, newest at the top, keeping
+      // the page at most as long as the server's newest page.
+      const byID = new Map(orders.map((o) => [o.id, o]));
+      const body = table.tBodies[0];
+      let before = body.firstElementChild;
+      for (const id of newest) {
+        let row = rows.get(id);
+        if (!row) {
+          row = newRow(byID.get(id));
+          body.insertBefore(row, before);
+          rows.set(id, row);
+        }
+        before = row.nextElementSibling;
+      }
+      const empty = document.getElementById("orders-empty");
+      if (empty) {
+        empty.hidden = body.rows.length > 0;
+      }
+    }
+    for (const o of orders) {
+      const el = rows.get(o.id);
+      if (!el) {
+        continue;
+      }
+      setStatus(field(el, "status"), o.status);
+      setText(field(el, "reason"), o.reason || "—");
+      setText(field(el, "updated"), o.updated);
+    }
+  }
+
+  function updateHistory(history) {
+    const table = document.getElementById("history");
+    const tpl = document.getElementById("history-row");
+    if (!table || !tpl || !history) {
+      return;
+    }
+    const body = table.tBodies[0];
+    // History only grows: append the entries the page does not show yet.
+    for (let i = body.rows.length; i < history.length; i++) {
+      const row = tpl.content.firstElementChild.cloneNode(true);
+      setStatus(field(row, "status"), history[i].status);
+      setText(field(row, "at"), history[i].at);
+      setText(field(row, "reason"), history[i].reason || "");
+      body.appendChild(row);
+    }
+  }
+
+  const source = new EventSource(url);
+  source.addEventListener("open", () => setLive("Live", "live"));
+  source.addEventListener("error", () => setLive("Reconnecting…", "down"));
+  source.addEventListener("snapshot", (e) => {
+    const snap = JSON.parse(e.data);
+    updateOverview(snap.overview);
+    updateOrders(snap.orders || [], snap.newest);
+    updateHistory(snap.history);
+    setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
+  });
+})();
