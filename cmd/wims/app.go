@@ -166,7 +166,8 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		wire.Auth = newSigV4Auth(opt.APIKeys)
 		schemasWire.Auth = wire.Auth
 	}
-	a.httpAddr, err = a.serveHTTP(ctx, withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire), eventbridge.NewSchemasHandler(schemasWire)))
+	h := withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire), eventbridge.NewSchemasHandler(schemasWire))
+	a.httpAddr, err = a.serveHTTP(ctx, withConsole(a.newConsole(opt), h))
 	if err != nil {
 		return nil, err
 	}

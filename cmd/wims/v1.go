@@ -23,7 +23,7 @@ func (a *App) startV1(ctx context.Context, reg *prometheus.Registry) error {
 	}
 	api := wimshttp.NewServer(opt)
 	h := v1.New(v1.Options{API: api, Store: a.store, PaymentsURL: a.payURL, Logger: a.log.With("component", "v1")})
-	if a.httpAddr, err = a.serveHTTP(ctx, h); err != nil {
+	if a.httpAddr, err = a.serveHTTP(ctx, withConsole(a.newConsole(opt), h)); err != nil {
 		return err
 	}
 	a.log.Info("wims serving the course's V1 architecture (synchronous, no bus)", "url", "http://"+a.httpAddr.String()+"/",
