@@ -21,7 +21,28 @@ type pages map[string]*template.Template
 var funcs = template.FuncMap{
 	"time":     formatTime,
 	"statuses": func() []wims.OrderStatus { return allStatuses },
-	"int":      func(n int64) string { return strconv.FormatInt(n, 10) },
+	"group":    group,
+}
+
+// group writes n with thousands separators: 1,000,000 reads at a glance,
+// 1000000 does not.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	if neg {
+		return "-" + string(b)
+	}
+	return string(b)
 }
 
 // formatTime shows a time in UTC to the millisecond: events a few

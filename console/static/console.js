@@ -64,7 +64,7 @@
     link.textContent = o.id;
     setText(field(row, "created"), o.created);
     setText(field(row, "sku"), o.sku);
-    setText(field(row, "quantity"), String(o.quantity));
+    setText(field(row, "quantity"), o.quantity.toLocaleString("en-US")); // grouped as on the server
     setText(field(row, "customer"), o.customer);
     return row;
   }
