@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	wimshttp "github.com/wims/wims/http"
@@ -65,6 +66,9 @@ type Handler struct {
 	counts   *countCache
 	interval time.Duration
 	mux      *http.ServeMux
+
+	closeOnce sync.Once
+	closing   chan struct{} // closed by CloseStreams
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -83,6 +87,7 @@ func New(opt Options) *Handler {
 		pages:    parsePages(),
 		interval: cmpDuration(opt.StreamInterval, time.Second),
 		mux:      http.NewServeMux(),
+		closing:  make(chan struct{}),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -124,6 +129,14 @@ func (h *Handler) routes() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w.Header())
 	h.mux.ServeHTTP(w, r)
+}
+
+// CloseStreams ends every open /ui/stream response and refuses new ones.
+// Call it when the server shuts down (http.Server.RegisterOnShutdown): a
+// stream never ends by itself, so Shutdown would otherwise wait out its
+// whole grace period for an open browser tab.
+func (h *Handler) CloseStreams() {
+	h.closeOnce.Do(func() { close(h.closing) })
 }
 
 // IsConsoleRequest reports whether r is for the console: GET or HEAD of /,

@@ -87,6 +87,13 @@ func (h *Handler) handleStream(w http.ResponseWriter, r *http.Request, s *sessio
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	select {
+	case <-h.closing:
+		// 204 tells an EventSource to stop reconnecting.
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // proxies must not buffer the stream
@@ -118,6 +125,8 @@ func (h *Handler) handleStream(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-h.closing:
 			return
 		case <-tick.C:
 		}

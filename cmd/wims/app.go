@@ -167,10 +167,12 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		schemasWire.Auth = wire.Auth
 	}
 	h := withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire), eventbridge.NewSchemasHandler(schemasWire))
-	a.httpAddr, err = a.serveHTTP(ctx, withConsole(a.newConsole(opt), h))
+	con := a.newConsole(opt)
+	a.httpAddr, err = a.serveHTTP(ctx, withConsole(con, h))
 	if err != nil {
 		return nil, err
 	}
+	a.closeStreamsOnShutdown(con)
 	log.Info("wims serving", "url", "http://"+a.httpAddr.String()+"/", "version", version(), "addr", a.httpAddr.String(), "data_dir", absPath(cfg.DataDir), "rules", len(ruleSet.Rules()),
 		"durable", !cfg.NoSync, "bus_sync", cfg.BusSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
 		"api_keys", len(opt.APIKeys), "rate_limit", cfg.RateLimit)

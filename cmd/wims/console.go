@@ -13,6 +13,13 @@ func (a *App) newConsole(opt wimshttp.Options) *console.Handler {
 	return console.New(console.Options{Store: opt.Store, APIKeys: opt.APIKeys, Logger: a.log.With("component", "console")})
 }
 
+// closeStreamsOnShutdown ends the console's event streams as soon as the
+// HTTP server starts shutting down, so an open browser tab does not hold
+// up the shutdown for the whole grace period.
+func (a *App) closeStreamsOnShutdown(con *console.Handler) {
+	a.httpSrv.RegisterOnShutdown(con.CloseStreams)
+}
+
 // withConsole serves the console (GET /, and everything under /ui) before
 // next, which would answer its own 404 for /. It wraps the whole handler,
 // so the wire APIs' POST / still reaches them through next.
