@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -237,5 +238,43 @@ func TestConsoleStream(t *testing.T) {
 	}
 	if !strings.Contains(got.String(), "event: snapshot\ndata: {") || !strings.Contains(got.String(), `"newest":["order-1"]`) {
 		t.Errorf("stream:\n%s", got.String())
+	}
+}
+
+// rowRE matches an order's row (not the empty row template the script clones).
+var rowRE = regexp.MustCompile(`<tr data-order-id="[^"]+">`)
+
+func TestConsoleOrdersPagination(t *testing.T) {
+	srv, db := newConsole(t)
+	ctx := context.Background()
+	for i := range 60 {
+		at := time.Now().UTC()
+		if _, _, err := db.CreateOrder(ctx, wims.Order{ID: fmt.Sprintf("page-%02d", i), CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1,
+			Status: wims.OrderPending, CreatedAt: at, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t)
+	_, first := get(t, c, srv.URL+"/ui/orders")
+	if n := len(rowRE.FindAllString(first, -1)); n != 50 {
+		t.Fatalf("first page: %d rows, want 50", n)
+	}
+	// The store stamps creation times, so order-1 (made first) is the oldest.
+	if !strings.Contains(first, `"page-59"`) || strings.Contains(first, `"page-09"`) {
+		t.Errorf("first page is not the newest 50: %v", rowRE.FindAllString(first, -1))
+	}
+	m := regexp.MustCompile(`href="(/ui/orders\?cursor=[^"]+)" rel="next"`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("no next link:\n%s", first)
+	}
+	_, second := get(t, c, srv.URL+strings.ReplaceAll(m[1], "&amp;", "&"))
+	if n := len(rowRE.FindAllString(second, -1)); n != 11 {
+		t.Errorf("second page: %d rows, want 11", n)
+	}
+	if !strings.Contains(second, `"page-09"`) || !strings.Contains(second, `"order-1"`) {
+		t.Errorf("second page: %v", rowRE.FindAllString(second, -1))
+	}
+	if strings.Contains(second, `rel="next"`) || !strings.Contains(second, ">Newest<") {
+		t.Error("second page links")
 	}
 }
