@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wims/wims"
@@ -73,6 +75,29 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("inventory: quantity %q, want 39", got)
 	}
 	screenshot(t, ctx, "inventory")
+
+	// Dark, when the system prefers it.
+	light := background(t, ctx)
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/ui/orders/"+o.ID), chromedp.WaitVisible(chromedp.CSS("#history")))
+	if dark := background(t, ctx); dark == light {
+		t.Errorf("the background is %s in light and dark", dark)
+	}
+	screenshot(t, ctx, "order-dark")
+}
+
+// background is the page's computed background colour.
+func background(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	c, err := chromedp.Run(ctx, chromedp.Evaluate[string]("getComputedStyle(document.body).backgroundColor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestBrowserLive: an order placed through the API appears on the open
@@ -99,7 +124,6 @@ func TestBrowserLive(t *testing.T) {
 	within(t, ctx, 30*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`.facts .status-PAID`)),
 		chromedp.WaitVisible(chromedp.CSS(`#history .status-PAID`)))
-	screenshot(t, ctx, "order-live")
 }
 
 // TestBrowserLoginRoles: with API keys, read logs in and looks but cannot
