@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -147,5 +148,5 @@ func IsConsoleRequest(r *http.Request) bool {
 	if p == "/" {
 		return r.Method == http.MethodGet || r.Method == http.MethodHead
 	}
-	return p == "/ui" || len(p) > 3 && p[:4] == "/ui/"
+	return p == "/ui" || strings.HasPrefix(p, "/ui/")
 }

@@ -278,3 +278,19 @@ func TestConsoleOrdersPagination(t *testing.T) {
 		t.Error("second page links")
 	}
 }
+
+func TestConsoleIsConsoleRequest(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/", true}, {"HEAD", "/", true}, {"POST", "/", false}, // POST / is the EventBridge wire API
+		{"GET", "/ui", true}, {"GET", "/ui/orders", true}, {"POST", "/ui/login", true},
+		{"GET", "/uix", false}, {"GET", "/orders", false}, {"GET", "/inventory", false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		if got := console.IsConsoleRequest(r); got != tc.want {
+			t.Errorf("%s %s: %v, want %v", tc.method, tc.path, got, tc.want)
+		}
+	}
+}

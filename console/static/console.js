@@ -122,7 +122,15 @@
 
   const source = new EventSource(url);
   source.addEventListener("open", () => setLive("Live", "live"));
-  source.addEventListener("error", () => setLive("Reconnecting…", "down"));
+  source.addEventListener("error", () => {
+    // EventSource retries by itself, unless the server refused the stream
+    // (the session ended, or the server is shutting down).
+    if (source.readyState === EventSource.CLOSED) {
+      setLive("Disconnected · reload the page", "down");
+    } else {
+      setLive("Reconnecting…", "down");
+    }
+  });
   source.addEventListener("snapshot", (e) => {
     const snap = JSON.parse(e.data);
     updateOverview(snap.overview);
