@@ -86,8 +86,14 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, http.StatusForbidden, "The login form has expired. Reload the page and try again.")
 		return
 	}
+	if !h.throttle.allowed(r) {
+		w.Header().Set("Retry-After", "1")
+		h.render(w, r, s, http.StatusTooManyRequests, "login", "Log in", loginView{Error: "Too many failed logins; wait a few seconds and try again."})
+		return
+	}
 	k, ok := h.keys.lookup(r.PostForm.Get("key"))
 	if !ok {
+		h.throttle.failed(r)
 		h.log.Warn("console login failed", "remote", r.RemoteAddr)
 		h.render(w, r, s, http.StatusUnauthorized, "login", "Log in", loginView{Error: "That API key is not valid."})
 		return

@@ -62,6 +62,7 @@ type Handler struct {
 	store    wimshttp.Store
 	keys     *keyring
 	sessions *sessions
+	throttle *loginThrottle
 	log      *slog.Logger
 	pages    pages
 	counts   *countCache
@@ -84,6 +85,7 @@ func New(opt Options) *Handler {
 		store:    opt.Store,
 		keys:     newKeyring(opt.APIKeys),
 		sessions: newSessions(cmpDuration(opt.SessionTTL, DefaultSessionTTL)),
+		throttle: newLoginThrottle(),
 		log:      opt.Logger,
 		pages:    parsePages(),
 		interval: cmpDuration(opt.StreamInterval, time.Second),

@@ -294,3 +294,22 @@ func TestConsoleIsConsoleRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleLoginThrottle(t *testing.T) {
+	srv, _ := newConsole(t, wimshttp.APIKey{Key: "admin-secret", Role: wimshttp.RoleAdmin})
+	c := client(t)
+	_, page := get(t, c, srv.URL+"/ui/login")
+	token := csrfOf(t, page)
+	codes := []int{}
+	for range 7 {
+		resp, _ := post(t, c, srv.URL+"/ui/login", url.Values{"csrf": {token}, "key": {"guess"}})
+		codes = append(codes, resp.StatusCode)
+	}
+	if codes[0] != http.StatusUnauthorized || codes[len(codes)-1] != http.StatusTooManyRequests {
+		t.Errorf("failed logins answered %v, want 401s then 429", codes)
+	}
+	// Even the right key waits: the throttle is checked before the key.
+	if resp, _ := post(t, c, srv.URL+"/ui/login", url.Values{"csrf": {token}, "key": {"admin-secret"}}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("right key while throttled: %d, want 429", resp.StatusCode)
+	}
+}
