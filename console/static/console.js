@@ -73,8 +73,9 @@
     const rows = rowsByID();
     const table = document.getElementById("orders");
     if (newest && table && table.hasAttribute("data-newest")) {
-      // Add the newest orders the page lacks, newest at the top, keeping
-      // the page at most as long as the server's newest page.
+      // Add the newest orders the page lacks, in the server's order
+      // (newest at the top). Rows already shown stay: a person reading
+      // the page should not see rows vanish under the pointer.
       const byID = new Map(orders.map((o) => [o.id, o]));
       const body = table.tBodies[0];
       let before = body.firstElementChild;
