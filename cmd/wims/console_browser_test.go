@@ -43,6 +43,20 @@ func TestBrowserPages(t *testing.T) {
 	within(t, ctx, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`#live[data-state="live"]`)))
 	screenshot(t, ctx, "overview")
 
+	// The keyboard: the first Tab reaches the skip link, the next the
+	// nav, each with a visible focus outline.
+	for _, want := range []string{"Skip to content", "wims"} {
+		within(t, ctx, 5*time.Second, chromedp.KeyEvent("\t"))
+		focus, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			"[document.activeElement.textContent.trim(), getComputedStyle(document.activeElement).outlineStyle]"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(focus) != 2 || focus[0] != want || focus[1] == "none" {
+			t.Errorf("after Tab: focus on %q, want %q with an outline", focus, want)
+		}
+	}
+
 	row := `tr[data-order-id="` + o.ID + `"]`
 	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/ui/orders"), chromedp.WaitVisible(chromedp.CSS(row)))
 	if got := text(t, ctx, row+` [data-field="status"]`); got != "PAID" {
