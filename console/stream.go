@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/wims/wims"
@@ -26,6 +27,27 @@ type snapshot struct {
 	// History is the followed order's status history, when asked for
 	// (detail=1).
 	History []historyRow `json:"history,omitempty"`
+	// Payments are the followed order's payment attempts, when asked for.
+	Payments []paymentRow `json:"payments,omitempty"`
+}
+
+// paymentRow is one payment attempt, as the order page shows it.
+type paymentRow struct {
+	Attempt  int    `json:"attempt"`
+	At       string `json:"at"`
+	Outcome  string `json:"outcome"`
+	Code     string `json:"code"`
+	Duration string `json:"duration"`
+	Error    string `json:"error,omitempty"`
+}
+
+func newPaymentRow(p wims.PaymentAttempt) paymentRow {
+	row := paymentRow{Attempt: p.Attempt, At: formatTime(p.At), Outcome: string(p.Outcome), Code: "—",
+		Duration: strconv.FormatFloat(p.DurationMS, 'f', 1, 64), Error: p.Error}
+	if p.StatusCode != 0 {
+		row.Code = strconv.Itoa(p.StatusCode)
+	}
+	return row
 }
 
 // orderRow is an order as a row of the orders table.
@@ -177,6 +199,13 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (sna
 		}
 		for _, c := range hist {
 			snap.History = append(snap.History, historyRow{Status: string(c.Status), Reason: c.Reason, At: formatTime(c.At)})
+		}
+		pays, err := h.store.PaymentAttempts(ctx, sq.ids[0])
+		if err != nil && wims.ErrorCode(err) != wims.ENOTFOUND {
+			return snap, err
+		}
+		for _, p := range pays {
+			snap.Payments = append(snap.Payments, newPaymentRow(p))
 		}
 	}
 	return snap, nil

@@ -137,7 +137,11 @@ func TestBrowserLive(t *testing.T) {
 	}
 	within(t, ctx, 30*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`.facts .status-PAID`)),
-		chromedp.WaitVisible(chromedp.CSS(`#history .status-PAID`)))
+		chromedp.WaitVisible(chromedp.CSS(`#history .status-PAID`)),
+		chromedp.WaitVisible(chromedp.CSS(`#payments tbody tr`)))
+	if got := text(t, ctx, "#payments tbody"); !strings.Contains(got, "paid") || !strings.Contains(got, "200") {
+		t.Errorf("payment attempts, live: %q", got)
+	}
 }
 
 // TestBrowserLoginRoles: with API keys, read logs in and looks but cannot

@@ -104,21 +104,41 @@
     }
   }
 
-  function updateHistory(history) {
-    const table = document.getElementById("history");
-    const tpl = document.getElementById("history-row");
-    if (!table || !tpl || !history) {
+  // appendRows adds to a table the entries it does not show yet: the
+  // history and the payment attempts only ever grow. fill writes one
+  // entry into a clone of the template row.
+  function appendRows(tableID, templateID, entries, fill) {
+    const table = document.getElementById(tableID);
+    const tpl = document.getElementById(templateID);
+    if (!table || !tpl || !entries) {
       return;
     }
     const body = table.tBodies[0];
-    // History only grows: append the entries the page does not show yet.
-    for (let i = body.rows.length; i < history.length; i++) {
+    for (let i = body.rows.length; i < entries.length; i++) {
       const row = tpl.content.firstElementChild.cloneNode(true);
-      setStatus(field(row, "status"), history[i].status);
-      setText(field(row, "at"), history[i].at);
-      setText(field(row, "reason"), history[i].reason || "");
+      fill(row, entries[i]);
       body.appendChild(row);
     }
+    table.hidden = body.rows.length === 0;
+    const empty = document.getElementById(tableID + "-empty");
+    if (empty) {
+      empty.hidden = body.rows.length > 0;
+    }
+  }
+
+  function fillHistory(row, h) {
+    setStatus(field(row, "status"), h.status);
+    setText(field(row, "at"), h.at);
+    setText(field(row, "reason"), h.reason || "");
+  }
+
+  function fillPayment(row, p) {
+    setText(field(row, "attempt"), String(p.attempt));
+    setText(field(row, "at"), p.at);
+    setText(field(row, "outcome"), p.outcome);
+    setText(field(row, "code"), p.code);
+    setText(field(row, "duration"), p.duration);
+    setText(field(row, "error"), p.error || "");
   }
 
   const source = new EventSource(url);
@@ -136,7 +156,8 @@
     const snap = JSON.parse(e.data);
     updateOverview(snap.overview);
     updateOrders(snap.orders || [], snap.newest);
-    updateHistory(snap.history);
+    appendRows("history", "history-row", snap.history, fillHistory);
+    appendRows("payments", "payment-row", snap.payments, fillPayment);
     setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
   });
 })();
