@@ -23,9 +23,11 @@ func (a *App) startV1(ctx context.Context, reg *prometheus.Registry) error {
 	}
 	api := wimshttp.NewServer(opt)
 	h := v1.New(v1.Options{API: api, Store: a.store, PaymentsURL: a.payURL, Logger: a.log.With("component", "v1")})
-	if a.httpAddr, err = a.serveHTTP(ctx, h); err != nil {
+	con := a.newConsole(opt)
+	if a.httpAddr, err = a.serveHTTP(ctx, withConsole(con, h)); err != nil {
 		return err
 	}
+	a.closeStreamsOnShutdown(con)
 	a.log.Info("wims serving the course's V1 architecture (synchronous, no bus)", "url", "http://"+a.httpAddr.String()+"/",
 		"addr", a.httpAddr.String(), "data_dir", absPath(a.cfg.DataDir), "durable", !a.cfg.NoSync, "payments_url", a.payURL)
 	return nil

@@ -1,0 +1,163 @@
+// console.js keeps a wims console page live. The page names its event
+// stream in <body data-stream>; every snapshot the server sends is written
+// into the page as text (textContent, never innerHTML), so nothing the
+// server relays can become markup. New rows are clones of a <template>.
+"use strict";
+
+(function () {
+  const url = document.body.dataset.stream;
+  if (!url || !window.EventSource) {
+    return;
+  }
+  const live = document.getElementById("live");
+
+  function setLive(text, state) {
+    if (live) {
+      live.textContent = text;
+      live.dataset.state = state;
+    }
+  }
+
+  function setText(el, text) {
+    if (el && el.textContent !== text) {
+      el.textContent = text;
+    }
+  }
+
+  // setStatus writes a status badge: its text and its colour class.
+  function setStatus(el, status) {
+    if (!el) {
+      return;
+    }
+    setText(el, status);
+    el.className = "status status-" + status;
+  }
+
+  function updateOverview(o) {
+    for (const [status, n] of Object.entries(o.counts || {})) {
+      const capped = o.capped && o.capped[status];
+      setText(document.getElementById("count-" + status), String(n) + (capped ? "+" : ""));
+    }
+    setText(document.getElementById("count-items"), String(o.items));
+    setText(document.getElementById("count-low"), String(o.lowStock));
+  }
+
+  // rowsByID maps order id to the page's elements for that order.
+  function rowsByID() {
+    const m = new Map();
+    for (const el of document.querySelectorAll("[data-order-id]")) {
+      m.set(el.dataset.orderId, el);
+    }
+    return m;
+  }
+
+  function field(el, name) {
+    return el.querySelector('[data-field="' + name + '"]');
+  }
+
+  function newRow(o) {
+    const tpl = document.getElementById("order-row");
+    const row = tpl.content.firstElementChild.cloneNode(true);
+    row.dataset.orderId = o.id;
+    const link = field(row, "link");
+    link.href = o.href;
+    link.textContent = o.id;
+    setText(field(row, "created"), o.created);
+    setText(field(row, "sku"), o.sku);
+    setText(field(row, "quantity"), o.quantity.toLocaleString("en-US")); // grouped as on the server
+    setText(field(row, "customer"), o.customer);
+    return row;
+  }
+
+  function updateOrders(orders, newest) {
+    const rows = rowsByID();
+    const table = document.getElementById("orders");
+    if (newest && table && table.hasAttribute("data-newest")) {
+      // Add the newest orders the page lacks, in the server's order
+      // (newest at the top). Rows already shown stay: a person reading
+      // the page should not see rows vanish under the pointer.
+      const byID = new Map(orders.map((o) => [o.id, o]));
+      const body = table.tBodies[0];
+      let before = body.firstElementChild;
+      for (const id of newest) {
+        let row = rows.get(id);
+        if (!row) {
+          row = newRow(byID.get(id));
+          body.insertBefore(row, before);
+          rows.set(id, row);
+        }
+        before = row.nextElementSibling;
+      }
+      const empty = document.getElementById("orders-empty");
+      if (empty) {
+        empty.hidden = body.rows.length > 0;
+      }
+    }
+    for (const o of orders) {
+      const el = rows.get(o.id);
+      if (!el) {
+        continue;
+      }
+      setStatus(field(el, "status"), o.status);
+      setText(field(el, "reason"), o.reason || "—");
+      setText(field(el, "updated"), o.updated);
+    }
+  }
+
+  // appendRows adds to a table the entries it does not show yet: the
+  // history and the payment attempts only ever grow. fill writes one
+  // entry into a clone of the template row.
+  function appendRows(tableID, templateID, entries, fill) {
+    const table = document.getElementById(tableID);
+    const tpl = document.getElementById(templateID);
+    if (!table || !tpl || !entries) {
+      return;
+    }
+    const body = table.tBodies[0];
+    for (let i = body.rows.length; i < entries.length; i++) {
+      const row = tpl.content.firstElementChild.cloneNode(true);
+      fill(row, entries[i]);
+      body.appendChild(row);
+    }
+    table.hidden = body.rows.length === 0;
+    const empty = document.getElementById(tableID + "-empty");
+    if (empty) {
+      empty.hidden = body.rows.length > 0;
+    }
+  }
+
+  function fillHistory(row, h) {
+    setStatus(field(row, "status"), h.status);
+    setText(field(row, "at"), h.at);
+    setText(field(row, "reason"), h.reason || "");
+  }
+
+  function fillPayment(row, p) {
+    setText(field(row, "attempt"), String(p.attempt));
+    setText(field(row, "at"), p.at);
+    setText(field(row, "outcome"), p.outcome);
+    setText(field(row, "code"), p.code);
+    setText(field(row, "duration"), p.duration);
+    setText(field(row, "error"), p.error || "");
+  }
+
+  const source = new EventSource(url);
+  source.addEventListener("open", () => setLive("Live", "live"));
+  source.addEventListener("error", () => {
+    // EventSource retries by itself, unless the server refused the stream
+    // (the session ended, or the server is shutting down).
+    if (source.readyState === EventSource.CLOSED) {
+      setLive("Disconnected · reload the page", "down");
+    } else {
+      setLive("Reconnecting…", "down");
+    }
+  });
+  source.addEventListener("snapshot", (e) => {
+    const snap = JSON.parse(e.data);
+    updateOverview(snap.overview);
+    updateOrders(snap.orders || [], snap.newest);
+    appendRows("history", "history-row", snap.history, fillHistory);
+    appendRows("payments", "payment-row", snap.payments, fillPayment);
+    setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
+  });
+})();
