@@ -1,25 +1,24 @@
 package console
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-
 	wimshttp "github.com/wims/wims/http"
 )
 
-// keyring holds the configured API keys as digests, never the keys.
+// keyring is the configured API keys: the API's KeyRing compares them, and
+// each key's fingerprint and role are kept at the same index.
 type keyring struct {
+	ring *wimshttp.KeyRing
 	keys []keyDigest
 }
 
+// keyDigest is what the console knows of a key: never the key itself.
 type keyDigest struct {
-	digest      [sha256.Size]byte
 	fingerprint string
 	role        wimshttp.Role
 }
 
 func newKeyring(keys []wimshttp.APIKey) *keyring {
-	k := &keyring{}
+	k := &keyring{ring: wimshttp.NewKeyRing(keys)}
 	for _, key := range keys {
 		role := key.Role
 		if role == "" {
@@ -29,7 +28,7 @@ func newKeyring(keys []wimshttp.APIKey) *keyring {
 		if _, err := wimshttp.ParseAPIKey(key.Key + ":" + string(role)); err != nil {
 			panic("console: Options.APIKeys: " + err.Error())
 		}
-		k.keys = append(k.keys, keyDigest{sha256.Sum256([]byte(key.Key)), wimshttp.Fingerprint(key.Key), role})
+		k.keys = append(k.keys, keyDigest{wimshttp.Fingerprint(key.Key), role})
 	}
 	return k
 }
@@ -37,19 +36,11 @@ func newKeyring(keys []wimshttp.APIKey) *keyring {
 // enabled reports whether logins are needed.
 func (k *keyring) enabled() bool { return len(k.keys) > 0 }
 
-// lookup finds the key equal to token. It compares fixed-size digests with
-// every configured key every time, as the API does, so the time taken says
-// nothing about the token's length, how much of it matches or which key it is.
+// lookup finds the key equal to token, in constant time (KeyRing.Find).
 func (k *keyring) lookup(token string) (keyDigest, bool) {
-	d := sha256.Sum256([]byte(token))
-	found := -1
-	for i := range k.keys {
-		if subtle.ConstantTimeCompare(d[:], k.keys[i].digest[:]) == 1 {
-			found = i
-		}
-	}
-	if found < 0 {
+	i, ok := k.ring.Find(token)
+	if !ok {
 		return keyDigest{}, false
 	}
-	return k.keys[found], true
+	return k.keys[i], true
 }

@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -107,15 +106,15 @@ func principalFrom(ctx context.Context) principal {
 	return p
 }
 
-// keyEntry is one configured key as the server keeps it: its digest, never
-// the key itself.
+// keyEntry is one configured key's principal; the key itself is kept only
+// as a digest, in ring at the same index.
 type keyEntry struct {
-	digest [sha256.Size]byte
 	principal
 }
 
 // auth authenticates, rate-limits and authorises requests.
 type auth struct {
+	ring *KeyRing
 	keys []keyEntry
 	// rate is requests/s per key (or per client address without keys); 0
 	// turns limiting off.
@@ -131,7 +130,7 @@ type auth struct {
 const maxTrackedIPs = 10_000
 
 func newAuth(keys []APIKey, perSecond float64) *auth {
-	a := &auth{ips: map[string]*rate.Limiter{}}
+	a := &auth{ips: map[string]*rate.Limiter{}, ring: NewKeyRing(keys)}
 	if perSecond > 0 {
 		a.rate = rate.Limit(perSecond)
 		a.burst = max(1, int(math.Ceil(perSecond)))
@@ -142,7 +141,7 @@ func newAuth(keys []APIKey, perSecond float64) *auth {
 			role = RoleAdmin
 		}
 		sum := sha256.Sum256([]byte("wims/api-key/v1\x00" + k.Key))
-		e := keyEntry{digest: sha256.Sum256([]byte(k.Key)), principal: principal{
+		e := keyEntry{principal: principal{
 			scope: hex.EncodeToString(sum[:]), role: role,
 		}}
 		if a.rate > 0 {
@@ -159,22 +158,13 @@ var (
 	errBadCredentials = wims.Errorf(wims.EUNAUTHORIZED, "The API key is not valid.")
 )
 
-// lookup finds the key whose SHA-256 digest equals the token's. Comparing
-// fixed-size digests, and every configured key every time, keeps the time
-// taken independent of the token's length, of how much of it matches, and of
-// which key (if any) it is.
+// lookup finds the principal of the key equal to token (KeyRing.Find).
 func (a *auth) lookup(token string) (principal, bool) {
-	d := sha256.Sum256([]byte(token))
-	found := -1
-	for i := range a.keys {
-		if subtle.ConstantTimeCompare(d[:], a.keys[i].digest[:]) == 1 {
-			found = i
-		}
-	}
-	if found < 0 {
+	i, ok := a.ring.Find(token)
+	if !ok {
 		return principal{}, false
 	}
-	return a.keys[found].principal, true
+	return a.keys[i].principal, true
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
