@@ -59,6 +59,10 @@ type OrderStore interface {
 	// while orders are added. Returns EINVALID for a bad filter, with field
 	// "cursor" for a cursor it cannot decode.
 	ListOrders(ctx context.Context, f OrderFilter) (OrderPage, error)
+	// CountOrders returns how many orders are in each status (statuses with
+	// none are absent), from the status index, so that a dashboard can show
+	// them for any number of orders.
+	CountOrders(ctx context.Context) (map[OrderStatus]int64, error)
 	// OrderHistory returns the status changes of an order, oldest first: its
 	// PENDING creation and every transition, each recorded in the same
 	// transaction as the change itself. Returns ENOTFOUND for an unknown order.

@@ -12,25 +12,19 @@ import (
 // allStatuses lists the order statuses in the order of an order's life.
 var allStatuses = []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid, wims.OrderRejected, wims.OrderPaymentFailed}
 
-// maxCounted caps each status's count. The store has no count query, so
-// counting pages through the orders; beyond the cap the overview says
-// "at least" rather than read the whole table every second.
-const maxCounted = 10_000
-
 // overview is the numbers the overview shows and the stream pushes.
 type overview struct {
-	// Counts is the number of orders per status, each at most maxCounted.
-	Counts map[wims.OrderStatus]int `json:"counts"`
-	// Capped lists the statuses whose count reached maxCounted.
-	Capped   map[wims.OrderStatus]bool `json:"capped,omitempty"`
-	Items    int                       `json:"items"`
-	LowStock int                       `json:"lowStock"`
-	At       time.Time                 `json:"at"`
+	// Counts is the number of orders per status, from the store's count
+	// query (an index scan), exact for any number of orders.
+	Counts   map[wims.OrderStatus]int `json:"counts"`
+	Items    int                      `json:"items"`
+	LowStock int                      `json:"lowStock"`
+	At       time.Time                `json:"at"`
 }
 
-// Count returns the text of a status's count ("10000+" when capped).
+// Count returns the text of a status's count.
 func (o overview) Count(s wims.OrderStatus) string {
-	return countText(o.Counts[s], o.Capped[s])
+	return countText(o.Counts[s], false)
 }
 
 // countCache computes the overview at most once per interval, however many
@@ -63,16 +57,13 @@ func (c *countCache) get(ctx context.Context) (overview, error) {
 }
 
 func computeOverview(ctx context.Context, store wimshttp.Store) (overview, error) {
-	o := overview{Counts: map[wims.OrderStatus]int{}, Capped: map[wims.OrderStatus]bool{}, At: time.Now()}
+	o := overview{Counts: map[wims.OrderStatus]int{}, At: time.Now()}
+	counts, err := store.CountOrders(ctx)
+	if err != nil {
+		return overview{}, err
+	}
 	for _, s := range allStatuses {
-		n, err := countOrders(ctx, store, s)
-		if err != nil {
-			return overview{}, err
-		}
-		o.Counts[s] = n
-		if n >= maxCounted {
-			o.Capped[s] = true
-		}
+		o.Counts[s] = int(counts[s])
 	}
 	items, err := store.ListItems(ctx)
 	if err != nil {
@@ -85,22 +76,4 @@ func computeOverview(ctx context.Context, store wimshttp.Store) (overview, error
 		}
 	}
 	return o, nil
-}
-
-// countOrders counts the orders in status, up to maxCounted.
-func countOrders(ctx context.Context, store wimshttp.Store, status wims.OrderStatus) (int, error) {
-	n := 0
-	f := wims.OrderFilter{Status: status, Limit: wims.MaxOrderLimit}
-	for n < maxCounted {
-		page, err := store.ListOrders(ctx, f)
-		if err != nil {
-			return 0, err
-		}
-		n += len(page.Orders)
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
-	}
-	return min(n, maxCounted), nil
 }

@@ -10,6 +10,32 @@ import (
 	"github.com/wims/wims"
 )
 
+// CountOrders counts the orders per status (an index-only scan of
+// orders_status when the visibility map allows it).
+func (s *Store) CountOrders(ctx context.Context) (map[wims.OrderStatus]int64, error) {
+	out := map[wims.OrderStatus]int64{}
+	err := s.read(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT status, COUNT(*) FROM orders GROUP BY status`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var st string
+			var n int64
+			if err := rows.Scan(&st, &n); err != nil {
+				return err
+			}
+			out[wims.OrderStatus(st)] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("count orders", err)
+	}
+	return out, nil
+}
+
 // ListOrders returns a page of orders matching f, newest first by
 // (created_at DESC, order_id DESC), and the cursor of the next page. Returns
 // EINVALID for a bad filter or cursor (field "cursor").

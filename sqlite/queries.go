@@ -18,6 +18,26 @@ func recordHistory(w *writeTx, o wims.Order) error {
 	return err
 }
 
+// CountOrders counts the orders per status; the GROUP BY reads only the
+// orders_status index.
+func (s *Store) CountOrders(ctx context.Context) (map[wims.OrderStatus]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT status, COUNT(*) FROM orders GROUP BY status`)
+	if err != nil {
+		return nil, wrap("count orders", err)
+	}
+	defer rows.Close()
+	out := map[wims.OrderStatus]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, wrap("count orders", err)
+		}
+		out[wims.OrderStatus(st)] = n
+	}
+	return out, wrap("count orders", rows.Err())
+}
+
 // ListOrders returns a page of orders matching f, newest first by
 // (created_at DESC, order_id DESC), and the cursor of the next page. Returns
 // EINVALID for a bad filter or cursor (field "cursor").

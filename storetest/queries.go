@@ -36,6 +36,38 @@ func testQueries(t *testing.T, open func(t *testing.T) wims.Store) {
 			t.Fatalf("default page: %d orders, next %q", len(page.Orders), page.NextCursor)
 		}
 	})
+	t.Run("CountOrders", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		counts, err := s.CountOrders(t.Context())
+		if err != nil || len(counts) != 0 {
+			t.Fatalf("empty store: %v, %v", counts, err)
+		}
+		mustPutItem(t, s, sku, 10)
+		for i := range 7 {
+			mustCreateOrder(t, s, fmt.Sprintf("c-%d", i), sku, 1)
+		}
+		for _, id := range []string{"c-0", "c-1", "c-2"} {
+			if _, err := s.ReserveStock(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.CompletePayment(t.Context(), "c-0", true, ""); err != nil {
+			t.Fatal(err)
+		}
+		big := mustCreateOrder(t, s, "c-big", sku, 100)
+		if _, err := s.ReserveStock(t.Context(), big.ID); err != nil {
+			t.Fatal(err)
+		}
+		counts, err = s.CountOrders(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[wims.OrderStatus]int64{wims.OrderPending: 4, wims.OrderReserved: 2, wims.OrderPaid: 1, wims.OrderRejected: 1}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Fatalf("counts = %v, want %v", counts, want)
+		}
+	})
 	t.Run("ListOrdersEmpty", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
