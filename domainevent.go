@@ -21,6 +21,7 @@ const (
 	DetailPaymentFailed    = "Payment Failed"
 	DetailStockLow         = "Stock Low"
 	DetailStockOut         = "Stock Out"
+	DetailStockHigh        = "Stock High"
 )
 
 // OrderEventDetail is the detail of an order or payment domain event.
@@ -89,11 +90,18 @@ func DomainEvents(c Change) ([]Event, error) {
 		var out []Event
 		for _, k := range Crossings(&o, &n) {
 			detailType := DetailStockLow
-			if k == OutOfStock {
+			switch k {
+			case OutOfStock:
 				detailType = DetailStockOut
+			case Overstock:
+				detailType = DetailStockHigh
+			}
+			threshold := n.LowStockThreshold // Stock Out events carry it too, as they always have
+			if k == Overstock {
+				threshold = n.HighStockThreshold
 			}
 			ev, err := domainEvent(c, SourceInventory, detailType, StockEventDetail{
-				SKU: n.SKU, Quantity: n.Quantity, Threshold: n.LowStockThreshold,
+				SKU: n.SKU, Quantity: n.Quantity, Threshold: threshold,
 			}, "arn:aws:wims:"+EventRegion+":"+EventAccount+":item/"+n.SKU)
 			if err != nil {
 				return nil, err

@@ -11,12 +11,15 @@ const MaxQuantity = 1_000_000_000
 
 // Item is one stock-keeping unit and how many of it are on hand.
 type Item struct {
-	SKU               string    `json:"sku"`
-	ProductName       string    `json:"productName"`
-	Model             string    `json:"model"`
-	Quantity          int64     `json:"quantity"`
-	LowStockThreshold int64     `json:"lowStockThreshold"`
-	UpdatedAt         time.Time `json:"updatedAt"`
+	SKU               string `json:"sku"`
+	ProductName       string `json:"productName"`
+	Model             string `json:"model"`
+	Quantity          int64  `json:"quantity"`
+	LowStockThreshold int64  `json:"lowStockThreshold"`
+	// HighStockThreshold, if above 0, makes a quantity rising above it an
+	// OVERSTOCK crossing (0: none). It must be above LowStockThreshold.
+	HighStockThreshold int64     `json:"highStockThreshold,omitempty"`
+	UpdatedAt          time.Time `json:"updatedAt"`
 }
 
 var skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -49,6 +52,12 @@ func (it Item) Validate() error {
 	}
 	if it.LowStockThreshold < 0 || it.LowStockThreshold > MaxQuantity {
 		return FieldError("lowStockThreshold", "must be between 0 and %d", MaxQuantity)
+	}
+	if it.HighStockThreshold < 0 || it.HighStockThreshold > MaxQuantity {
+		return FieldError("highStockThreshold", "must be between 0 (none) and %d", MaxQuantity)
+	}
+	if it.HighStockThreshold > 0 && it.HighStockThreshold <= it.LowStockThreshold {
+		return FieldError("highStockThreshold", "must be above lowStockThreshold (%d), or 0 for none", it.LowStockThreshold)
 	}
 	return nil
 }

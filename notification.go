@@ -9,7 +9,21 @@ type NotificationKind string
 const (
 	LowStock   NotificationKind = "LOW_STOCK"
 	OutOfStock NotificationKind = "OUT_OF_STOCK"
+	// Overstock: the quantity rose above the item's HighStockThreshold.
+	Overstock NotificationKind = "OVERSTOCK"
 )
+
+// Threshold is the level of it that a crossing of kind k crossed: the low
+// or high threshold, 0 for OUT_OF_STOCK.
+func (k NotificationKind) Threshold(it *Item) int64 {
+	switch k {
+	case LowStock:
+		return it.LowStockThreshold
+	case Overstock:
+		return it.HighStockThreshold
+	}
+	return 0
+}
 
 // Notification is what a webhook receives when stock crosses a level.
 type Notification struct {
@@ -23,11 +37,13 @@ type Notification struct {
 	Event     json.RawMessage  `json:"event"`
 }
 
-// Crossings returns the levels a stock change crossed downwards: LOW_STOCK
-// when the quantity goes from above the threshold to at or below it,
-// OUT_OF_STOCK when it reaches 0 from above. The threshold is the new
-// image's, so raising a threshold over the current stock is not a crossing
-// (no stock moved). old is nil for an insert, which crosses nothing.
+// Crossings returns the levels a stock change crossed: LOW_STOCK when the
+// quantity goes from above the low threshold to at or below it,
+// OUT_OF_STOCK when it reaches 0 from above, OVERSTOCK when it goes from at
+// or below the high threshold (if the item has one) to above it. The
+// thresholds are the new image's, so changing a threshold across the
+// current stock is not a crossing (no stock moved). old is nil for an
+// insert, which crosses nothing.
 func Crossings(old, new *Item) []NotificationKind {
 	if old == nil || new == nil {
 		return nil
@@ -39,6 +55,9 @@ func Crossings(old, new *Item) []NotificationKind {
 	}
 	if old.Quantity > 0 && new.Quantity <= 0 {
 		kinds = append(kinds, OutOfStock)
+	}
+	if h := new.HighStockThreshold; h > 0 && old.Quantity <= h && new.Quantity > h {
+		kinds = append(kinds, Overstock)
 	}
 	return kinds
 }

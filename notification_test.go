@@ -11,6 +11,9 @@ func TestCrossings(t *testing.T) {
 	item := func(q, threshold int64) *wims.Item {
 		return &wims.Item{SKU: "A", Quantity: q, LowStockThreshold: threshold}
 	}
+	high := func(q, low, high int64) *wims.Item {
+		return &wims.Item{SKU: "A", Quantity: q, LowStockThreshold: low, HighStockThreshold: high}
+	}
 	tests := []struct {
 		name     string
 		old, new *wims.Item
@@ -29,6 +32,12 @@ func TestCrossings(t *testing.T) {
 		{"threshold 0 crossing to zero", item(1, 0), item(0, 0), []wims.NotificationKind{wims.LowStock, wims.OutOfStock}},
 		{"insert crosses nothing", nil, item(0, 100), nil},
 		{"remove crosses nothing", item(10, 100), nil, nil},
+		{"restock over the high threshold", high(400, 100, 500), high(600, 100, 500), []wims.NotificationKind{wims.Overstock}},
+		{"restock to the high threshold is no crossing", high(400, 100, 500), high(500, 100, 500), nil},
+		{"above the high threshold and rising is no new crossing", high(600, 100, 500), high(900, 100, 500), nil},
+		{"back under and over again crosses again", high(500, 100, 500), high(501, 100, 500), []wims.NotificationKind{wims.Overstock}},
+		{"no high threshold, no overstock", item(400, 100), item(1_000_000, 100), nil},
+		{"high threshold lowered under stock is no crossing", high(600, 100, 900), high(600, 100, 500), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

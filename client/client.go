@@ -88,6 +88,8 @@ type ItemRequest struct {
 	Model             string `json:"model,omitempty"`
 	Quantity          int64  `json:"quantity"`
 	LowStockThreshold *int64 `json:"lowStockThreshold,omitempty"`
+	// HighStockThreshold, if above 0, is the overstock level.
+	HighStockThreshold int64 `json:"highStockThreshold,omitempty"`
 }
 
 // CreateOrder places an order. With idempotencyKey set, a retry returns the

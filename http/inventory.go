@@ -19,11 +19,14 @@ type putItemRequest struct {
 	Model             string  `json:"model"`
 	Quantity          *int64  `json:"quantity"`
 	LowStockThreshold *int64  `json:"lowStockThreshold"`
+	// HighStockThreshold 0 or absent: no overstock level.
+	HighStockThreshold int64 `json:"highStockThreshold"`
 }
 
 // handlePutItem creates or replaces an item. PUT replaces the whole item, so
 // an omitted optional member takes its default rather than keeping the
-// stored value: model "", lowStockThreshold DefaultLowStockThreshold.
+// stored value: model "", lowStockThreshold DefaultLowStockThreshold,
+// highStockThreshold 0 (none).
 func (s *Server) handlePutItem(w http.ResponseWriter, r *http.Request) error {
 	sku := r.PathValue("sku")
 	if err := wims.ValidateSKU(sku); err != nil {
@@ -44,7 +47,7 @@ func (s *Server) handlePutItem(w http.ResponseWriter, r *http.Request) error {
 		ProductName:       *req.ProductName,
 		Model:             req.Model,
 		Quantity:          *req.Quantity,
-		LowStockThreshold: DefaultLowStockThreshold,
+		LowStockThreshold: DefaultLowStockThreshold, HighStockThreshold: req.HighStockThreshold,
 	}
 	if req.LowStockThreshold != nil {
 		item.LowStockThreshold = *req.LowStockThreshold

@@ -19,7 +19,7 @@ func FuzzFromEvent(f *testing.F) {
 			return
 		}
 		for _, n := range notes {
-			if n.ID == "" || (n.Kind != wims.LowStock && n.Kind != wims.OutOfStock) {
+			if n.ID == "" || (n.Kind != wims.LowStock && n.Kind != wims.OutOfStock && n.Kind != wims.Overstock) {
 				t.Fatalf("notification %+v", n)
 			}
 		}

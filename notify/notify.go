@@ -1,5 +1,5 @@
-// Package notify reports stock-level crossings (LOW_STOCK, OUT_OF_STOCK) to
-// the log and to every configured webhook. It is the handler of the
+// Package notify reports stock-level crossings (LOW_STOCK, OUT_OF_STOCK,
+// OVERSTOCK) to the log and to every configured webhook. It is the handler of the
 // notifications target and runs on inventory change events.
 //
 // A crossing is detected from the event's old and new images (see
@@ -145,10 +145,7 @@ func FromEvent(data []byte) ([]wims.Notification, error) {
 		if ev.ID == "" {
 			return nil, fmt.Errorf("inventory event has no id")
 		}
-		threshold := d.NewImage.LowStockThreshold
-		if kind == wims.OutOfStock {
-			threshold = 0
-		}
+		threshold := kind.Threshold(d.NewImage)
 		notes = append(notes, wims.Notification{
 			ID: wims.NotificationID(ev.ID, kind), Kind: kind, SKU: d.NewImage.SKU,
 			Quantity: d.NewImage.Quantity, Threshold: threshold, Event: json.RawMessage(data),

@@ -95,8 +95,8 @@ func Defaults() []Rule {
 		},
 		{
 			Name: "stock-changed",
-			Description: "An item's stock changed: the notifications target reports LOW_STOCK / OUT_OF_STOCK " +
-				"once per crossing of the item's own threshold (the course's rule fired on every update below 100).",
+			Description: "An item's stock changed: the notifications target reports LOW_STOCK / OUT_OF_STOCK / OVERSTOCK " +
+				"once per crossing of the item's own thresholds (the course's rule fired on every update below 100).",
 			Pattern: json.RawMessage(`{"source":["wims.cdc"],"detail":{"data":{"table":["inventory"],"eventType":["UPDATE"],"changedColumns":["quantity"]}}}`),
 			Targets: []Target{{Type: TargetNotifications}},
 		},

@@ -36,7 +36,7 @@ func testInventory(t *testing.T, open func(t *testing.T) wims.Store) {
 			t.Parallel()
 			s := open(t)
 			mustPutItem(t, s, sku, 42)
-			in := wims.Item{SKU: sku, ProductName: "Gadget", Model: "G2", Quantity: 7, LowStockThreshold: 3}
+			in := wims.Item{SKU: sku, ProductName: "Gadget", Model: "G2", Quantity: 7, LowStockThreshold: 3, HighStockThreshold: 900}
 			got, err := s.PutItem(t.Context(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -45,7 +45,8 @@ func testInventory(t *testing.T, open func(t *testing.T) wims.Store) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if read != got || read.ProductName != "Gadget" || read.Model != "G2" || read.Quantity != 7 || read.LowStockThreshold != 3 {
+			if read != got || read.ProductName != "Gadget" || read.Model != "G2" || read.Quantity != 7 || read.LowStockThreshold != 3 ||
+				read.HighStockThreshold != 900 {
 				t.Fatalf("GetItem = %+v after replacing with %+v (PutItem returned %+v)", read, in, got)
 			}
 			items, err := s.ListItems(t.Context())

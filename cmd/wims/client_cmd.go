@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -229,7 +230,7 @@ func newInventoryCommand() *cobra.Command {
 		threshold int64
 	)
 	set := &cobra.Command{
-		Use:   "set SKU --name NAME --quantity N [--model M] [--threshold T]",
+		Use:   "set SKU --name NAME --quantity N [--model M] [--threshold T] [--high-threshold H]",
 		Short: "Create or replace an item",
 		Args:  args(1, "one SKU"),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -254,6 +255,7 @@ func newInventoryCommand() *cobra.Command {
 	set.Flags().StringVar(&put.Model, "model", "", "model")
 	set.Flags().Int64Var(&put.Quantity, "quantity", 0, "quantity on hand (required)")
 	set.Flags().Int64Var(&threshold, "threshold", 0, "low-stock threshold (server default 100)")
+	set.Flags().Int64Var(&put.HighStockThreshold, "high-threshold", 0, "overstock threshold: rising above it is an OVERSTOCK crossing (0: none)")
 
 	var adj wims.Adjustment
 	adjust := &cobra.Command{
@@ -334,9 +336,13 @@ func writeOrderDetail(w io.Writer, o client.OrderDetail) error {
 
 func writeItems(w io.Writer, items []wims.Item) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SKU\tPRODUCT\tMODEL\tQUANTITY\tLOW-STOCK THRESHOLD\tUPDATED")
+	fmt.Fprintln(tw, "SKU\tPRODUCT\tMODEL\tQUANTITY\tLOW-STOCK THRESHOLD\tOVERSTOCK THRESHOLD\tUPDATED")
 	for _, it := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, stamp(it.UpdatedAt))
+		high := "-"
+		if it.HighStockThreshold > 0 {
+			high = strconv.FormatInt(it.HighStockThreshold, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, high, stamp(it.UpdatedAt))
 	}
 	return tw.Flush()
 }

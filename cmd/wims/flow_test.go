@@ -300,3 +300,62 @@ func TestDeadLetterCLI(t *testing.T) {
 		t.Fatalf("redrive x: exit %d, want 2", code)
 	}
 }
+
+// TestOverstockOncePerCrossing: restocks that take a SKU above its
+// highStockThreshold report OVERSTOCK once per upward crossing (webhook and
+// a "Stock High" domain event); staying above, or the threshold changing,
+// reports nothing.
+func TestOverstockOncePerCrossing(t *testing.T) {
+	sink := &webhookSink{}
+	hook := httptest.NewServer(sink)
+	t.Cleanup(hook.Close)
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = payURL
+		c.NotifyWebhooks = []string{hook.URL}
+	})
+	code, body := a.do("PUT", "/inventory/HIGH", map[string]any{"productName": "H", "quantity": 400, "lowStockThreshold": 10, "highStockThreshold": 500})
+	if code != http.StatusOK || !strings.Contains(string(body), `"highStockThreshold":500`) {
+		t.Fatalf("put item: %d %s", code, body)
+	}
+	if code, body := a.do("PUT", "/inventory/BAD", map[string]any{"productName": "B", "quantity": 1, "lowStockThreshold": 10, "highStockThreshold": 10}); code != http.StatusBadRequest || !strings.Contains(string(body), "highStockThreshold") {
+		t.Fatalf("high threshold not above the low one: %d %s", code, body)
+	}
+	adjust := func(delta int64) {
+		t.Helper()
+		code, body := a.do("POST", "/inventory/HIGH/adjustments", map[string]any{"delta": delta, "reason": "test"})
+		if code != http.StatusOK {
+			t.Fatalf("adjust %d = %d %s", delta, code, body)
+		}
+	}
+	waitOver := func(n int) {
+		t.Helper()
+		eventually(t, 30*time.Second, func() error {
+			if k := sink.kinds(); k[wims.Overstock] != n {
+				return fmt.Errorf("notifications = %v, want %d OVERSTOCK", k, n)
+			}
+			return nil
+		})
+	}
+	adjust(100) // 500: at the threshold, not above
+	adjust(1)   // 501: crossed
+	adjust(300) // 801: still above
+	waitOver(1)
+	adjust(-400) // 401: back under
+	adjust(200)  // 601: crossed again
+	waitOver(2)
+	sink.mu.Lock()
+	for _, n := range sink.received {
+		if n.Kind == wims.Overstock && (n.Threshold != 500 || n.SKU != "HIGH") {
+			t.Errorf("OVERSTOCK notification = %+v", n)
+		}
+	}
+	sink.mu.Unlock()
+	eventually(t, 20*time.Second, func() error {
+		code, body := a.do("GET", "/events?detail-type=Stock%20High&sku=HIGH", nil)
+		if code != http.StatusOK || strings.Count(string(body), `"detail-type":"Stock High"`) != 2 {
+			return fmt.Errorf("Stock High events: %d %s", code, body)
+		}
+		return nil
+	})
+}
