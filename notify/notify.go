@@ -1,5 +1,6 @@
 // Package notify reports stock-level crossings (LOW_STOCK, OUT_OF_STOCK,
-// OVERSTOCK) to the log and to every configured webhook. It is the handler of the
+// OVERSTOCK) to the log, to every configured webhook and by mail to every
+// configured address. It is the handler of the
 // notifications target and runs on inventory change events.
 //
 // A crossing is detected from the event's old and new images (see
@@ -39,12 +40,21 @@ const logReceiver = "log"
 // default number of deliveries before a failing message is dead-lettered.
 const DefaultMaxAttempts = 10
 
+// Mailer sends one notification to one email address (package mail).
+type Mailer interface {
+	Send(ctx context.Context, to string, n wims.Notification) error
+}
+
 // Options configures a Notifier.
 type Options struct {
 	Store    Store
 	Webhooks []string
 	Client   *webhook.Client
-	Logger   *slog.Logger
+	// Mailer and Emails: each crossing is mailed once to each address,
+	// retried and recorded like a webhook delivery.
+	Mailer Mailer
+	Emails []string
+	Logger *slog.Logger
 	// MaxAttempts is the number of deliveries after which the consumer
 	// running the notifier dead-letters a failing event (its MaxDeliver;
 	// default DefaultMaxAttempts). From that delivery on, a throttled
@@ -93,8 +103,34 @@ func (n *Notifier) Handle(ctx context.Context, m *wims.Message) error {
 				errs = append(errs, err)
 			}
 		}
+		for _, addr := range n.opt.Emails {
+			if err := n.mail(ctx, note, addr); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// mail sends one notification to one address unless it already got it;
+// the record is under "mailto:<address>", next to the webhooks' URLs.
+func (n *Notifier) mail(ctx context.Context, note wims.Notification, addr string) error {
+	if n.opt.Mailer == nil {
+		return nil
+	}
+	receiver := "mailto:" + addr
+	done, err := n.opt.Store.Notified(ctx, note.ID, receiver)
+	if err != nil || done {
+		return err
+	}
+	if err := n.opt.Mailer.Send(ctx, addr, note); err != nil {
+		n.opt.Logger.Warn("notification mail failed; will retry", "notification", note.ID, "err", err)
+		return fmt.Errorf("notify %s by mail: %w", note.ID, err)
+	}
+	if _, err := n.opt.Store.MarkNotified(ctx, note.ID, receiver); err != nil {
+		return fmt.Errorf("notify %s: record mail: %w", note.ID, err)
+	}
+	return nil
 }
 
 // deliver posts one notification to one webhook unless it already got it.

@@ -142,6 +142,10 @@ func TestServeAuthConfig(t *testing.T) {
 		{"PublicWithKey", Config{Addr: "0.0.0.0:8080", APIKeys: []string{"k:read"}}, true},
 		{"BadRole", Config{Addr: "127.0.0.1:0", APIKeys: []string{"k:root"}}, false},
 		{"NegativeRate", Config{Addr: "127.0.0.1:0", RateLimit: -1}, false},
+		{"MailWithoutSMTP", Config{Addr: "127.0.0.1:0", NotifyEmails: []string{"a@b.c"}}, false},
+		{"BadMailAddress", Config{Addr: "127.0.0.1:0", SMTPURL: "smtp://h", NotifyEmailFrom: "w@h", NotifyEmails: []string{"not an address"}}, false},
+		{"BadSMTPURL", Config{Addr: "127.0.0.1:0", SMTPURL: "http://k:secret@h", NotifyEmailFrom: "w@h"}, false},
+		{"Mail", Config{Addr: "127.0.0.1:0", SMTPURL: "smtp://k:secret@h:2525", NotifyEmailFrom: "w@h", NotifyEmails: []string{"a@b.c"}}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.cfg
@@ -150,7 +154,7 @@ func TestServeAuthConfig(t *testing.T) {
 			if (err == nil) != c.ok {
 				t.Fatalf("validate = %v, want ok=%v", err, c.ok)
 			}
-			if err != nil && strings.Contains(err.Error(), "k:") {
+			if err != nil && (strings.Contains(err.Error(), "k:") || strings.Contains(err.Error(), "secret")) {
 				t.Fatalf("error shows a key: %v", err)
 			}
 		})

@@ -3,13 +3,16 @@ package main
 import (
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/wims/wims"
 	wimshttp "github.com/wims/wims/http"
+	"github.com/wims/wims/mail"
 )
 
 // Config is everything `wims serve` is configured with: flags, each also an
@@ -26,11 +29,16 @@ type Config struct {
 	// PaymentsMaxBackoff caps the delay between failed payment attempts.
 	PaymentsMaxBackoff time.Duration
 	NotifyWebhooks     []string
-	ConfigFile         string
-	Architecture       string
-	LogLevel           string
-	LogFormat          string
-	Insecure           bool
+	// SMTPURL is the mail server for NotifyEmails (it may hold a password:
+	// String redacts it).
+	SMTPURL         string
+	NotifyEmails    []string
+	NotifyEmailFrom string
+	ConfigFile      string
+	Architecture    string
+	LogLevel        string
+	LogFormat       string
+	Insecure        bool
 	// APIKeys are "KEY[:ROLE]" (--api-key, WIMS_API_KEYS). Never log them:
 	// Config.String redacts them.
 	APIKeys []string
@@ -73,7 +81,10 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PaymentsURL, "payments-url", "", "payments API endpoint (default: the built-in mock on its own loopback port)")
 	fs.Float64Var(&c.PaymentsRate, "payments-rate", 5, "requests/s the payment dispatcher may send")
 	fs.DurationVar(&c.PaymentsMaxBackoff, "payments-max-backoff", 30*time.Second, "longest delay between failed payment attempts (10 failures go to the dead-letter stream)")
-	fs.StringArrayVar(&c.NotifyWebhooks, "notify-webhook", nil, "URL that receives LOW_STOCK/OUT_OF_STOCK notifications (repeatable)")
+	fs.StringArrayVar(&c.NotifyWebhooks, "notify-webhook", nil, "URL that receives LOW_STOCK/OUT_OF_STOCK/OVERSTOCK notifications (repeatable)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "mail server for --notify-email: smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://… (implicit TLS)")
+	fs.StringArrayVar(&c.NotifyEmails, "notify-email", nil, "address that receives the notifications by mail, one per crossing (repeatable; needs --smtp-url)")
+	fs.StringVar(&c.NotifyEmailFrom, "notify-email-from", "wims@localhost", "sender address of the notification mails")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file with extra rules: {\"rules\":[{\"name\",\"pattern\",\"targets\":[{\"type\",\"url\"}]}]}")
 	fs.StringVar(&c.Architecture, "architecture", "v2", "v2 (event-driven) or v1 (the course's synchronous design)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -133,6 +144,19 @@ func (c *Config) validate() error {
 	for _, u := range c.NotifyWebhooks {
 		if err := checkURL(u); err != nil {
 			return fmt.Errorf("--notify-webhook: %w", err)
+		}
+	}
+	if len(c.NotifyEmails) > 0 && c.SMTPURL == "" {
+		return fmt.Errorf("--notify-email needs --smtp-url")
+	}
+	for _, addr := range c.NotifyEmails {
+		if _, err := netmail.ParseAddress(addr); err != nil {
+			return fmt.Errorf("--notify-email %q: %w", addr, err)
+		}
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.New(c.SMTPURL, c.NotifyEmailFrom); err != nil {
+			return fmt.Errorf("--smtp-url / --notify-email-from: %s", wims.ErrorMessage(err))
 		}
 	}
 	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
@@ -203,6 +227,9 @@ func hostOf(addr string) string {
 func (c Config) String() string {
 	redacted := c
 	redacted.APIKeys = nil
+	if redacted.SMTPURL != "" {
+		redacted.SMTPURL = "<redacted>"
+	}
 	if redacted.SecretsKey != "" {
 		redacted.SecretsKey = "<redacted>"
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/smtptest"
 	"github.com/wims/wims/paymentsmock"
 )
 
@@ -355,6 +356,45 @@ func TestOverstockOncePerCrossing(t *testing.T) {
 		code, body := a.do("GET", "/events?detail-type=Stock%20High&sku=HIGH", nil)
 		if code != http.StatusOK || strings.Count(string(body), `"detail-type":"Stock High"`) != 2 {
 			return fmt.Errorf("Stock High events: %d %s", code, body)
+		}
+		return nil
+	})
+}
+
+// TestNotificationMails: with --smtp-url and two --notify-email addresses,
+// each crossing is mailed once to each address through a real SMTP server,
+// also when the server refuses the first attempts (they are retried).
+func TestNotificationMails(t *testing.T) {
+	srv := smtptest.Start(t)
+	srv.FailNext(2)
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = payURL
+		c.SMTPURL = "smtp://" + srv.Addr
+		c.NotifyEmails = []string{"ops@example.com", "buyer@example.com"}
+		c.NotifyEmailFrom = "wims@example.com"
+	})
+	a.putItem("MAIL", 120, 100)
+	for _, delta := range []int64{-30, -5} { // 90: one crossing; 85: none
+		if code, body := a.do("POST", "/inventory/MAIL/adjustments", map[string]any{"delta": delta}); code != http.StatusOK {
+			t.Fatalf("adjust: %d %s", code, body)
+		}
+	}
+	eventually(t, 60*time.Second, func() error {
+		got := map[string]int{}
+		for _, m := range srv.Mails() {
+			if !strings.Contains(m.Data, "Subject: wims: LOW_STOCK MAIL (quantity 90)") || m.From != "wims@example.com" {
+				t.Fatalf("mail = %+v", m)
+			}
+			for _, to := range m.To {
+				got[to]++
+			}
+		}
+		if got["ops@example.com"] > 1 || got["buyer@example.com"] > 1 {
+			t.Fatalf("a crossing mailed twice: %v", got)
+		}
+		if got["ops@example.com"] != 1 || got["buyer@example.com"] != 1 {
+			return fmt.Errorf("mails per address: %v", got)
 		}
 		return nil
 	})

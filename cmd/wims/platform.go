@@ -12,6 +12,7 @@ import (
 	"github.com/wims/wims"
 	"github.com/wims/wims/apidest"
 	"github.com/wims/wims/eventlog"
+	"github.com/wims/wims/mail"
 	"github.com/wims/wims/nats"
 	"github.com/wims/wims/notify"
 	"github.com/wims/wims/pattern"
@@ -56,11 +57,20 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	a.goRun("catalog", func() error { return catalog.Run(ctx) })
 
 	metrics := router.NewMetrics(reg)
+	var mailer notify.Mailer
+	if a.cfg.SMTPURL != "" {
+		sender, err := mail.New(a.cfg.SMTPURL, a.cfg.NotifyEmailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-url: %s", wims.ErrorMessage(err))
+		}
+		mailer = sender
+	}
 	// A throttling webhook waits at most --payments-max-backoff per attempt
 	// and, like any failing one, is dead-lettered after the lane's attempts.
 	hooks := &webhook.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxRetryAfter: a.cfg.PaymentsMaxBackoff}
 	notifications := notify.New(notify.Options{
 		Store: a.store, Webhooks: a.cfg.NotifyWebhooks, Client: hooks, Logger: a.log.With("component", "notify"),
+		Mailer: mailer, Emails: a.cfg.NotifyEmails,
 		MaxAttempts: laneMaxDeliver,
 	}).Handle
 	eventLog := (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}).Handle
