@@ -13,7 +13,13 @@
 // With API keys, a visitor logs in with a key at /ui/login; the session
 // cookie holds an opaque id, never the key. Without keys (loopback
 // development) everyone is admin. read (and orders) may look; only admin
-// acts (adjusts stock).
+// acts (adjusts stock, redrives dead letters, enables and disables rules).
+// read never sees customer identifiers, in orders, events or dead letters.
+//
+// Besides the orders and the inventory, the console shows the event log
+// (Options.Events, with a live tail and "Test a pattern"), the dead-letter
+// queue (Options.DeadLetters) and the event platform (Options.Platform,
+// Options.Schemas); each of those pages answers 503 without its option.
 package console
 
 import (

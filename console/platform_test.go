@@ -224,3 +224,68 @@ func TestConsoleBuses(t *testing.T) {
 		t.Errorf("missing rule: %d, want 404", resp.StatusCode)
 	}
 }
+
+func TestConsolePlatformPagesAndHeaders(t *testing.T) {
+	srv, log, dlq, _ := newPlatformConsole(t)
+	log.add("ev-1", "shop", "Sale", `{}`)
+	dlq.add(1, `{}`)
+	c := client(t)
+	for path, want := range map[string]string{
+		"/ui/events":                  `data-event-id="ev-1"`,
+		"/ui/events/ev-1":             `id="event-json"`,
+		"/ui/events/test":             `<textarea id="pattern"`,
+		"/ui/dead-letters":            `data-seq="1"`,
+		"/ui/buses":                   `data-rule="crm-rule"`,
+		"/ui/schema?name=shop%40Sale": `id="schema-content"`,
+		"/ui/events/test?pattern=%7B%22source%22%3A%5B%22shop%22%5D%7D": "1 of the latest 1 events match",
+	} {
+		resp, body := get(t, c, srv.URL+path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d, want 200 containing %q:\n%s", path, resp.StatusCode, want, body)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); !strings.Contains(got, "script-src 'self'") {
+			t.Errorf("GET %s: CSP %q", path, got)
+		}
+		if strings.Contains(body, "<script>") || strings.Contains(body, " style=") {
+			t.Errorf("GET %s: inline script or style", path)
+		}
+		for _, nav := range []string{`href="/ui/events"`, `href="/ui/dead-letters"`, `href="/ui/buses"`} {
+			if !strings.Contains(body, nav) {
+				t.Errorf("GET %s: no nav link %s", path, nav)
+			}
+		}
+	}
+	if resp, _ := get(t, c, srv.URL+"/ui/schema?name=nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("missing schema: %d, want 404", resp.StatusCode)
+	}
+
+	// Without the options, the pages say so.
+	bare, _ := newConsole(t)
+	for _, path := range []string{"/ui/events", "/ui/events/x", "/ui/events/test", "/ui/dead-letters", "/ui/buses", "/ui/schema?name=x"} {
+		if resp, _ := get(t, c, bare.URL+path); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("GET %s without its option = %d, want 503", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestConsoleDeadLettersPagination(t *testing.T) {
+	srv, _, dlq, _ := newPlatformConsole(t)
+	for i := range 55 {
+		dlq.add(uint64(i+1), `{}`)
+	}
+	c := client(t)
+	_, first := get(t, c, srv.URL+"/ui/dead-letters")
+	if n := strings.Count(first, "<tr data-seq="); n != 50 || !strings.Contains(first, `data-seq="55"`) || strings.Contains(first, `data-seq="5"`) {
+		t.Fatalf("first page: %d rows\n%s", n, first)
+	}
+	if !strings.Contains(first, `href="/ui/dead-letters?cursor=6" rel="next"`) {
+		t.Fatalf("no next link:\n%s", first)
+	}
+	_, second := get(t, c, srv.URL+"/ui/dead-letters?cursor=6")
+	if n := strings.Count(second, "<tr data-seq="); n != 5 || strings.Contains(second, `rel="next"`) || !strings.Contains(second, ">Newest<") {
+		t.Errorf("second page: %d rows\n%s", n, second)
+	}
+	if resp, _ := get(t, c, srv.URL+"/ui/dead-letters?cursor=x"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad cursor: %d, want 400", resp.StatusCode)
+	}
+}
