@@ -65,6 +65,9 @@ type deadLettersView struct {
 }
 
 func (h *Handler) dlqUnavailable(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if h.refuseLogs(w, r, s) {
+		return true
+	}
 	if h.dlq != nil {
 		return false
 	}

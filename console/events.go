@@ -131,10 +131,23 @@ func redactEvent(s *session, ev json.RawMessage) json.RawMessage {
 
 // eventsUnavailable answers when the console has no event log.
 func (h *Handler) eventsUnavailable(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if h.refuseLogs(w, r, s) {
+		return true
+	}
 	if h.events != nil {
 		return false
 	}
 	h.renderError(w, r, s, http.StatusServiceUnavailable, "The event log is not available in this configuration.")
+	return true
+}
+
+// refuseLogs answers 403 to a session that may not read the event log
+// and the dead letters.
+func (h *Handler) refuseLogs(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if s.seesLogs() {
+		return false
+	}
+	h.renderError(w, r, s, http.StatusForbidden, "Your role ("+string(s.role)+") may not read the event log or the dead letters, as in the API.")
 	return true
 }
 
@@ -294,6 +307,10 @@ func (h *Handler) testPattern(ctx context.Context, s *session, v *patternTestVie
 // ends at (or Last-Event-ID, after a reconnect), with the page's filter:
 // one "event" message per new event, its id the cursor after it.
 func (h *Handler) handleEventStream(w http.ResponseWriter, r *http.Request, s *session) {
+	if !s.seesLogs() {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
 	if h.events == nil {
 		w.WriteHeader(http.StatusNoContent) // an EventSource stops
 		return

@@ -289,3 +289,22 @@ func TestConsoleDeadLettersPagination(t *testing.T) {
 		t.Errorf("bad cursor: %d, want 400", resp.StatusCode)
 	}
 }
+
+// TestConsoleOrdersRoleLogs: the orders role (the shop front end's key)
+// may not read the event log or the dead letters, as in the API, but sees
+// the platform.
+func TestConsoleOrdersRoleLogs(t *testing.T) {
+	srv, log, dlq, _ := newPlatformConsole(t, wimshttp.APIKey{Key: "orders-secret", Role: wimshttp.RoleOrders})
+	log.add("ev-1", "shop", "Sale", `{}`)
+	dlq.add(1, `{}`)
+	c := login(t, srv, "orders-secret")
+	for _, path := range []string{"/ui/events", "/ui/events/ev-1", "/ui/events/test?pattern=%7B%7D", "/ui/events/stream", "/ui/dead-letters"} {
+		if resp, body := get(t, c, srv.URL+path); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "ev-1") {
+			t.Errorf("orders GET %s = %d, want 403", path, resp.StatusCode)
+		}
+	}
+	resp, page := get(t, c, srv.URL+"/ui/buses")
+	if resp.StatusCode != http.StatusOK || strings.Contains(page, `href="/ui/events"`) || strings.Contains(page, `href="/ui/dead-letters"`) || !strings.Contains(page, `href="/ui/buses"`) {
+		t.Errorf("orders' buses page: %d, nav:\n%s", resp.StatusCode, page)
+	}
+}

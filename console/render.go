@@ -88,6 +88,9 @@ func (v view) Role() string {
 	return string(v.Session.role)
 }
 
+// SeesLogs says whether the nav links the events and dead-letters pages.
+func (v view) SeesLogs() bool { return v.Session != nil && v.Session.seesLogs() }
+
 // Fingerprint is the session's key's fingerprint, "" without keys.
 func (v view) Fingerprint() string {
 	if v.Session == nil {
