@@ -117,6 +117,7 @@ type eventsView struct {
 	Events []eventRow
 	First  bool   // the newest page, which the stream adds to
 	Next   string // the URL of the older page, "" on the last
+	Newer  string // the URL of the page after this one, "" on the newest
 	Newest string // the URL of the newest page, "" on it
 	Error  string
 }
@@ -193,7 +194,17 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, s *sessio
 		v.Next = "/ui/events?" + nv.Encode()
 	}
 	if !v.First {
-		v.Newest = "/ui/events?" + f.values().Encode()
+		v.Newest = "/ui/events"
+		if nv := f.values(); len(nv) > 0 {
+			v.Newest += "?" + nv.Encode()
+		}
+	}
+	if (!v.First || f.Since != "") && page.Next != "" {
+		// A page from since, or an older one: the events after it.
+		nv := f.values()
+		nv.Del("since")
+		nv.Set("cursor", page.Next)
+		v.Newer = "/ui/events?" + nv.Encode()
 	}
 	vw := view{Title: "Events", Nav: "events", Session: s, LoginNeeded: h.keys.enabled(), Data: v}
 	if v.First && err == nil && f.Since == "" {

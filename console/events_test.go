@@ -114,6 +114,12 @@ func TestConsoleEvents(t *testing.T) {
 	if !strings.Contains(older, `"ev-09"`) || strings.Contains(older, `"ev-10"`) || strings.Contains(older, "data-stream") {
 		t.Errorf("older page:\n%s", older)
 	}
+	if !strings.Contains(older, `href="/ui/events?cursor=60" rel="prev">Newer<`) || !strings.Contains(older, `href="/ui/events">Newest<`) {
+		t.Errorf("older page's links:\n%s", older)
+	}
+	if strings.Contains(page, ">Newer<") {
+		t.Error("the newest page links a newer one")
+	}
 	_, filtered := get(t, admin, srv.URL+"/ui/events?"+url.Values{"pattern": {`{"detail":{"n":[7]}}`}}.Encode())
 	if !strings.Contains(filtered, `"ev-07"`) || strings.Contains(filtered, `"ev-08"`) {
 		t.Errorf("filtered page:\n%s", filtered)
