@@ -73,7 +73,9 @@ func TestBrowserEvents(t *testing.T) {
 		chromedp.Navigate(a.url+"/ui/events/test"),
 		chromedp.WaitVisible(chromedp.ID("pattern")),
 		chromedp.SendKeys(chromedp.ID("pattern"), `{"source":["browser.test"],"detail":{"n":[2]}}`),
-		chromedp.Click(chromedp.CSS(".pattern-test button")),
+		// The keyboard: Tab from the pattern to the button, Enter.
+		chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.ID("pattern-result")))
 	if got := text(t, ctx, "#pattern-result"); !strings.HasPrefix(got, "1 of the latest") {
 		t.Errorf("test a pattern: %q", got)
@@ -194,7 +196,14 @@ func TestBrowserBuses(t *testing.T) {
 		t.Errorf("targets: %q, want 1", got)
 	}
 	screenshot(t, ctx, "buses")
-	within(t, ctx, 15*time.Second, chromedp.Click(chromedp.CSS(row+" button")), chromedp.WaitVisible(chromedp.CSS(row+" .status-DISABLED")))
+	// The keyboard: the Disable button takes focus, with an outline, and Enter presses it.
+	within(t, ctx, 15*time.Second, chromedp.Focus(chromedp.CSS(row+" button")))
+	focus, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		"[document.activeElement.textContent.trim(), getComputedStyle(document.activeElement).outlineStyle]"))
+	if err != nil || len(focus) != 2 || !strings.HasPrefix(focus[0], "Disable") {
+		t.Fatalf("focus %q %v, want the Disable button", focus, err)
+	}
+	within(t, ctx, 15*time.Second, chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(row+" .status-DISABLED")))
 	r, err := p.DescribeRule(bg, "default", "browser-rule")
 	if err != nil || r.State != wims.RuleDisabled {
 		t.Errorf("after disable: %+v %v", r, err)
