@@ -276,9 +276,9 @@ func (h *Handler) handlePatternTest(w http.ResponseWriter, r *http.Request, s *s
 	v := patternTestView{Pattern: r.URL.Query().Get("pattern")}
 	status := http.StatusOK
 	if v.Pattern != "" {
-		status, v.Error = h.testPattern(r.Context(), s, &v)
-		if status == http.StatusInternalServerError {
-			h.storeError(w, r, s, fmt.Errorf("%s", v.Error))
+		var err error
+		if status, v.Error, err = h.testPattern(r.Context(), s, &v); err != nil {
+			h.storeError(w, r, s, err)
 			return
 		}
 	}
@@ -287,22 +287,22 @@ func (h *Handler) handlePatternTest(w http.ResponseWriter, r *http.Request, s *s
 	})
 }
 
-// testPattern fills v.Matches; it returns the status and a message for a
-// bad pattern.
-func (h *Handler) testPattern(ctx context.Context, s *session, v *patternTestView) (int, string) {
+// testPattern fills v.Matches. A bad pattern is a status and a message
+// for the page; err is the event log's failure.
+func (h *Handler) testPattern(ctx context.Context, s *session, v *patternTestView) (status int, msg string, err error) {
 	if err := checkPattern(s, v.Pattern); err != nil {
 		if wims.ErrorCode(err) == wims.EFORBIDDEN {
-			return http.StatusForbidden, wims.ErrorMessage(err)
+			return http.StatusForbidden, wims.ErrorMessage(err), nil
 		}
-		return http.StatusBadRequest, clientMessage(err)
+		return http.StatusBadRequest, clientMessage(err), nil
 	}
 	p, err := pattern.Compile([]byte(v.Pattern))
 	if err != nil {
-		return http.StatusBadRequest, "The pattern is not valid: " + err.Error()
+		return http.StatusBadRequest, "The pattern is not valid: " + err.Error(), nil
 	}
 	page, err := h.events.Query(ctx, wims.EventQuery{EventFilter: wims.EventFilter{Limit: patternTestEvents}})
 	if err != nil {
-		return http.StatusInternalServerError, err.Error()
+		return 0, "", err
 	}
 	v.Tested, v.Looked = true, len(page.Events)
 	for _, ev := range slices.Backward(page.Events) {
@@ -311,7 +311,7 @@ func (h *Handler) testPattern(ctx context.Context, s *session, v *patternTestVie
 			v.Matches = append(v.Matches, newEventRow(ev))
 		}
 	}
-	return http.StatusOK, ""
+	return http.StatusOK, "", nil
 }
 
 // handleEventStream follows the event log from the cursor the events page
