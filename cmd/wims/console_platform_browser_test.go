@@ -185,6 +185,9 @@ func TestBrowserBuses(t *testing.T) {
 	mustNil(t, err)
 	_, err = p.PutTargets(bg, "default", "browser-rule", []wims.Target{{ID: "hook", Arn: wims.APIDestinationARN("hook")}})
 	mustNil(t, err)
+	_, err = p.CreateArchive(bg, wims.Archive{Name: "browser-archive", EventBus: "default"})
+	mustNil(t, err)
+	putEvent(t, a, "browser.schema", "Thing", `{"a":1}`) // something for the discoverer
 	ctx := browser(t)
 
 	row := `tr[data-rule="browser-rule"]`
@@ -207,5 +210,22 @@ func TestBrowserBuses(t *testing.T) {
 	r, err := p.DescribeRule(bg, "default", "browser-rule")
 	if err != nil || r.State != wims.RuleDisabled {
 		t.Errorf("after disable: %+v %v", r, err)
+	}
+	if got := text(t, ctx, "#archives"); !strings.Contains(got, "browser-archive") {
+		t.Errorf("archives: %q", got)
+	}
+
+	// The discoverer on the default bus infers the change events' schema;
+	// its page shows the content.
+	eventually(t, 30*time.Second, func() error {
+		within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/ui/buses"), chromedp.WaitVisible(chromedp.ID("schemas-heading")))
+		if absent(t, ctx, "#schemas a") {
+			return fmt.Errorf("no discovered schema yet")
+		}
+		return nil
+	})
+	within(t, ctx, 15*time.Second, chromedp.Click(chromedp.CSS("#schemas a")), chromedp.WaitVisible(chromedp.ID("schema-content")))
+	if got := text(t, ctx, "#schema-content"); !strings.Contains(got, "openapi") {
+		t.Errorf("schema content: %q", got)
 	}
 }
