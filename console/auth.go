@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strings"
 
 	wimshttp "github.com/wims/wims/http"
 )
@@ -29,7 +30,7 @@ func (h *Handler) viewer(next sessionHandler) http.HandlerFunc {
 			s = h.sessions.start(w, r, wimshttp.RoleAdmin, "")
 		}
 		if s == nil || !s.loggedIn() {
-			if r.Method == http.MethodGet && r.URL.Path != "/ui/stream" {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/stream") {
 				http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 				return
 			}

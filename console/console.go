@@ -13,7 +13,13 @@
 // With API keys, a visitor logs in with a key at /ui/login; the session
 // cookie holds an opaque id, never the key. Without keys (loopback
 // development) everyone is admin. read (and orders) may look; only admin
-// acts (adjusts stock).
+// acts (adjusts stock, redrives dead letters, enables and disables rules).
+// read never sees customer identifiers, in orders, events or dead letters.
+//
+// Besides the orders and the inventory, the console shows the event log
+// (Options.Events, with a live tail and "Test a pattern"), the dead-letter
+// queue (Options.DeadLetters) and the event platform (Options.Platform,
+// Options.Schemas); each of those pages answers 503 without its option.
 package console
 
 import (
@@ -25,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wims/wims"
 	wimshttp "github.com/wims/wims/http"
 )
 
@@ -48,9 +55,21 @@ type Options struct {
 	// SessionTTL is how long a session lasts after login. Defaults to
 	// DefaultSessionTTL.
 	SessionTTL time.Duration
-	// StreamInterval is how often /ui/stream sends a snapshot. Defaults to
-	// one second.
+	// StreamInterval is how often /ui/stream sends a snapshot (and the
+	// events stream looks for new events). Defaults to one second.
 	StreamInterval time.Duration
+	// Events is the event log the events pages read (the one GET /events
+	// reads). If nil, those pages answer 503.
+	Events wimshttp.EventLog
+	// DeadLetters is the dead-letter queue the dead-letters page lists and
+	// redrives. If nil, that page answers 503.
+	DeadLetters wimshttp.DeadLetterQueue
+	// Platform is the event platform the buses page shows (buses, rules,
+	// targets, archives, replays). If nil, that page answers 503.
+	Platform wims.EventPlatform
+	// Schemas is the schema registry whose discovered schemas the buses
+	// page lists. If nil, the list is left out.
+	Schemas wims.SchemaRegistry
 }
 
 // DefaultSessionTTL is how long a login lasts: a working day.
@@ -60,6 +79,10 @@ const DefaultSessionTTL = 12 * time.Hour
 // for concurrent use.
 type Handler struct {
 	store    wimshttp.Store
+	events   wimshttp.EventLog
+	dlq      wimshttp.DeadLetterQueue
+	platform wims.EventPlatform
+	schemas  wims.SchemaRegistry
 	keys     *keyring
 	sessions *sessions
 	throttle *loginThrottle
@@ -83,6 +106,10 @@ func New(opt Options) *Handler {
 	}
 	h := &Handler{
 		store:    opt.Store,
+		events:   opt.Events,
+		dlq:      opt.DeadLetters,
+		platform: opt.Platform,
+		schemas:  opt.Schemas,
 		keys:     newKeyring(opt.APIKeys),
 		sessions: newSessions(cmpDuration(opt.SessionTTL, DefaultSessionTTL)),
 		throttle: newLoginThrottle(),
@@ -125,6 +152,15 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /ui/inventory", h.viewer(h.handleInventory))
 	h.mux.HandleFunc("POST /ui/inventory/{sku}/adjust", h.viewer(h.handleAdjust))
 	h.mux.HandleFunc("GET /ui/stream", h.viewer(h.handleStream))
+	h.mux.HandleFunc("GET /ui/events", h.viewer(h.handleEvents))
+	h.mux.HandleFunc("GET /ui/events/stream", h.viewer(h.handleEventStream))
+	h.mux.HandleFunc("GET /ui/events/test", h.viewer(h.handlePatternTest))
+	h.mux.HandleFunc("GET /ui/events/{id}", h.viewer(h.handleEvent))
+	h.mux.HandleFunc("GET /ui/dead-letters", h.viewer(h.handleDeadLetters))
+	h.mux.HandleFunc("POST /ui/dead-letters/{seq}/redrive", h.viewer(h.handleRedrive))
+	h.mux.HandleFunc("GET /ui/buses", h.viewer(h.handleBuses))
+	h.mux.HandleFunc("POST /ui/rules/state", h.viewer(h.handleRuleState))
+	h.mux.HandleFunc("GET /ui/schema", h.viewer(h.handleSchema))
 	h.mux.HandleFunc("/", h.handleNotFound)
 }
 

@@ -12,7 +12,7 @@ import (
 
 // pageNames are the templates that are pages; each is parsed with the
 // layout, so every page shares the header, nav and footer.
-var pageNames = []string{"overview", "orders", "order", "inventory", "login", "error"}
+var pageNames = []string{"overview", "orders", "order", "inventory", "events", "event", "pattern-test", "dead-letters", "buses", "schema", "login", "error"}
 
 // pages holds one template set per page.
 type pages map[string]*template.Template
@@ -22,6 +22,8 @@ var funcs = template.FuncMap{
 	"time":     formatTime,
 	"statuses": func() []wims.OrderStatus { return allStatuses },
 	"group":    group,
+	// patternTestEvents is how many events "Test a pattern" looks at.
+	"patternTestEvents": func() int { return patternTestEvents },
 }
 
 // group writes n with thousands separators: 1,000,000 reads at a glance,
@@ -85,6 +87,9 @@ func (v view) Role() string {
 	}
 	return string(v.Session.role)
 }
+
+// SeesLogs says whether the nav links the events and dead-letters pages.
+func (v view) SeesLogs() bool { return v.Session != nil && v.Session.seesLogs() }
 
 // Fingerprint is the session's key's fingerprint, "" without keys.
 func (v view) Fingerprint() string {

@@ -44,6 +44,10 @@ func (s *session) canAct() bool { return s.role == wimshttp.RoleAdmin }
 // read may not, as in the API.
 func (s *session) seesCustomers() bool { return s.role != wimshttp.RoleRead }
 
+// seesLogs reports whether the session may read the event log and the
+// dead letters: orders (the shop front end's key) may not, as in the API.
+func (s *session) seesLogs() bool { return s.role != wimshttp.RoleOrders }
+
 // validCSRF compares a submitted token with the session's in constant time.
 func (s *session) validCSRF(token string) bool {
 	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.csrf)) == 1

@@ -204,3 +204,12 @@ func namesCustomer(v any) bool {
 	}
 	return false
 }
+
+// RedactJSON returns doc with every customer identifier replaced by
+// Redacted, as the read role sees documents (see redactJSON). The console
+// uses it for the event log and dead letters.
+func RedactJSON(doc []byte) []byte { return redactJSON(doc) }
+
+// PatternNamesCustomer reports whether an event pattern selects by a
+// customer identifier, which the read role may not do.
+func PatternNamesCustomer(pattern string) bool { return patternNamesCustomer(pattern) }

@@ -10,7 +10,10 @@ import (
 // newConsole returns the web console over the API's store, behind the
 // API's keys.
 func (a *App) newConsole(opt wimshttp.Options) *console.Handler {
-	return console.New(console.Options{Store: opt.Store, APIKeys: opt.APIKeys, Logger: a.log.With("component", "console")})
+	return console.New(console.Options{
+		Store: opt.Store, APIKeys: opt.APIKeys, Logger: a.log.With("component", "console"),
+		Events: opt.Events, DeadLetters: opt.DeadLetters, Platform: opt.Platform, Schemas: opt.Schemas,
+	})
 }
 
 // closeStreamsOnShutdown ends the console's event streams as soon as the

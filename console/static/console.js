@@ -141,6 +141,39 @@
     setText(field(row, "error"), p.error || "");
   }
 
+  // addEvent puts an event logged while the events page is open at the
+  // top of its table, once.
+  function addEvent(ev) {
+    const table = document.getElementById("events");
+    const tpl = document.getElementById("event-row");
+    if (!table || !tpl || !table.hasAttribute("data-live")) {
+      return;
+    }
+    for (const el of table.querySelectorAll("tr[data-event-id]")) {
+      if (el.dataset.eventId === ev.id) {
+        return;
+      }
+    }
+    const row = tpl.content.firstElementChild.cloneNode(true);
+    row.dataset.eventId = ev.id;
+    setText(field(row, "time"), ev.time);
+    setText(field(row, "source"), ev.source);
+    setText(field(row, "detailType"), ev.detailType);
+    const link = field(row, "link");
+    if (ev.href) {
+      link.href = ev.href;
+      link.textContent = ev.id;
+    } else {
+      link.replaceWith(document.createTextNode("—"));
+    }
+    const body = table.tBodies[0];
+    body.insertBefore(row, body.firstElementChild);
+    const empty = document.getElementById("events-empty");
+    if (empty) {
+      empty.hidden = true;
+    }
+  }
+
   const source = new EventSource(url);
   source.addEventListener("open", () => setLive("Live", "live"));
   source.addEventListener("error", () => {
@@ -159,5 +192,9 @@
     appendRows("history", "history-row", snap.history, fillHistory);
     appendRows("payments", "payment-row", snap.payments, fillPayment);
     setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
+  });
+  source.addEventListener("event", (e) => {
+    addEvent(JSON.parse(e.data));
+    setLive("Live · last event " + new Date().toLocaleTimeString(), "live");
   });
 })();
