@@ -191,6 +191,8 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-s.closing:
+			return nil
 		case <-tick.C:
 		}
 	}

@@ -149,7 +149,17 @@ type Server struct {
 	// routes holds the registered patterns, so a metric's route label is
 	// always one of them (or "unmatched") whatever path a client sends.
 	routes map[string]bool
+	// closing is closed by CloseStreams, ending GET /events/stream.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
+
+// CloseStreams ends every open GET /events/stream response. Call it when
+// the server shuts down (http.Server.RegisterOnShutdown): a stream never
+// ends by itself, so Shutdown would otherwise wait out its whole grace
+// period for one connected client. A client reconnects with Last-Event-ID
+// and misses nothing.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 var _ http.Handler = (*Server)(nil)
 
@@ -181,6 +191,7 @@ func NewServer(opt Options) *Server {
 		propagator: propagation.TraceContext{},
 		mux:        http.NewServeMux(),
 		routes:     map[string]bool{},
+		closing:    make(chan struct{}),
 		auth:       newAuth(opt.APIKeys, opt.RateLimit),
 		inFlight:   map[string]bool{},
 	}

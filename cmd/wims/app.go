@@ -166,13 +166,15 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		wire.Auth = newSigV4Auth(opt.APIKeys)
 		schemasWire.Auth = wire.Auth
 	}
-	h := withWireAPI(wimshttp.NewServer(opt), eventbridge.NewHandler(wire), eventbridge.NewSchemasHandler(schemasWire))
+	rest := wimshttp.NewServer(opt)
+	h := withWireAPI(rest, eventbridge.NewHandler(wire), eventbridge.NewSchemasHandler(schemasWire))
 	con := a.newConsole(opt)
 	a.httpAddr, err = a.serveHTTP(ctx, withConsole(con, h))
 	if err != nil {
 		return nil, err
 	}
 	a.closeStreamsOnShutdown(con)
+	a.httpSrv.RegisterOnShutdown(rest.CloseStreams)
 	log.Info("wims serving", "url", "http://"+a.httpAddr.String()+"/", "version", version(), "addr", a.httpAddr.String(), "data_dir", absPath(cfg.DataDir), "rules", len(ruleSet.Rules()),
 		"durable", !cfg.NoSync, "bus_sync", cfg.BusSync, "payments_url", a.payURL, "payments_rate", cfg.PaymentsRate,
 		"api_keys", len(opt.APIKeys), "rate_limit", cfg.RateLimit)

@@ -59,3 +59,24 @@ func TestConsoleStreamEndsOnShutdown(t *testing.T) {
 		t.Logf("stream ended with %v", err)
 	}
 }
+
+// TestEventStreamEndsOnShutdown: a client following GET /events/stream
+// does not hold up shutdown for the whole grace period either.
+func TestEventStreamEndsOnShutdown(t *testing.T) {
+	a := startTestApp(t, func(c *Config) { c.ShutdownGrace = 20 * time.Second })
+	resp, err := http.Get(a.url + "/events/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := resp.Body.Read(make([]byte, 1024)); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	start := time.Now()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("shutdown took %v with an event stream open", d)
+	}
+}
