@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -74,7 +75,11 @@ func archiveFields(err error) error {
 }
 
 func renamed(err error, field string) error {
-	e := *err.(*wims.Error)
+	var we *wims.Error
+	if !errors.As(err, &we) {
+		return err
+	}
+	e := *we
 	e.Field = field
 	return namedError{&e}
 }

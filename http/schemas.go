@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/wims/wims"
@@ -291,11 +290,8 @@ func (s *Server) discovererStateHandler(state string) apiHandler {
 
 // renamedField names a field this API calls otherwise than the registry.
 func renamedField(err error, from, to string) error {
-	var e *wims.Error
-	if errors.As(err, &e) && e.Field == from {
-		c := *e
-		c.Field = to
-		return namedError{&c}
+	if wims.ErrorField(err) == from {
+		return renamed(err, to)
 	}
 	return err
 }

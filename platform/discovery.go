@@ -268,17 +268,6 @@ func (d *Discovery) current(ctx context.Context, name string) (schemaDoc, bool, 
 	default:
 		return schemaDoc{}, false, err
 	}
-	if cur.Shape == nil {
-		// Written by a version of wims that kept no shape: start from the
-		// latest content.
-		latest, err := d.svc.DescribeSchema(ctx, wims.DiscoveredRegistry, name, "")
-		if err != nil {
-			return schemaDoc{}, false, err
-		}
-		if cur.Shape, err = schema.ShapeOf([]byte(latest.Content)); err != nil {
-			return schemaDoc{}, false, err
-		}
-	}
 	d.mu.Lock()
 	d.shapes[name] = cur
 	d.mu.Unlock()

@@ -73,7 +73,7 @@ func (s *Service) UpdateSchema(ctx context.Context, sc wims.Schema) (wims.Schema
 	if sc.Registry == wims.DiscoveredRegistry {
 		return wims.Schema{}, wims.FieldError("RegistryName", "Schemas in %s are written by the discoverers.", sc.Registry)
 	}
-	latest, err := s.DescribeSchema(ctx, sc.Registry, sc.Name, "")
+	latest, err := s.getVersion(ctx, cur, "")
 	if err != nil {
 		return wims.Schema{}, err
 	}
