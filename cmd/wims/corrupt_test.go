@@ -15,7 +15,7 @@ import (
 // component: wims notices, rebuilds the consumer and the orders move on.
 func TestCorruptConsumerStateIsRebuilt(t *testing.T) {
 	dir := t.TempDir()
-	_, payURL := fastPayments(t, paymentsmock.Options{})
+	mock, payURL := fastPayments(t, paymentsmock.Options{})
 	onDir := func(c *Config) { c.DataDir, c.PaymentsURL = dir, payURL }
 	a := startTestApp(t, onDir)
 	a.putItem("CRP", 100, 1)
@@ -42,6 +42,13 @@ func TestCorruptConsumerStateIsRebuilt(t *testing.T) {
 	}
 	for _, id := range ids {
 		waitStatus(t, b, id, wims.OrderPaid)
+	}
+	// The rebuilt consumer starts from the stream's first message; nothing
+	// already charged is charged again (DESIGN §5: exactly-once effects).
+	for _, id := range append(ids, first.ID) {
+		if n := mock.Charges(id); n != 1 {
+			t.Errorf("order %s charged %d times", id, n)
+		}
 	}
 	// The repair is an alert: a metric to page on, besides the ERROR log.
 	code, body := b.do("GET", "/metrics", nil)
