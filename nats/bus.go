@@ -103,6 +103,8 @@ type Bus struct {
 	supervised     chan struct{}
 	// pubFailed says the last publish failed (Check probes until one works).
 	pubFailed atomic.Bool
+	// batchable lists the streams that take atomic batches (atomic.go).
+	batchable atomicStreams
 
 	mu        sync.Mutex
 	consumers map[*Consumer]struct{} // running consumers, stopped by Close

@@ -13,8 +13,11 @@ import (
 // publishResult counts a publish and remembers whether the last one
 // failed: JetStream answers its API while it cannot store a message (a
 // full disk), so only writes tell that it is failing.
-func (b *Bus) publishResult(result string) {
-	b.met.publish.WithLabelValues(result).Inc()
+func (b *Bus) publishResult(result string) { b.publishResults(result, 1) }
+
+// publishResults is publishResult for n messages with the same result.
+func (b *Bus) publishResults(result string, n int) {
+	b.met.publish.WithLabelValues(result).Add(float64(n))
 	if result == "error" {
 		b.pubFailed.Store(true)
 	} else {

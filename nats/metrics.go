@@ -12,6 +12,7 @@ type metrics struct {
 	handled *prometheus.CounterVec // consumer, result = ack|retry|deadletter
 	publish *prometheus.CounterVec // result = ok|duplicate|error
 	repairs *prometheus.CounterVec // consumer
+	batches *prometheus.CounterVec // result = stored|rejected
 }
 
 // Handling results, the values of the result label of
@@ -36,11 +37,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wims_bus_consumer_repairs_total",
 			Help: "Consumers rebuilt because the embedded server could not open their damaged state; alert on any increase.",
 		}, []string{"consumer"}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wims_bus_atomic_batches_total",
+			Help: "Atomic batches sent to the bus, by result: stored (one fsync for the batch) or rejected (then published one by one, e.g. for a duplicate id after a relay restart).",
+		}, []string{"result"}),
 	}
 	if reg != nil {
 		m.handled = register(reg, m.handled)
 		m.publish = register(reg, m.publish)
 		m.repairs = register(reg, m.repairs)
+		m.batches = register(reg, m.batches)
 	}
 	return m
 }

@@ -49,14 +49,26 @@ func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err erro
 	return ack.Duplicate, nil
 }
 
-// PublishBatch publishes ms in order on the one connection without waiting
-// for each ack in turn (a sliding window of async publishes), then waits for
-// every ack. It returns how many messages from the start are known to be
-// stored before the first failure, so a caller such as the CDC relay can
-// advance its cursor by exactly that much and retry the rest: messages after
-// a failure may have been stored too, which is harmless when they carry ids.
-// Duplicates count as stored.
+// PublishBatch publishes ms in order and returns how many messages from the
+// start are known to be stored before the first failure, so a caller such as
+// the CDC relay can advance its cursor by exactly that much and retry the
+// rest: messages after a failure may have been stored too, which is harmless
+// when they carry ids. Duplicates count as stored.
+//
+// Messages for one stream that accepts atomic batches go as atomic batches
+// (one fsync per batch, see atomic.go); others, and a batch the server
+// refuses (it holds a duplicate id), go one by one (publishEach).
 func (b *Bus) PublishBatch(ctx context.Context, ms []Outgoing) (int, error) {
+	if _, ok := b.atomicStream(ms); ok && len(ms) > 1 {
+		return b.publishAtomicOrEach(ctx, ms)
+	}
+	return b.publishEach(ctx, ms)
+}
+
+// publishEach publishes ms in order on the one connection without waiting
+// for each ack in turn (a sliding window of async publishes), then waits for
+// every ack, with PublishBatch's result.
+func (b *Bus) publishEach(ctx context.Context, ms []Outgoing) (int, error) {
 	futures := make([]jetstream.PubAckFuture, 0, min(len(ms), publishWindow))
 	done := 0 // acks collected, in order
 	var firstErr error
