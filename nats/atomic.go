@@ -25,8 +25,8 @@ const (
 	// maxAtomicBatch is the server's default limit of messages per batch.
 	maxAtomicBatch = 1000
 	// atomicCommitTimeout bounds the wait for a commit's ack when the
-	// caller's context has no deadline.
-	atomicCommitTimeout = 10 * time.Second
+	// caller's context has no deadline: the client's default for a publish.
+	atomicCommitTimeout = 5 * time.Second
 )
 
 // errBatchRejected is a batch the server refused as a whole; nothing of it

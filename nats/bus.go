@@ -105,6 +105,8 @@ type Bus struct {
 	pubFailed atomic.Bool
 	// batchable lists the streams that take atomic batches (atomic.go).
 	batchable atomicStreams
+	// groups holds each stream's queue of single publishes (groupcommit.go).
+	groups sync.Map // stream name → *groupCommit
 
 	mu        sync.Mutex
 	consumers map[*Consumer]struct{} // running consumers, stopped by Close

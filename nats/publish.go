@@ -34,19 +34,14 @@ func (b *Bus) toMsg(m Outgoing) *natsgo.Msg {
 // Publish stores m and waits for the stream's ack. duplicate reports that the
 // stream already had a message with m.ID, so nothing new was stored; that is
 // success for an at-least-once publisher. Without a deadline in ctx the
-// client's default timeout (5 s) applies.
+// client's default timeout (5 s) applies. Concurrent Publish calls for a
+// stream that accepts atomic batches share one batch, and so one fsync
+// (groupcommit.go).
 func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err error) {
-	ack, err := b.js.PublishMsg(ctx, b.toMsg(m))
-	if err != nil {
-		b.publishResult("error")
-		return false, fmt.Errorf("nats: publish %s: %w", m.Subject, err)
+	if stream, err := b.streamFor(m.Subject); err == nil && b.batchable.has(stream) {
+		return b.publishGrouped(ctx, stream, m)
 	}
-	if ack.Duplicate {
-		b.publishResult("duplicate")
-	} else {
-		b.publishResult("ok")
-	}
-	return ack.Duplicate, nil
+	return b.publishOne(ctx, m)
 }
 
 // PublishBatch publishes ms in order and returns how many messages from the

@@ -27,11 +27,12 @@ var directHeaders = []string{
 }
 
 // toMessage converts a stored message. Header keeps the first value of each
-// key, like a delivered message.
+// key, like a delivered message, without the atomic batch headers the server
+// stores with each message of a batch: they describe how it was sent.
 func toMessage(subject string, seq uint64, h natsgo.Header, data []byte, delivered int) *wims.Message {
 	m := &wims.Message{Subject: subject, Data: data, Seq: seq, Delivered: delivered, Header: make(map[string]string, len(h))}
 	for k, vs := range h {
-		if len(vs) > 0 {
+		if len(vs) > 0 && k != hdrBatchID && k != hdrBatchSeq && k != hdrBatchCommit {
 			m.Header[k] = vs[0]
 		}
 	}

@@ -80,7 +80,9 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	}{
 		platform.LaneWorkflow:      {a.workflow.Handle, 32},
 		platform.LaneNotifications: {notifications, 4},
-		platform.LaneEventLog:      {eventLog, 16},
+		// Appends take an fsync each unless they share an atomic batch
+		// (nats/groupcommit.go): the more in flight, the more share one.
+		platform.LaneEventLog: {eventLog, 64},
 	}
 	var refs []consumerRef
 	for _, lane := range platform.Lanes {
