@@ -83,7 +83,7 @@ waiting for the end-to-end read-back; the exit status is then 130.`,
 	fs.BoolVar(&opt.Drain, "drain", false, "after the load, time until every accepted order is RESERVED and PAID, and their ratios to the accept time (a burst: --mode closed --orders 4000 --concurrency 32)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
-	cmd.AddCommand(newBenchEventsCommand())
+	cmd.AddCommand(newBenchEventsCommand(), newBenchCompareCommand())
 	return cmd
 }
 
