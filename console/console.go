@@ -161,6 +161,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /ui/buses", h.viewer(h.handleBuses))
 	h.mux.HandleFunc("POST /ui/rules/state", h.viewer(h.handleRuleState))
 	h.mux.HandleFunc("GET /ui/schema", h.viewer(h.handleSchema))
+	h.actionRoutes()
 	h.mux.HandleFunc("/", h.handleNotFound)
 }
 
