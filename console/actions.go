@@ -8,4 +8,15 @@ package console
 func (h *Handler) actionRoutes() {
 	h.mux.HandleFunc("GET /ui/dead-letters/{seq}", h.viewer(h.handleDeadLetter))
 	h.mux.HandleFunc("POST /ui/dead-letters/bulk", h.viewer(h.handleBulk))
+	h.ruleRoutes()
+}
+
+// ruleRoutes registers the rule and target pages.
+func (h *Handler) ruleRoutes() {
+	h.mux.HandleFunc("GET /ui/rules/new", h.viewer(h.handleRuleForm))
+	h.mux.HandleFunc("GET /ui/rules/edit", h.viewer(h.handleRuleForm))
+	h.mux.HandleFunc("POST /ui/rules/save", h.viewer(h.handleRuleSave))
+	h.mux.HandleFunc("POST /ui/rules/delete", h.viewer(h.handleRuleDelete))
+	h.mux.HandleFunc("POST /ui/rules/targets", h.viewer(h.handleTargetSave))
+	h.mux.HandleFunc("POST /ui/rules/targets/remove", h.viewer(h.handleTargetRemove))
 }
