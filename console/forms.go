@@ -8,6 +8,9 @@ import (
 
 func init() {
 	pageNames = append(pageNames, "confirm")
+	// list lets a template range over a fixed set of choices (a select's
+	// options) without a view field for each.
+	funcs["list"] = func(s ...string) []string { return s }
 }
 
 // formErrors are a form's validation errors: each at its field (by form
