@@ -10,6 +10,7 @@ func (h *Handler) actionRoutes() {
 	h.mux.HandleFunc("POST /ui/dead-letters/bulk", h.viewer(h.handleBulk))
 	h.ruleRoutes()
 	h.connectionRoutes()
+	h.archiveRoutes()
 }
 
 // ruleRoutes registers the rule and target pages.
@@ -28,4 +29,15 @@ func (h *Handler) connectionRoutes() {
 	h.mux.HandleFunc("POST /ui/connections/save", h.viewer(h.handleConnectionSave))
 	h.mux.HandleFunc("POST /ui/api-destinations/save", h.viewer(h.handleDestinationSave))
 	h.mux.HandleFunc("POST /ui/connections/delete", h.viewer(h.handleConnectionDelete))
+}
+
+// archiveRoutes registers the archives and replays pages.
+func (h *Handler) archiveRoutes() {
+	h.mux.HandleFunc("GET /ui/archives", h.viewer(h.handleArchives))
+	h.mux.HandleFunc("POST /ui/archives", h.viewer(h.handleArchiveCreate))
+	h.mux.HandleFunc("POST /ui/archives/delete", h.viewer(h.handleArchiveDelete))
+	h.mux.HandleFunc("POST /ui/replays", h.viewer(h.handleReplayStart))
+	h.mux.HandleFunc("GET /ui/replays/{name}", h.viewer(h.handleReplay))
+	h.mux.HandleFunc("GET /ui/replays/{name}/stream", h.viewer(h.handleReplayStream))
+	h.mux.HandleFunc("POST /ui/replays/{name}/cancel", h.viewer(h.handleReplayCancel))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +120,54 @@ func TestBrowserActionsRules(t *testing.T) {
 	within(t, ctx, 15*time.Second, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("deleted")))
 	_, err = eb.DescribeRule(bg, &eventbridge.DescribeRuleInput{Name: aws.String("form-rule")})
 	wantAPIError(t, err, "ResourceNotFoundException")
+}
+
+// TestBrowserActionsReplay: an archive created through the form archives
+// events; a replay started through the form shows its progress live on its
+// page (no reload) until COMPLETED, having replayed every archived event.
+func TestBrowserActionsReplay(t *testing.T) {
+	a := startTestApp(t, nil)
+	bg := context.Background()
+	ctx := browser(t)
+	within(t, ctx, 15*time.Second,
+		chromedp.Navigate(a.url+"/ui/archives"),
+		chromedp.SendKeys(chromedp.ID("archive-name"), "form-archive"),
+		chromedp.SendKeys(chromedp.ID("archive-pattern"), `{"source":["replay.form"]}`),
+		submit("#archive-save", `#archive-list tr[data-archive="form-archive"]`))
+	arc, err := a.platform.DescribeArchive(bg, "form-archive")
+	if err != nil || arc.EventBus != "default" || arc.EventPattern != `{"source":["replay.form"]}` {
+		t.Fatalf("archive: %+v %v", arc, err)
+	}
+	for i := range 3 {
+		putEvent(t, a, "replay.form", "Thing", fmt.Sprintf(`{"n":%d}`, i))
+	}
+	eventually(t, 30*time.Second, func() error {
+		arc, err := a.platform.DescribeArchive(bg, "form-archive")
+		if err != nil || arc.EventCount < 3 {
+			return fmt.Errorf("archive: %d events, %v", arc.EventCount, err)
+		}
+		return nil
+	})
+
+	within(t, ctx, 15*time.Second,
+		chromedp.Navigate(a.url+"/ui/archives"),
+		chromedp.SendKeys(chromedp.ID("replay-name"), "form-replay"),
+		submit("#replay-start-button", "#replay"))
+	eventually(t, 30*time.Second, func() error {
+		if got := text(t, ctx, `#replay [data-field="state"]`); got != "COMPLETED" {
+			return fmt.Errorf("state %q", got)
+		}
+		return nil
+	})
+	if got := text(t, ctx, `#replay [data-field="replayed"]`); got != "3" {
+		t.Errorf("replayed on the page: %q, want 3", got)
+	}
+	if got := text(t, ctx, "#replay-live"); got != "Finished." {
+		t.Errorf("live line: %q", got)
+	}
+	screenshot(t, ctx, "replay")
+	rp, err := a.platform.DescribeReplay(bg, "form-replay")
+	if err != nil || rp.State != "COMPLETED" || rp.Replayed != 3 {
+		t.Errorf("DescribeReplay: %+v %v", rp, err)
+	}
 }
