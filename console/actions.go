@@ -11,6 +11,7 @@ func (h *Handler) actionRoutes() {
 	h.ruleRoutes()
 	h.connectionRoutes()
 	h.archiveRoutes()
+	h.schemaRoutes()
 }
 
 // ruleRoutes registers the rule and target pages.
@@ -40,4 +41,10 @@ func (h *Handler) archiveRoutes() {
 	h.mux.HandleFunc("GET /ui/replays/{name}", h.viewer(h.handleReplay))
 	h.mux.HandleFunc("GET /ui/replays/{name}/stream", h.viewer(h.handleReplayStream))
 	h.mux.HandleFunc("POST /ui/replays/{name}/cancel", h.viewer(h.handleReplayCancel))
+}
+
+// schemaRoutes registers the schema registry pages.
+func (h *Handler) schemaRoutes() {
+	h.mux.HandleFunc("GET /ui/schemas", h.viewer(h.handleSchemas))
+	h.mux.HandleFunc("GET /ui/schemas/version", h.viewer(h.handleSchemaVersion))
 }

@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/chromedp/chromedp"
+
+	"github.com/wims/wims"
 )
 
 // setValue replaces the value of the form control sel (SendKeys would
@@ -169,5 +175,202 @@ func TestBrowserActionsReplay(t *testing.T) {
 	rp, err := a.platform.DescribeReplay(bg, "form-replay")
 	if err != nil || rp.State != "COMPLETED" || rp.Replayed != 3 {
 		t.Errorf("DescribeReplay: %+v %v", rp, err)
+	}
+}
+
+// TestBrowserActionsSchemaVersions: a schema's page lists its versions,
+// shows the latest's content and what changed since the one before, and
+// links the older version.
+func TestBrowserActionsSchemaVersions(t *testing.T) {
+	a := startTestApp(t, nil)
+	bg := context.Background()
+	_, err := a.platform.CreateRegistry(bg, wims.Registry{Name: "shop"})
+	mustNil(t, err)
+	_, err = a.platform.CreateSchema(bg, wims.Schema{Registry: "shop", Name: "shop@Order", Type: wims.SchemaTypeJSONSchemaDraft4, Content: draft4Order})
+	mustNil(t, err)
+	_, err = a.platform.UpdateSchema(bg, wims.Schema{Registry: "shop", Name: "shop@Order", Content: strings.Replace(draft4Order, `["sku"]`, `["sku","quantity"]`, 1)})
+	mustNil(t, err)
+	ctx := browser(t)
+
+	within(t, ctx, 15*time.Second,
+		chromedp.Navigate(a.url+"/ui/buses"),
+		chromedp.Click(chromedp.CSS(`a[href="/ui/schemas"]`)),
+		chromedp.WaitVisible(chromedp.ID("registries")),
+		chromedp.Click(chromedp.CSS(`#registries a[href="/ui/schemas?registry=shop"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#schema-list tr[data-schema="shop@Order"]`)))
+	if got := text(t, ctx, `#schema-list tr[data-schema="shop@Order"]`); !strings.Contains(got, "JSONSchemaDraft4") || !strings.Contains(got, "2") {
+		t.Errorf("schema row: %q", got)
+	}
+	within(t, ctx, 15*time.Second,
+		chromedp.Click(chromedp.CSS(`#schema-list tr[data-schema="shop@Order"] a`)),
+		chromedp.WaitVisible(chromedp.ID("schema-versions")))
+	if got := text(t, ctx, "#schema-versions tbody"); !strings.Contains(got, "1") || !strings.Contains(got, "2 (shown)") {
+		t.Errorf("versions: %q", got)
+	}
+	added, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#schema-diff .diff-add")].map((e) => e.textContent).join("\n")`))
+	if err != nil || !strings.Contains(added, `"quantity"`) {
+		t.Errorf("diff's added lines: %q %v", added, err)
+	}
+	if got := text(t, ctx, "#diff-summary"); got == "" {
+		t.Error("no diff summary")
+	}
+	screenshot(t, ctx, "schema-versions")
+	within(t, ctx, 15*time.Second,
+		chromedp.Click(chromedp.CSS(`#schema-versions tr[data-version="1"] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#schema-versions tr[data-version="1"] [aria-current]`)))
+	if got := text(t, ctx, "#schema-version-content"); strings.Contains(got, "quantity") || !strings.Contains(got, `"sku"`) {
+		t.Errorf("version 1 content: %q", got)
+	}
+	if !absent(t, ctx, "#schema-diff") {
+		t.Error("version 1 has a diff")
+	}
+}
+
+// TestBrowserActionsBulkRedrive: dead letters selected in the browser are
+// redriven in bulk after a confirmation (a dry run that changes nothing),
+// and the queue is empty; the receiver, now answering, gets each event.
+func TestBrowserActionsBulkRedrive(t *testing.T) {
+	a := startTestApp(t, nil)
+	bg := context.Background()
+	p := a.platform
+	var failing atomic.Bool
+	failing.Store(true)
+	rcv := newReceiver(t, func(int) int {
+		if failing.Load() {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	_, err := p.CreateConnection(bg, wims.Connection{Name: "open", AuthorizationType: wims.AuthNone})
+	mustNil(t, err)
+	_, err = p.CreateAPIDestination(bg, wims.APIDestination{Name: "flaky", ConnectionName: "open", InvocationEndpoint: rcv.srv.URL, HTTPMethod: "POST"})
+	mustNil(t, err)
+	_, err = p.PutRule(bg, wims.Rule{Name: "bulk", EventBusName: "default", EventPattern: `{"source":["bulk.test"]}`})
+	mustNil(t, err)
+	zero := 0
+	_, err = p.PutTargets(bg, "default", "bulk", []wims.Target{{ID: "flaky", Arn: wims.APIDestinationARN("flaky"), RetryPolicy: &wims.RetryPolicy{MaximumRetryAttempts: &zero}}})
+	mustNil(t, err)
+	for i := range 3 {
+		putEvent(t, a, "bulk.test", "Thing", fmt.Sprintf(`{"n":%d}`, i))
+	}
+	deadLetters := func() int {
+		code, body := a.do("GET", "/dead-letters", nil)
+		var resp struct{ DeadLetters []struct{ Seq uint64 } }
+		if err := json.Unmarshal(body, &resp); code != http.StatusOK || err != nil {
+			t.Fatalf("GET /dead-letters = %d %s", code, body)
+		}
+		return len(resp.DeadLetters)
+	}
+	eventually(t, 30*time.Second, func() error {
+		if n := deadLetters(); n != 3 {
+			return fmt.Errorf("%d dead letters", n)
+		}
+		return nil
+	})
+	failing.Store(false)
+	calls := len(rcv.got())
+
+	ctx := browser(t)
+	within(t, ctx, 15*time.Second,
+		chromedp.Navigate(a.url+"/ui/dead-letters"),
+		chromedp.WaitVisible(chromedp.CSS("#dead-letters tbody tr")))
+	// Inspect one first: its headers and failure reason.
+	within(t, ctx, 15*time.Second, submit("#dead-letters tbody tr a.inspect", "#dead-letter-headers"))
+	if got := text(t, ctx, "#dead-letter-headers"); !strings.Contains(got, "Wims-Dlq-Reason") || !strings.Contains(got, "Wims-Rule") {
+		t.Errorf("headers: %q", got)
+	}
+	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/ui/dead-letters"), chromedp.WaitVisible(chromedp.CSS("#dead-letters tbody tr")))
+	screenshot(t, ctx, "dead-letters")
+	// Select every row with the keyboard-reachable checkboxes.
+	within(t, ctx, 15*time.Second,
+		chromedp.Click(chromedp.CSS("#dead-letters tbody tr:nth-child(1) input[type=checkbox]")),
+		chromedp.Click(chromedp.CSS("#dead-letters tbody tr:nth-child(2) input[type=checkbox]")),
+		chromedp.Click(chromedp.CSS("#dead-letters tbody tr:nth-child(3) input[type=checkbox]")),
+		submit("#redrive-selected", "#bulk-confirm"))
+	if got := text(t, ctx, "#bulk-dry-run"); !strings.Contains(got, "nothing has changed") {
+		t.Errorf("confirmation: %q", got)
+	}
+	if got := text(t, ctx, "#bulk-rows tbody"); !strings.Contains(got, "platform-deliveries") {
+		t.Errorf("what would be redriven: %q", got)
+	}
+	if n := deadLetters(); n != 3 {
+		t.Fatalf("the dry run changed the queue: %d dead letters", n)
+	}
+	within(t, ctx, 15*time.Second, submit("#confirm", "#bulk-done"))
+	if got := text(t, ctx, "#bulk-done"); !strings.Contains(got, "Redrove 3 dead letters") {
+		t.Errorf("notice: %q", got)
+	}
+	if !absent(t, ctx, "#dead-letters tbody tr") {
+		t.Error("dead letters still listed")
+	}
+	if n := deadLetters(); n != 0 {
+		t.Errorf("%d dead letters after the bulk redrive", n)
+	}
+	eventually(t, 30*time.Second, func() error {
+		if n := len(rcv.got()); n < calls+3 {
+			return fmt.Errorf("%d calls after the redrive, want %d", n-calls, 3)
+		}
+		return nil
+	})
+}
+
+// TestConsoleActionsRefused: a read key gets 403 from every action, and
+// an admin's action without the CSRF token is refused; neither changes
+// anything.
+func TestConsoleActionsRefused(t *testing.T) {
+	const admin, reader = "admin-secret-0123456789", "read-secret-0123456789"
+	a := startTestApp(t, func(c *Config) { c.APIKeys = []string{admin + ":admin", reader + ":read"} })
+	bg := context.Background()
+	_, err := a.platform.PutRule(bg, wims.Rule{Name: "keep", EventBusName: "default", EventPattern: `{"source":["x"]}`})
+	mustNil(t, err)
+	_, err = a.platform.CreateArchive(bg, wims.Archive{Name: "keep", EventBus: "default"})
+	mustNil(t, err)
+	_, err = a.platform.CreateConnection(bg, wims.Connection{Name: "keep", AuthorizationType: wims.AuthNone})
+	mustNil(t, err)
+	now := time.Now().UTC()
+	actions := map[string]url.Values{
+		"/ui/dead-letters/bulk":      {"op": {"purge"}, "all": {"1"}, "confirm": {"1"}},
+		"/ui/dead-letters/1/redrive": {},
+		"/ui/rules/save":             {"mode": {"create"}, "name": {"new-rule"}, "bus": {"default"}, "pattern": {`{"source":["y"]}`}},
+		"/ui/rules/delete":           {"bus": {"default"}, "rule": {"keep"}, "confirm": {"1"}},
+		"/ui/rules/state":            {"bus": {"default"}, "rule": {"keep"}, "state": {"DISABLED"}},
+		"/ui/rules/targets":          {"bus": {"default"}, "rule": {"keep"}, "id": {"t"}, "arn": {"arn:aws:logs:local:000000000000:log-group:g"}},
+		"/ui/rules/targets/remove":   {"bus": {"default"}, "rule": {"keep"}, "id": {"t"}, "confirm": {"1"}},
+		"/ui/connections/save":       {"mode": {"create"}, "name": {"new-conn"}, "auth": {"NONE"}},
+		"/ui/api-destinations/save":  {"mode": {"create"}, "name": {"d"}, "connection": {"keep"}, "endpoint": {"http://127.0.0.1:9/"}, "method": {"POST"}},
+		"/ui/connections/delete":     {"kind": {"connection"}, "name": {"keep"}, "confirm": {"1"}},
+		"/ui/archives":               {"name": {"new-archive"}, "bus": {"default"}},
+		"/ui/archives/delete":        {"name": {"keep"}, "confirm": {"1"}},
+		"/ui/replays":                {"name": {"r"}, "archive": {"keep"}, "start": {now.Add(-time.Hour).Format(time.RFC3339)}, "end": {now.Format(time.RFC3339)}},
+		"/ui/replays/r/cancel":       {"confirm": {"1"}},
+	}
+	rc, readToken := consoleLogin(t, a.url, reader)
+	ac, _ := consoleLogin(t, a.url, admin)
+	for path, form := range actions {
+		f := url.Values{"csrf": {readToken}}
+		for k, v := range form {
+			f[k] = v
+		}
+		if code := postForm(t, rc, a.url+path, f); code != http.StatusForbidden {
+			t.Errorf("read POST %s: %d, want 403", path, code)
+		}
+		if code := postForm(t, ac, a.url+path, form); code != http.StatusForbidden {
+			t.Errorf("admin POST %s without CSRF token: %d, want 403", path, code)
+		}
+	}
+	if r, err := a.platform.DescribeRule(bg, "default", "keep"); err != nil || r.State != wims.RuleEnabled {
+		t.Errorf("rule keep: %+v %v", r, err)
+	}
+	if _, err := a.platform.DescribeRule(bg, "default", "new-rule"); err == nil {
+		t.Error("a refused action created a rule")
+	}
+	if _, err := a.platform.DescribeArchive(bg, "keep"); err != nil {
+		t.Errorf("archive keep: %v", err)
+	}
+	if _, err := a.platform.DescribeConnection(bg, "keep"); err != nil {
+		t.Errorf("connection keep: %v", err)
+	}
+	if rs, err := a.platform.ListReplays(bg, wims.ReplayFilter{}); err != nil || len(rs) != 0 {
+		t.Errorf("replays: %+v %v", rs, err)
 	}
 }
