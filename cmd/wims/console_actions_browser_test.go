@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,16 +132,19 @@ func TestBrowserActionsRules(t *testing.T) {
 // TestBrowserActionsReplay: an archive created through the form archives
 // events; a replay started through the form shows its progress live on its
 // page (no reload) until COMPLETED, having replayed every archived event.
+// The rule's receiver holds the replay's first delivery until the page is
+// open, so the page surely starts with the replay running.
 func TestBrowserActionsReplay(t *testing.T) {
 	a := startTestApp(t, nil)
 	bg := context.Background()
+	p := a.platform
 	ctx := browser(t)
 	within(t, ctx, 15*time.Second,
 		chromedp.Navigate(a.url+"/ui/archives"),
 		chromedp.SendKeys(chromedp.ID("archive-name"), "form-archive"),
 		chromedp.SendKeys(chromedp.ID("archive-pattern"), `{"source":["replay.form"]}`),
 		submit("#archive-save", `#archive-list tr[data-archive="form-archive"]`))
-	arc, err := a.platform.DescribeArchive(bg, "form-archive")
+	arc, err := p.DescribeArchive(bg, "form-archive")
 	if err != nil || arc.EventBus != "default" || arc.EventPattern != `{"source":["replay.form"]}` {
 		t.Fatalf("archive: %+v %v", arc, err)
 	}
@@ -148,17 +152,40 @@ func TestBrowserActionsReplay(t *testing.T) {
 		putEvent(t, a, "replay.form", "Thing", fmt.Sprintf(`{"n":%d}`, i))
 	}
 	eventually(t, 30*time.Second, func() error {
-		arc, err := a.platform.DescribeArchive(bg, "form-archive")
+		arc, err := p.DescribeArchive(bg, "form-archive")
 		if err != nil || arc.EventCount < 3 {
 			return fmt.Errorf("archive: %d events, %v", arc.EventCount, err)
 		}
 		return nil
 	})
+	// The rule exists only now, so only the replay delivers to it.
+	hold := make(chan struct{})
+	var release sync.Once
+	open := func() { release.Do(func() { close(hold) }) }
+	t.Cleanup(open)
+	rcv := newReceiver(t, func(n int) int {
+		if n == 1 {
+			<-hold
+		}
+		return http.StatusOK
+	})
+	_, err = p.CreateConnection(bg, wims.Connection{Name: "open", AuthorizationType: wims.AuthNone})
+	mustNil(t, err)
+	_, err = p.CreateAPIDestination(bg, wims.APIDestination{Name: "replayed", ConnectionName: "open", InvocationEndpoint: rcv.srv.URL, HTTPMethod: "POST"})
+	mustNil(t, err)
+	_, err = p.PutRule(bg, wims.Rule{Name: "replayed", EventBusName: "default", EventPattern: `{"source":["replay.form"]}`})
+	mustNil(t, err)
+	_, err = p.PutTargets(bg, "default", "replayed", []wims.Target{{ID: "hook", Arn: wims.APIDestinationARN("replayed")}})
+	mustNil(t, err)
 
 	within(t, ctx, 15*time.Second,
 		chromedp.Navigate(a.url+"/ui/archives"),
 		chromedp.SendKeys(chromedp.ID("replay-name"), "form-replay"),
 		submit("#replay-start-button", "#replay"))
+	if absent(t, ctx, "#replay[data-replay-stream]") {
+		t.Fatal("the replay page does not follow the running replay")
+	}
+	open()
 	eventually(t, 30*time.Second, func() error {
 		if got := text(t, ctx, `#replay [data-field="state"]`); got != "COMPLETED" {
 			return fmt.Errorf("state %q", got)
@@ -172,9 +199,12 @@ func TestBrowserActionsReplay(t *testing.T) {
 		t.Errorf("live line: %q", got)
 	}
 	screenshot(t, ctx, "replay")
-	rp, err := a.platform.DescribeReplay(bg, "form-replay")
+	rp, err := p.DescribeReplay(bg, "form-replay")
 	if err != nil || rp.State != "COMPLETED" || rp.Replayed != 3 {
 		t.Errorf("DescribeReplay: %+v %v", rp, err)
+	}
+	if n := len(rcv.got()); n < 3 {
+		t.Errorf("the rule's target got %d replayed events, want 3", n)
 	}
 }
 
