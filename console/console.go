@@ -13,7 +13,9 @@
 // With API keys, a visitor logs in with a key at /ui/login; the session
 // cookie holds an opaque id, never the key. Without keys (loopback
 // development) everyone is admin. read (and orders) may look; only admin
-// acts (adjusts stock, redrives dead letters, enables and disables rules).
+// acts (adjusts stock, redrives and purges dead letters, changes rules and
+// their targets, connections, API destinations and archives, starts and
+// cancels replays).
 // read never sees customer identifiers, in orders, events or dead letters.
 //
 // Besides the orders and the inventory, the console shows the event log
@@ -161,6 +163,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /ui/buses", h.viewer(h.handleBuses))
 	h.mux.HandleFunc("POST /ui/rules/state", h.viewer(h.handleRuleState))
 	h.mux.HandleFunc("GET /ui/schema", h.viewer(h.handleSchema))
+	h.actionRoutes()
 	h.mux.HandleFunc("/", h.handleNotFound)
 }
 

@@ -62,6 +62,11 @@ type deadLettersView struct {
 	DryRun   *deadLetterRow
 	Redriven string
 	Error    string
+	// Filter is the list's filter (form values); Done and Count report a
+	// bulk action just done ("redrive" or "purge", how many).
+	Filter url.Values
+	Done   string
+	Count  int
 }
 
 func (h *Handler) dlqUnavailable(w http.ResponseWriter, r *http.Request, s *session) bool {
@@ -84,6 +89,10 @@ func (h *Handler) handleDeadLetters(w http.ResponseWriter, r *http.Request, s *s
 	if _, err := strconv.ParseUint(v.Redriven, 10, 64); err != nil {
 		v.Redriven = ""
 	}
+	if d := r.URL.Query().Get("done"); d == bulkRedrive || d == bulkPurge {
+		v.Done = d
+		v.Count, _ = strconv.Atoi(r.URL.Query().Get("count"))
+	}
 	h.showDeadLetters(w, r, s, http.StatusOK, v)
 }
 
@@ -97,7 +106,13 @@ func (h *Handler) showDeadLetters(w http.ResponseWriter, r *http.Request, s *ses
 		}
 		before = n
 	}
-	page, err := h.dlq.DeadLetterPage(r.Context(), before, deadLettersPerPage, wims.DeadLetterFilter{}.Match)
+	f, err := deadLetterFilterFrom(r.URL.Query())
+	if err != nil {
+		h.renderError(w, r, s, http.StatusBadRequest, clientMessage(err))
+		return
+	}
+	v.Filter = filterValues(f)
+	page, err := h.dlq.DeadLetterPage(r.Context(), before, deadLettersPerPage, f.Match)
 	if err != nil {
 		h.storeError(w, r, s, err)
 		return
@@ -107,7 +122,9 @@ func (h *Handler) showDeadLetters(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	v.CanAct, v.First = s.canAct(), before == 0
 	if page.Prev > 0 {
-		v.Next = "/ui/dead-letters?" + url.Values{"cursor": {strconv.FormatUint(page.Prev, 10)}}.Encode()
+		next := filterValues(f)
+		next.Set("cursor", strconv.FormatUint(page.Prev, 10))
+		v.Next = "/ui/dead-letters?" + next.Encode()
 	}
 	h.renderView(w, r, status, "dead-letters", view{
 		Title: "Dead letters", Nav: "dead-letters", Session: s, LoginNeeded: h.keys.enabled(), Data: v,

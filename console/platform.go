@@ -40,6 +40,7 @@ type platformView struct {
 	More       map[string]bool // "archives", "replays", "schemas": more than shown
 	CanAct     bool
 	Changed    string // the rule whose state just changed
+	Deleted    string // the rule just deleted
 }
 
 // handleBuses shows the event platform: buses, rules and targets,
@@ -53,6 +54,9 @@ func (h *Handler) handleBuses(w http.ResponseWriter, r *http.Request, s *session
 	v := platformView{CanAct: s.canAct(), Changed: r.URL.Query().Get("changed"), More: map[string]bool{}, HasSchemas: h.schemas != nil}
 	if len(v.Changed) > maxPlatformName {
 		v.Changed = ""
+	}
+	if v.Deleted = r.URL.Query().Get("deleted"); len(v.Deleted) > maxPlatformName {
+		v.Deleted = ""
 	}
 	buses, err := h.platform.ListEventBuses(ctx, "")
 	if err != nil {

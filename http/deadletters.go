@@ -263,3 +263,12 @@ func (s *Server) handleRedrive(w http.ResponseWriter, r *http.Request) error {
 		Status string `json:"status"`
 	}{seq, "redriven"})
 }
+
+// MaxBulk bounds what one bulk redrive or purge touches, for the console's
+// bulk actions as for POST /dead-letters/redrive and /purge.
+const MaxBulk = maxBulk
+
+// CheckDeadLetterFilter validates a dead-letter filter as GET /dead-letters
+// and the bulk routes do, so the console refuses exactly what the API
+// refuses, with the same field errors.
+func CheckDeadLetterFilter(f wims.DeadLetterFilter) error { return checkDeadLetterFilter(f) }

@@ -198,3 +198,52 @@
     setLive("Live · last event " + new Date().toLocaleTimeString(), "live");
   });
 })();
+
+// A replay's page follows the replay's progress on its own stream
+// (data-replay-stream) until the replay ends; every value is written as
+// text, or as a number into the <progress> bar.
+(function () {
+  const section = document.getElementById("replay");
+  const url = section && section.dataset.replayStream;
+  if (!url || !window.EventSource) {
+    return;
+  }
+  function field(name) {
+    return section.querySelector('[data-field="' + name + '"]');
+  }
+  function setText(name, text) {
+    const el = field(name);
+    if (el && el.textContent !== text) {
+      el.textContent = text;
+    }
+  }
+  const source = new EventSource(url);
+  source.addEventListener("open", () => setText("live", "Live"));
+  source.addEventListener("error", () => {
+    setText("live", source.readyState === EventSource.CLOSED ? "Disconnected · reload the page" : "Reconnecting…");
+  });
+  source.addEventListener("progress", (e) => {
+    const p = JSON.parse(e.data);
+    setText("state", p.state);
+    setText("reason", p.reason || "");
+    setText("replayed", p.replayed);
+    setText("position", String(p.checkpoint) + " of " + String(p.endSeq));
+    setText("lastReplayed", p.lastReplayed);
+    setText("ended", p.ended);
+    const bar = field("progress");
+    if (bar) {
+      bar.max = p.endSeq;
+      bar.value = p.checkpoint;
+    }
+    if (p.done) {
+      source.close(); // the replay will not change again
+      setText("live", "Finished.");
+      const cancel = document.getElementById("replay-cancel");
+      if (cancel) {
+        cancel.hidden = true;
+      }
+    } else {
+      setText("live", "Live · updated " + new Date().toLocaleTimeString());
+    }
+  });
+})();
