@@ -154,7 +154,8 @@ func defaultClient(n int) *http.Client {
 // Handle processes one payments queue message; it is a wims.Handler. It
 // returns:
 //   - nil when the order is settled: paid, declined, or already final (then
-//     nothing is sent, so a paid order is never sent again);
+//     nothing is sent, so a paid order is never sent again), and for a
+//     CANCELLED order that no call can have charged (see mayHaveCharged);
 //   - a wims.Permanent error for a malformed message, an unknown order, or an
 //     order with wims.MaxPaymentFailures failed attempts (ErrTooManyFailures);
 //   - a wims.RetryAfter error when the payment should be tried again: after
@@ -180,11 +181,11 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: get order %s: %w", req.OrderID, err))
 	}
 	switch o.Status {
-	case wims.OrderReserved:
-	case wims.OrderPaid, wims.OrderPaymentFailed, wims.OrderRejected:
-		return nil
-	default:
+	case wims.OrderReserved, wims.OrderCancelled:
+	case wims.OrderPending:
 		return wims.RetryAfter(notReadyRetry, fmt.Errorf("payments: order %s is %s, not %s", o.ID, o.Status, wims.OrderReserved))
+	default: // settled, refunding or refunded: nothing to charge
+		return nil
 	}
 
 	prior, err := d.opt.Store.PaymentAttempts(ctx, o.ID)
@@ -192,9 +193,14 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: attempts of order %s: %w", o.ID, err))
 	}
 	// A crash between recording a final answer and completing the order
-	// leaves the order RESERVED: finish from the record, without another call.
+	// leaves the order RESERVED (or CANCELLED meanwhile): finish from the
+	// record, without another call. For a CANCELLED order that was charged,
+	// completing it owes the refund (wims.Tx.CompletePayment).
 	if last := settled(prior); last != nil {
 		return d.complete(ctx, o.ID, last.Outcome, last.StatusCode)
+	}
+	if o.Status == wims.OrderCancelled && !mayHaveCharged(prior, m) {
+		return nil // cancelled before any charge could reach the API: none is sent
 	}
 	failures, throttles := count(prior, redrivenAt(m))
 	if failures >= wims.MaxPaymentFailures {
@@ -259,8 +265,6 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	}
 }
 
-// complete settles a RESERVED order after a final answer: PAID, or
-// PAYMENT_FAILED with its stock released.
 // StartTerm is called when this dispatcher becomes the one that sends (it
 // won the "payments" leadership): nothing is sent for one second. The
 // previous leader, killed or replaced, may have sent up to the rate in its
@@ -270,6 +274,9 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 // API never sees more than the rate, across restarts and leader changes.
 func (d *Dispatcher) StartTerm() { d.gate.pause(time.Second) }
 
+// complete settles a RESERVED order after a final answer: PAID, or
+// PAYMENT_FAILED with its stock released. A CANCELLED order that was paid
+// moves to REFUND_PENDING; one that was declined stays as it is.
 func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.PaymentOutcome, status int) error {
 	paid, reason := outcome == wims.PaymentPaid, ""
 	if !paid {
@@ -279,6 +286,25 @@ func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete order %s: %w", orderID, err))
 	}
 	return nil
+}
+
+// mayHaveCharged reports whether an earlier call for this order may have
+// charged it without wims knowing: an attempt whose outcome is unknown (a
+// 5xx, a timeout or a lost connection: the API may have charged before it
+// failed; a 409: another request with the key was in flight), or an earlier
+// delivery that recorded no attempt (wims may have crashed mid-call). A
+// CANCELLED order for which this holds is charged again with the same
+// Idempotency-Key, which the API answers with the earlier outcome if there
+// was one: if it was (or now is) charged, CompletePayment owes the refund,
+// so the money comes back either way; never charging it again could keep a
+// charge that nothing refunds.
+func mayHaveCharged(prior []wims.PaymentAttempt, m *wims.Message) bool {
+	for _, a := range prior {
+		if a.Outcome == wims.PaymentError || a.StatusCode == http.StatusConflict {
+			return true
+		}
+	}
+	return m.Delivered > len(prior)+1
 }
 
 // settled returns the attempt that got a final answer (paid or declined), if any.
