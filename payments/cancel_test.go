@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -170,5 +171,116 @@ func TestCancelledAfterLostDelivery(t *testing.T) {
 	}
 	if got := e.status(t, "order-1").Status; got != wims.OrderCancelled {
 		t.Fatalf("status=%s, want CANCELLED", got)
+	}
+}
+
+// refundMessage is the refund request the workflow queues for order id.
+func refundMessage(tb testing.TB, o wims.Order) *wims.Message {
+	tb.Helper()
+	b, err := payments.EncodeRequest(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &wims.Message{Subject: "payments.refunds." + o.ID, Data: b, Delivered: 1,
+		Header: map[string]string{wims.HeaderPaymentKind: string(wims.PaymentRefund)}}
+}
+
+// TestRefundOfPaidOrder: a PAID order cancelled is refunded once through
+// POST <url>/refunds with its own Idempotency-Key, its stock goes back
+// then, and redeliveries call nothing.
+func TestRefundOfPaidOrder(t *testing.T) {
+	mock := fastMock(paymentsmock.Options{})
+	var keys []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys = append(keys, r.URL.Path+" "+r.Header.Get("Idempotency-Key"))
+		mock.ServeHTTP(w, r)
+	})
+	e := newEnv(t, h, payments.Options{})
+	before := e.stock(t)
+	m := e.order(t, "order-1", "123")
+	if err := e.d.Handle(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	o := e.cancel(t, "order-1")
+	if o.Status != wims.OrderRefundPending || e.stock(t) != before-o.Quantity {
+		t.Fatalf("cancel of a paid order: %+v, stock %d", o, e.stock(t))
+	}
+	rm := refundMessage(t, o)
+	for range 3 {
+		if err := e.d.Handle(context.Background(), rm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.status(t, "order-1").Status; got != wims.OrderRefunded {
+		t.Fatalf("status %s, want REFUNDED", got)
+	}
+	if got := e.stock(t); got != before {
+		t.Fatalf("stock %d, want %d after the refund", got, before)
+	}
+	if mock.Charges("order-1") != 1 || mock.Refunds("order-1") != 1 {
+		t.Fatalf("charges %d refunds %d, want 1 and 1", mock.Charges("order-1"), mock.Refunds("order-1"))
+	}
+	if want := []string{"/ order-1", "/refunds refund:order-1"}; len(keys) != 2 || keys[0] != want[0] || keys[1] != want[1] {
+		t.Fatalf("calls %q, want %q", keys, want)
+	}
+	a := e.attempts(t, "order-1")
+	if len(a) != 2 || a[1].Kind != wims.PaymentRefund || a[1].Attempt != 1 || a[1].Outcome != wims.PaymentPaid {
+		t.Fatalf("attempts %+v", a)
+	}
+	// A charge message redelivered now sends nothing.
+	if err := e.d.Handle(context.Background(), m); err != nil || len(keys) != 2 {
+		t.Fatalf("charge redelivered after the refund: %v, calls %q", err, keys)
+	}
+}
+
+// TestLateChargeIsRefunded: cancelled while its charge was in flight, the
+// order is charged, then refunded, and its stock, released at the cancel,
+// is not released again.
+func TestLateChargeIsRefunded(t *testing.T) {
+	mock := fastMock(paymentsmock.Options{})
+	g := newGated(mock)
+	e := newEnv(t, g, payments.Options{})
+	before := e.stock(t)
+	m := e.order(t, "order-1", "123")
+	done := make(chan error, 1)
+	go func() { done <- e.d.Handle(context.Background(), m) }()
+	<-g.arrived
+	e.cancel(t, "order-1")
+	g.release <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	o := e.status(t, "order-1")
+	g.release <- struct{}{} // let the refund through
+	if err := e.d.Handle(context.Background(), refundMessage(t, o)); err != nil {
+		t.Fatal(err)
+	}
+	<-g.arrived
+	if got := e.status(t, "order-1").Status; got != wims.OrderRefunded {
+		t.Fatalf("status %s, want REFUNDED", got)
+	}
+	if got := e.stock(t); got != before {
+		t.Fatalf("stock %d, want %d: released once", got, before)
+	}
+	if mock.Charges("order-1") != 1 || mock.Refunds("order-1") != 1 {
+		t.Fatalf("charges %d refunds %d, want 1 and 1", mock.Charges("order-1"), mock.Refunds("order-1"))
+	}
+}
+
+// TestRefundDeclinedIsDeadLettered: a refund the API declines for good is
+// dead-lettered where a person sees it; the order keeps its stock and
+// stays REFUND_PENDING.
+func TestRefundDeclinedIsDeadLettered(t *testing.T) {
+	mock := fastMock(paymentsmock.Options{})
+	e := newEnv(t, mock, payments.Options{})
+	before := e.stock(t)
+	o := e.store.put(t, wims.Order{ID: "order-1", CustomerID: "123", Status: wims.OrderPaid}) // not charged at the mock
+	o = e.cancel(t, o.ID)
+	err := e.d.Handle(context.Background(), refundMessage(t, o))
+	if !wims.IsPermanent(err) || !errors.Is(err, payments.ErrRefundDeclined) {
+		t.Fatalf("err %v, want a permanent ErrRefundDeclined", err)
+	}
+	if got := e.status(t, "order-1"); got.Status != wims.OrderRefundPending || e.stock(t) != before-got.Quantity {
+		t.Fatalf("order %+v, stock %d: want REFUND_PENDING holding its stock", got, e.stock(t))
 	}
 }

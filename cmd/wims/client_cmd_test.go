@@ -109,6 +109,15 @@ func TestClientCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(out, o.ID) || !strings.Contains(out, "REFUND_PENDING") && !strings.Contains(out, "REFUNDED") {
 			t.Fatalf("cancel of a paid order: %d %q %q", code, out, errs)
 		}
+		// The refund goes through the pipeline: the order-refund rule, the
+		// workflow, the dispatcher and the mock's /refunds.
+		eventually(t, 30*time.Second, func() error {
+			_, out, _ := runClient(t, "order", "get", o.ID)
+			if !strings.Contains(out, "REFUNDED") {
+				return fmt.Errorf("order not refunded yet: %s", out)
+			}
+			return nil
+		})
 		code, _, errs = runClient(t, "order", "cancel", o.ID)
 		if code != 1 || !strings.Contains(errs, "409") || !strings.Contains(errs, "order-not-cancellable") {
 			t.Fatalf("second cancel of a paid order: %d %q", code, errs)
