@@ -17,6 +17,9 @@ const (
 
 	DetailOrderReserved    = "Order Reserved"
 	DetailOrderRejected    = "Order Rejected"
+	DetailOrderCancelled   = "Order Cancelled"
+	DetailRefundPending    = "Refund Pending"
+	DetailRefundSucceeded  = "Refund Succeeded"
 	DetailPaymentSucceeded = "Payment Succeeded"
 	DetailPaymentFailed    = "Payment Failed"
 	DetailStockLow         = "Stock Low"
@@ -41,7 +44,8 @@ type StockEventDetail struct {
 }
 
 // DomainEvents derives the domain events a change stands for: an order's
-// move to RESERVED, REJECTED, PAID or PAYMENT_FAILED, and a stock level's
+// move to RESERVED, REJECTED, PAID, PAYMENT_FAILED, CANCELLED, REFUND_PENDING
+// or REFUNDED, and a stock level's
 // downward crossing. Each event's id is derived from the change's event id
 // and its detail-type, so deriving them again (a relay republishing after a
 // crash) yields the same ids and the bus drops the copies. Customer ids
@@ -72,6 +76,12 @@ func DomainEvents(c Change) ([]Event, error) {
 			source, detailType = SourcePayments, DetailPaymentSucceeded
 		case OrderPaymentFailed:
 			source, detailType = SourcePayments, DetailPaymentFailed
+		case OrderCancelled:
+			detailType = DetailOrderCancelled
+		case OrderRefundPending:
+			source, detailType = SourcePayments, DetailRefundPending
+		case OrderRefunded:
+			source, detailType = SourcePayments, DetailRefundSucceeded
 		default:
 			return nil, nil
 		}

@@ -26,6 +26,11 @@ func TestDomainEventsOfOrderTransitions(t *testing.T) {
 		{wims.OrderPending, wims.OrderRejected, wims.SourceOrders, wims.DetailOrderRejected},
 		{wims.OrderReserved, wims.OrderPaid, wims.SourcePayments, wims.DetailPaymentSucceeded},
 		{wims.OrderReserved, wims.OrderPaymentFailed, wims.SourcePayments, wims.DetailPaymentFailed},
+		{wims.OrderPending, wims.OrderCancelled, wims.SourceOrders, wims.DetailOrderCancelled},
+		{wims.OrderReserved, wims.OrderCancelled, wims.SourceOrders, wims.DetailOrderCancelled},
+		{wims.OrderPaid, wims.OrderRefundPending, wims.SourcePayments, wims.DetailRefundPending},
+		{wims.OrderCancelled, wims.OrderRefundPending, wims.SourcePayments, wims.DetailRefundPending},
+		{wims.OrderRefundPending, wims.OrderRefunded, wims.SourcePayments, wims.DetailRefundSucceeded},
 	}
 	for _, c := range cases {
 		evs, err := wims.DomainEvents(orderChange(t, c.from, c.to))

@@ -3,6 +3,7 @@ package wims
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,22 +13,40 @@ import (
 type OrderStatus string
 
 // Order statuses. PENDING → RESERVED → PAID, or PENDING → REJECTED (not enough
-// stock, nothing charged), or RESERVED → PAYMENT_FAILED (declined, stock released).
+// stock, nothing charged), or RESERVED → PAYMENT_FAILED (declined, stock
+// released). A cancel moves PENDING or RESERVED to CANCELLED (stock released)
+// and PAID to REFUND_PENDING, which the refund moves to REFUNDED (stock
+// released); see Tx.CancelOrder for the races.
 const (
 	OrderPending       OrderStatus = "PENDING"
 	OrderReserved      OrderStatus = "RESERVED"
 	OrderPaid          OrderStatus = "PAID"
 	OrderRejected      OrderStatus = "REJECTED"
 	OrderPaymentFailed OrderStatus = "PAYMENT_FAILED"
+	OrderCancelled     OrderStatus = "CANCELLED"
+	OrderRefundPending OrderStatus = "REFUND_PENDING"
+	OrderRefunded      OrderStatus = "REFUNDED"
 )
 
-// Final reports whether no further transition leaves the status.
-func (s OrderStatus) Final() bool {
-	return s == OrderPaid || s == OrderRejected || s == OrderPaymentFailed
+// OrderStatuses lists every status, in the order of an order's life.
+var OrderStatuses = []OrderStatus{
+	OrderPending, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed,
+	OrderCancelled, OrderRefundPending, OrderRefunded,
 }
 
-// HoldsStock reports whether an order in this status has stock set aside for it.
-func (s OrderStatus) HoldsStock() bool { return s == OrderReserved || s == OrderPaid }
+// Final reports whether no further transition leaves the status. PAID is
+// not final: a cancel moves it to REFUND_PENDING.
+func (s OrderStatus) Final() bool {
+	return s == OrderRejected || s == OrderPaymentFailed || s == OrderCancelled || s == OrderRefunded
+}
+
+// HoldsStock reports whether an order in this status normally has stock set
+// aside for it. A REFUND_PENDING order keeps its stock until the refund
+// succeeds, unless its stock went back at a cancel before a late charge
+// (Order.StockReleased); Order.HoldsStock tells the two apart.
+func (s OrderStatus) HoldsStock() bool {
+	return s == OrderReserved || s == OrderPaid || s == OrderRefundPending
+}
 
 // Order is a customer's request for a quantity of one SKU.
 type Order struct {
@@ -37,9 +56,18 @@ type Order struct {
 	Quantity   int64       `json:"quantity"`
 	Status     OrderStatus `json:"status"`
 	Reason     string      `json:"reason,omitempty"`
-	CreatedAt  time.Time   `json:"createdAt"`
-	UpdatedAt  time.Time   `json:"updatedAt"`
+	// StockReleased is set on a REFUND_PENDING order whose stock is back on
+	// hand already: it was cancelled while RESERVED (stock released) and
+	// its charge, in flight at the cancel, succeeded afterwards. Its refund
+	// then releases nothing, so stock is never put back twice.
+	StockReleased bool      `json:"stockReleased,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
+
+// HoldsStock reports whether the order has stock set aside for it, which
+// is what stock conservation (DESIGN §5) sums.
+func (o Order) HoldsStock() bool { return o.Status.HoldsStock() && !o.StockReleased }
 
 // MaxOrderQuantity bounds one order's quantity.
 const MaxOrderQuantity = 1_000_000
@@ -94,10 +122,8 @@ func (f *OrderFilter) Validate() error {
 	if len(f.CustomerID) > 128 {
 		return FieldError("customerId", "must be at most 128 characters")
 	}
-	switch f.Status {
-	case "", OrderPending, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed:
-	default:
-		return FieldError("status", "must be one of PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED")
+	if f.Status != "" && !slices.Contains(OrderStatuses, f.Status) {
+		return FieldError("status", "must be one of PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED")
 	}
 	if f.Limit < 0 || f.Limit > MaxOrderLimit {
 		return FieldError("limit", "must be between 1 and %d", MaxOrderLimit)
@@ -183,6 +209,28 @@ func (o Order) Settle(paid bool, reason string) Order {
 	}
 	o.Status, o.Reason = OrderPaymentFailed, reason
 	return o
+}
+
+// Reasons recorded by the cancel and refund transitions.
+const (
+	ReasonCancelledAfterPayment = "cancelled after payment"
+	ReasonChargedAfterCancel    = "charged after cancellation"
+)
+
+// Cancel returns the order after a cancel request: CANCELLED from PENDING
+// or RESERVED, REFUND_PENDING from PAID (the money goes back before the
+// stock does). ok is false for any other status, which a cancel cannot
+// leave; Tx.CancelOrder answers CANCELLED itself, as a repeated cancel.
+func (o Order) Cancel() (next Order, ok bool) {
+	switch o.Status {
+	case OrderPending, OrderReserved: // BACKORDERED joins here when it exists: nothing to release
+		o.Status, o.Reason = OrderCancelled, ""
+		return o, true
+	case OrderPaid:
+		o.Status, o.Reason = OrderRefundPending, ReasonCancelledAfterPayment
+		return o, true
+	}
+	return o, false
 }
 
 // NewOrderPage is the page of a listing that read up to limit+1 orders,

@@ -57,16 +57,25 @@ func TestItemValidate(t *testing.T) {
 }
 
 func TestOrderStatus(t *testing.T) {
-	for _, s := range []wims.OrderStatus{wims.OrderPaid, wims.OrderRejected, wims.OrderPaymentFailed} {
+	for _, s := range []wims.OrderStatus{wims.OrderRejected, wims.OrderPaymentFailed, wims.OrderCancelled, wims.OrderRefunded} {
 		if !s.Final() {
 			t.Errorf("%s should be final", s)
 		}
 	}
-	if wims.OrderReserved.Final() || wims.OrderPending.Final() {
-		t.Error("PENDING/RESERVED are not final")
+	for _, s := range []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid, wims.OrderRefundPending} {
+		if s.Final() {
+			t.Errorf("%s is not final", s)
+		}
 	}
-	if !wims.OrderReserved.HoldsStock() || !wims.OrderPaid.HoldsStock() || wims.OrderPaymentFailed.HoldsStock() {
-		t.Error("HoldsStock wrong")
+	for _, s := range wims.OrderStatuses {
+		want := s == wims.OrderReserved || s == wims.OrderPaid || s == wims.OrderRefundPending
+		if got := (wims.Order{Status: s}).HoldsStock(); got != want {
+			t.Errorf("%s: HoldsStock = %v, want %v", s, got, want)
+		}
+	}
+	// A late charge after a cancel owes money back, not stock.
+	if (wims.Order{Status: wims.OrderRefundPending, StockReleased: true}).HoldsStock() {
+		t.Error("REFUND_PENDING with its stock released holds stock")
 	}
 }
 

@@ -11,12 +11,31 @@ type PaymentRequest struct {
 	Quantity   int64  `json:"quantity"`
 }
 
+// PaymentKind says which call to the payments API an attempt or a queued
+// message is: a charge (the default, "") or a refund.
+type PaymentKind string
+
+// Payment kinds.
+const (
+	PaymentCharge PaymentKind = ""       // POST <payments-url>, Idempotency-Key: <orderId>
+	PaymentRefund PaymentKind = "refund" // POST <payments-url>/refunds, Idempotency-Key: refund:<orderId>
+)
+
+// HeaderPaymentKind marks a payments queue message that is not a charge;
+// its value is the PaymentKind ("refund"). Charges carry none, so messages
+// queued before refunds existed stay charges.
+const HeaderPaymentKind = "Wims-Payment-Kind"
+
+// RefundIdempotencyKey is the Idempotency-Key of an order's refund: never
+// an order id, so a refund and its charge never share a key.
+func RefundIdempotencyKey(orderID string) string { return "refund:" + orderID }
+
 // PaymentOutcome classifies one call to the payments API.
 type PaymentOutcome string
 
 // Payment outcomes.
 const (
-	PaymentPaid      PaymentOutcome = "paid"      // 2xx
+	PaymentPaid      PaymentOutcome = "paid"      // 2xx (of a refund: refunded)
 	PaymentDeclined  PaymentOutcome = "declined"  // 4xx other than 429: final
 	PaymentThrottled PaymentOutcome = "throttled" // 429 or 503: retry after a delay, not a failure
 	PaymentError     PaymentOutcome = "error"     // 5xx, timeout, connection error: retry, counts as a failure
@@ -28,7 +47,9 @@ const MaxPaymentFailures = 10
 
 // PaymentAttempt records one call to the payments API.
 type PaymentAttempt struct {
-	OrderID    string         `json:"orderId"`
+	OrderID string `json:"orderId"`
+	// Kind is the call's kind: "" for a charge, "refund" for a refund.
+	Kind       PaymentKind    `json:"kind,omitempty"`
 	Attempt    int            `json:"attempt"`
 	Outcome    PaymentOutcome `json:"outcome"`
 	StatusCode int            `json:"statusCode,omitempty"`

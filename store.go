@@ -53,6 +53,15 @@ type OrderStore interface {
 	// PAYMENT_FAILED with its stock released (paid=false). An order in any
 	// other status is returned unchanged.
 	CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (Order, error)
+	// CancelOrder cancels an order: PENDING or RESERVED → CANCELLED (stock
+	// released), PAID → REFUND_PENDING; a CANCELLED order is returned
+	// unchanged. Returns ENOTFOUND for an unknown order and ECONFLICT for
+	// any other status. See Tx.CancelOrder.
+	CancelOrder(ctx context.Context, orderID string) (Order, error)
+	// CompleteRefund moves a REFUND_PENDING order to REFUNDED, releasing its
+	// stock unless that happened at its cancel. An order in any other
+	// status is returned unchanged.
+	CompleteRefund(ctx context.Context, orderID string) (Order, error)
 	// ListOrders returns a page of the orders matching f, newest first by
 	// (CreatedAt, ID) descending, and the cursor of the next page ("" when
 	// there is none). Cursors are EncodeOrderCursor's, so they stay valid

@@ -26,11 +26,11 @@ type TxRows interface {
 	// writes nothing, if no item has o.SKU; the caller must then fail the
 	// transaction (PostgreSQL has aborted it already).
 	InsertOrder(o Order) (existing Order, res InsertOutcome, err error)
-	// SetOrderStatus writes next's Status, Reason and UpdatedAt over the
-	// order if it still has old.Status, a compare-and-set so a transition
-	// can only ever apply once, and appends next to the order's history. It
-	// is an error if the order no longer has old.Status, which LockOrder
-	// rules out.
+	// SetOrderStatus writes next's Status, Reason, StockReleased and
+	// UpdatedAt over the order if it still has old.Status, a compare-and-set
+	// so a transition can only ever apply once, and appends next to the
+	// order's history. It is an error if the order no longer has
+	// old.Status, which LockOrder rules out.
 	SetOrderStatus(old, next Order) error
 
 	// LockItem reads an item for its old image and keeps it as read until
@@ -168,27 +168,99 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 // CompletePayment moves a RESERVED order to PAID (paid=true) or, with the
 // reason, to PAYMENT_FAILED, putting its quantity back in stock (paid=false).
 // It records an inventory UPDATE change (if stock was released) and an order
-// UPDATE change. An order in any other status is returned unchanged with no
-// change recorded. Returns ENOTFOUND for an unknown order.
+// UPDATE change. Returns ENOTFOUND for an unknown order.
+//
+// A CANCELLED order whose charge was in flight at the cancel and succeeded
+// (paid=true) moves to REFUND_PENDING with StockReleased set: the money is
+// owed back and the refund returns it, while its stock went back at the
+// cancel already and is not released again. An order in any other status,
+// or a CANCELLED one that was not charged, is returned unchanged with no
+// change recorded, so a redelivered answer is harmless.
 func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, error) {
 	o, err := tx.lockOrder(orderID)
-	if err != nil || o.Status != OrderReserved {
+	if err != nil {
 		return o, err
+	}
+	switch {
+	case o.Status == OrderCancelled && paid:
+		next := o
+		next.Status, next.Reason, next.StockReleased = OrderRefundPending, ReasonChargedAfterCancel, true
+		return tx.setStatus(o, next)
+	case o.Status != OrderReserved:
+		return o, nil
 	}
 	next := o.Settle(paid, reason)
 	if !paid {
-		item, found, err := tx.Rows.LockItem(o.SKU)
-		if err != nil {
-			return Order{}, err
-		}
-		if !found { // impossible while orders.sku references inventory
-			return Order{}, fmt.Errorf("release stock: item %q missing", o.SKU)
-		}
-		if _, err := tx.setQuantity(item, item.Quantity+o.Quantity); err != nil {
+		if err := tx.releaseStock(o); err != nil {
 			return Order{}, err
 		}
 	}
 	return tx.setStatus(o, next)
+}
+
+// CancelOrder cancels an order on a customer's request, in one transaction
+// with every stock movement it causes:
+//   - PENDING → CANCELLED (nothing was taken); a workflow reserving
+//     concurrently finds it CANCELLED and skips it (ReserveStock changes
+//     only PENDING orders, and the order's lock serialises the two);
+//   - RESERVED → CANCELLED with the stock put back. A charge in flight may
+//     still succeed: CompletePayment then owes a refund (see there);
+//   - PAID → REFUND_PENDING: the stock stays held until the refund
+//     succeeds (CompleteRefund);
+//   - CANCELLED: returned unchanged, nothing recorded (a repeated cancel).
+//
+// Any other status is ECONFLICT. Returns ENOTFOUND for an unknown order.
+func (tx Tx) CancelOrder(orderID string) (Order, error) {
+	o, err := tx.lockOrder(orderID)
+	if err != nil || o.Status == OrderCancelled {
+		return o, err
+	}
+	next, ok := o.Cancel()
+	if !ok {
+		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PENDING, RESERVED and PAID orders can be cancelled", o.ID, o.Status)
+	}
+	if o.Status == OrderReserved {
+		if err := tx.releaseStock(o); err != nil {
+			return Order{}, err
+		}
+	}
+	return tx.setStatus(o, next)
+}
+
+// CompleteRefund moves a REFUND_PENDING order to REFUNDED after the
+// payments API refunded it, putting its quantity back in stock unless that
+// happened at its cancel already (StockReleased). It records an inventory
+// UPDATE change (if stock was released) and an order UPDATE change. An
+// order in any other status is returned unchanged with no change recorded.
+// Returns ENOTFOUND for an unknown order.
+func (tx Tx) CompleteRefund(orderID string) (Order, error) {
+	o, err := tx.lockOrder(orderID)
+	if err != nil || o.Status != OrderRefundPending {
+		return o, err
+	}
+	if o.HoldsStock() {
+		if err := tx.releaseStock(o); err != nil {
+			return Order{}, err
+		}
+	}
+	next := o
+	next.Status = OrderRefunded
+	return tx.setStatus(o, next)
+}
+
+// releaseStock puts the quantity of order o, which the transaction has
+// locked, back in stock. The order is locked before the item, the lock
+// order every write keeps.
+func (tx Tx) releaseStock(o Order) error {
+	item, found, err := tx.Rows.LockItem(o.SKU)
+	if err != nil {
+		return err
+	}
+	if !found { // impossible while orders.sku references inventory
+		return fmt.Errorf("release stock: item %q missing", o.SKU)
+	}
+	_, err = tx.setQuantity(item, item.Quantity+o.Quantity)
+	return err
 }
 
 // PutItem creates or replaces an item, stamped Now, and records an INSERT or
@@ -301,8 +373,8 @@ func (tx Tx) lockOrder(id string) (Order, error) {
 	return o, nil
 }
 
-// setStatus applies the transition of order old to next (from Reserve or
-// Settle): it stamps UpdatedAt, writes the status with its history entry
+// setStatus applies the transition of order old to next (from Reserve,
+// Settle, Cancel or a refund): it stamps UpdatedAt, writes the status with its history entry
 // and records the UPDATE change.
 func (tx Tx) setStatus(old, next Order) (Order, error) {
 	next.UpdatedAt = tx.Now
@@ -316,8 +388,8 @@ func (tx Tx) setStatus(old, next Order) (Order, error) {
 }
 
 // setQuantity writes the new quantity of item old, which the transaction
-// has locked, and records the UPDATE change; shared by adjustments and stock
-// released by a failed payment.
+// has locked, and records the UPDATE change; shared by adjustments and
+// releaseStock.
 func (tx Tx) setQuantity(old Item, quantity int64) (Item, error) {
 	item := old
 	item.Quantity = quantity

@@ -113,6 +113,16 @@ func (c *Client) GetOrder(ctx context.Context, id string) (OrderDetail, error) {
 	return o, err
 }
 
+// CancelOrder cancels an order and returns it as the cancel left it:
+// CANCELLED, or REFUND_PENDING for a paid order. Cancelling a CANCELLED
+// order again returns it unchanged; an order past cancelling is a 409
+// problem (type order-not-cancellable).
+func (c *Client) CancelOrder(ctx context.Context, id string) (wims.Order, error) {
+	var o wims.Order
+	_, err := c.do(ctx, "POST", "/orders/"+url.PathEscape(id)+"/cancel", nil, nil, &o)
+	return o, err
+}
+
 // ListOrders returns one page of orders, newest first.
 func (c *Client) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderPage, error) {
 	q := url.Values{}

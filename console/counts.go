@@ -9,8 +9,9 @@ import (
 	wimshttp "github.com/wims/wims/http"
 )
 
-// allStatuses lists the order statuses in the order of an order's life.
-var allStatuses = []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid, wims.OrderRejected, wims.OrderPaymentFailed}
+// allStatuses lists the order statuses in the order of an order's life,
+// cancels and refunds included.
+var allStatuses = wims.OrderStatuses
 
 // overview is the numbers the overview shows and the stream pushes.
 type overview struct {

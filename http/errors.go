@@ -41,6 +41,7 @@ var (
 	kindMethodNotAllowed     = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
 	kindIdempotencyReused    = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused"}
 	kindIdempotencyInFlight  = problemKind{http.StatusConflict, "idempotency-key-in-flight", "Idempotency key in use"}
+	kindNotCancellable       = problemKind{http.StatusConflict, "order-not-cancellable", "Order cannot be cancelled"}
 )
 
 // internalDetail is all a client learns about a 5xx.

@@ -200,6 +200,30 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) error {
 	return s.writeJSON(w, r, http.StatusOK, v)
 }
 
+// handleCancelOrder answers POST /orders/{id}/cancel with the order after
+// the cancel (200): CANCELLED, or REFUND_PENDING for a PAID order, whose
+// refund the payments dispatcher then sends. Cancelling a CANCELLED order
+// again is a success that changes nothing, so a client may retry freely;
+// an order past cancelling is 409 order-not-cancellable, an unknown one 404.
+// The request has no body.
+func (s *Server) handleCancelOrder(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if id == "" || len(id) > 255 {
+		return wims.Errorf(wims.ENOTFOUND, "No such order.")
+	}
+	o, err := s.store.CancelOrder(r.Context(), id)
+	if wims.ErrorCode(err) == wims.ECONFLICT {
+		return newAPIError(kindNotCancellable, wims.ECONFLICT, "", wims.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	if !viewerSeesCustomers(r) {
+		o.CustomerID = Redacted
+	}
+	return s.writeJSON(w, r, http.StatusOK, o)
+}
+
 // handleListOrders answers GET /orders?customerId=&status=&limit=&cursor=:
 // {"orders":[…],"nextCursor":"…"}, newest first. nextCursor is omitted on
 // the last page; pass it back as cursor for the next one.

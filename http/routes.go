@@ -19,6 +19,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /orders", s.handleCreateOrder)
 	s.handle("GET /orders", s.handleListOrders)
 	s.handle("GET /orders/{id}", s.handleGetOrder)
+	s.handle("POST /orders/{id}/cancel", s.handleCancelOrder)
 	s.handle("GET /events", s.handleEvents)
 	s.handle("GET /events/stream", s.handleEventStream)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
@@ -89,6 +90,7 @@ var routeACL = map[string]acl{
 	"POST /orders":                      {roles: []Role{RoleOrders}},
 	"GET /orders":                       {roles: []Role{RoleOrders}},
 	"GET /orders/{id}":                  {roles: []Role{RoleOrders}},
+	"POST /orders/{id}/cancel":          {roles: []Role{RoleOrders}},
 	"GET /events":                       {},
 	"GET /events/stream":                {},
 	"GET /dead-letters":                 {},

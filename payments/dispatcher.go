@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ type Store interface {
 	// CompletePayment moves a RESERVED order to PAID or PAYMENT_FAILED and
 	// returns an order in any other status unchanged.
 	CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (wims.Order, error)
+	// CompleteRefund moves a REFUND_PENDING order to REFUNDED and returns
+	// an order in any other status unchanged.
+	CompleteRefund(ctx context.Context, orderID string) (wims.Order, error)
 	// RecordPaymentAttempt appends an attempt.
 	RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt) error
 	// PaymentAttempts lists an order's attempts, oldest first.
@@ -52,7 +56,7 @@ var _ Store = wims.Store(nil)
 
 // Options configures a Dispatcher. URL and Store are required.
 type Options struct {
-	// URL is the payments API endpoint.
+	// URL is the payments API endpoint; refunds go to URL + "/refunds".
 	URL string
 	// Rate is the most requests per second sent to the API (default 5).
 	// Requests are evenly spaced (burst 1), so an API limited to 5/s with a
@@ -86,11 +90,12 @@ type Options struct {
 // Handle method is safe to call from many goroutines at once; the rate and
 // concurrency limits hold across all of them.
 type Dispatcher struct {
-	opt      Options
-	gate     *gate
-	inflight inflight
-	metrics  *metrics
-	log      *slog.Logger
+	opt       Options
+	refundURL string // URL + "/refunds"
+	gate      *gate
+	inflight  inflight
+	metrics   *metrics
+	log       *slog.Logger
 }
 
 // New returns a Dispatcher. It returns an EINVALID *wims.Error for a missing
@@ -129,11 +134,16 @@ func New(opt Options) (*Dispatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payments: metrics: %w", err)
 	}
+	refundURL, err := url.JoinPath(opt.URL, "refunds")
+	if err != nil {
+		return nil, wims.FieldError("URL", "cannot take the /refunds path: %v", err)
+	}
 	return &Dispatcher{
-		opt:     opt,
-		gate:    newGate(opt.Rate, opt.Concurrency),
-		metrics: m,
-		log:     opt.Logger.With("component", "payments"),
+		opt:       opt,
+		refundURL: refundURL,
+		gate:      newGate(opt.Rate, opt.Concurrency),
+		metrics:   m,
+		log:       opt.Logger.With("component", "payments"),
 	}, nil
 }
 
@@ -151,10 +161,12 @@ func defaultClient(n int) *http.Client {
 	}
 }
 
-// Handle processes one payments queue message; it is a wims.Handler. It
-// returns:
+// Handle processes one payments queue message; it is a wims.Handler. A
+// message is a charge, or a refund when its wims.HeaderPaymentKind header
+// says so (see refund). For a charge it returns:
 //   - nil when the order is settled: paid, declined, or already final (then
-//     nothing is sent, so a paid order is never sent again);
+//     nothing is sent, so a paid order is never sent again), and for a
+//     CANCELLED order that no call can have charged (see mayHaveCharged);
 //   - a wims.Permanent error for a malformed message, an unknown order, or an
 //     order with wims.MaxPaymentFailures failed attempts (ErrTooManyFailures);
 //   - a wims.RetryAfter error when the payment should be tried again: after
@@ -167,6 +179,12 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	if err != nil {
 		return wims.Permanent(fmt.Errorf("payments: decode message: %w", err))
 	}
+	kind := wims.PaymentKind(m.Header[wims.HeaderPaymentKind])
+	if kind != wims.PaymentCharge && kind != wims.PaymentRefund {
+		return wims.Permanent(fmt.Errorf("payments: message of unknown kind %q", kind))
+	}
+	// One goroutine per order, whatever the kind: a charge completing a
+	// CANCELLED order and its refund then never interleave.
 	if !d.inflight.start(req.OrderID) {
 		return wims.RetryAfter(busyRetry, ErrBusy)
 	}
@@ -179,39 +197,143 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 		}
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: get order %s: %w", req.OrderID, err))
 	}
+	if kind == wims.PaymentRefund {
+		return d.refund(ctx, m, o)
+	}
 	switch o.Status {
-	case wims.OrderReserved:
-	case wims.OrderPaid, wims.OrderPaymentFailed, wims.OrderRejected:
-		return nil
-	default:
+	case wims.OrderReserved, wims.OrderCancelled:
+	case wims.OrderPending:
 		return wims.RetryAfter(notReadyRetry, fmt.Errorf("payments: order %s is %s, not %s", o.ID, o.Status, wims.OrderReserved))
+	default: // settled, refunding or refunded: nothing to charge
+		return nil
 	}
 
-	prior, err := d.opt.Store.PaymentAttempts(ctx, o.ID)
+	prior, err := d.attempts(ctx, o.ID, wims.PaymentCharge)
 	if err != nil {
-		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: attempts of order %s: %w", o.ID, err))
+		return err
 	}
 	// A crash between recording a final answer and completing the order
-	// leaves the order RESERVED: finish from the record, without another call.
+	// leaves the order RESERVED (or CANCELLED meanwhile): finish from the
+	// record, without another call. For a CANCELLED order that was charged,
+	// completing it owes the refund (wims.Tx.CompletePayment).
 	if last := settled(prior); last != nil {
 		return d.complete(ctx, o.ID, last.Outcome, last.StatusCode)
+	}
+	if o.Status == wims.OrderCancelled && !mayHaveCharged(prior, m) {
+		return nil // cancelled before any charge could reach the API: none is sent
 	}
 	failures, throttles := count(prior, redrivenAt(m))
 	if failures >= wims.MaxPaymentFailures {
 		d.log.Warn("payment dead-lettered", "order_id", o.ID, "failures", failures)
 		return wims.Permanent(fmt.Errorf("order %s: %d failures: %w", o.ID, failures, ErrTooManyFailures))
 	}
-
-	wait, err := d.gate.acquire(ctx)
-	d.metrics.wait.Observe(wait.Seconds())
+	r, a, err := d.call(ctx, m, o, wims.PaymentCharge, len(prior)+1, throttles)
 	if err != nil {
 		return err
 	}
-	at := d.opt.Now()
-	r, err := d.send(ctx, requestFor(o), m.Header[wims.HeaderTraceParent])
-	d.gate.release()
+	switch r.outcome {
+	case wims.PaymentPaid, wims.PaymentDeclined:
+		return d.complete(ctx, o.ID, r.outcome, r.status)
+	case wims.PaymentThrottled:
+		return wims.RetryAfter(r.delay, fmt.Errorf("payments: order %s: %w", o.ID, r.err))
+	default:
+		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
+	}
+}
+
+// refund handles a refund message: POST <URL>/refunds with Idempotency-Key
+// refund:<orderId>, under the same rate gate, classification and retries as
+// a charge. It returns nil when the order is not REFUND_PENDING (refunded
+// already, or no refund is owed) and once the API refunded it
+// (CompleteRefund then releases its stock, unless that happened at its
+// cancel); a wims.Permanent error, so the refund is dead-lettered where a
+// person sees it, when the API declined it for good (ErrRefundDeclined) or
+// after wims.MaxPaymentFailures failures; and RetryAfter errors otherwise.
+// The order stays REFUND_PENDING, holding its stock, until the refund
+// succeeds.
+func (d *Dispatcher) refund(ctx context.Context, m *wims.Message, o wims.Order) error {
+	if o.Status != wims.OrderRefundPending {
+		return nil
+	}
+	prior, err := d.attempts(ctx, o.ID, wims.PaymentRefund)
 	if err != nil {
 		return err
+	}
+	if last := settled(prior); last != nil {
+		return d.completeRefund(ctx, o.ID, last.Outcome, last.StatusCode)
+	}
+	failures, throttles := count(prior, redrivenAt(m))
+	if failures >= wims.MaxPaymentFailures {
+		d.log.Warn("refund dead-lettered", "order_id", o.ID, "failures", failures)
+		return wims.Permanent(fmt.Errorf("refund of order %s: %d failures: %w", o.ID, failures, ErrTooManyFailures))
+	}
+	r, a, err := d.call(ctx, m, o, wims.PaymentRefund, len(prior)+1, throttles)
+	if err != nil {
+		return err
+	}
+	switch r.outcome {
+	case wims.PaymentPaid, wims.PaymentDeclined:
+		return d.completeRefund(ctx, o.ID, r.outcome, r.status)
+	case wims.PaymentThrottled:
+		return wims.RetryAfter(r.delay, fmt.Errorf("payments: refund of order %s: %w", o.ID, r.err))
+	default:
+		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: refund of order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
+	}
+}
+
+// ErrRefundDeclined is wrapped, with wims.Permanent, in the error Handle
+// returns for a refund the payments API declined for good (a 4xx): the
+// order stays REFUND_PENDING with its stock, and the dead letter says why.
+var ErrRefundDeclined = errors.New("payments: refund declined")
+
+// completeRefund finishes a refund after a final answer: REFUNDED, or a
+// dead letter when declined.
+func (d *Dispatcher) completeRefund(ctx context.Context, orderID string, outcome wims.PaymentOutcome, status int) error {
+	if outcome != wims.PaymentPaid {
+		d.log.Warn("refund declined", "order_id", orderID, "status", status)
+		return wims.Permanent(fmt.Errorf("order %s: payments API answered %d: %w", orderID, status, ErrRefundDeclined))
+	}
+	if _, err := d.opt.Store.CompleteRefund(ctx, orderID); err != nil {
+		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete refund of order %s: %w", orderID, err))
+	}
+	return nil
+}
+
+// attempts returns the order's recorded attempts of one kind, oldest first.
+func (d *Dispatcher) attempts(ctx context.Context, orderID string, kind wims.PaymentKind) ([]wims.PaymentAttempt, error) {
+	all, err := d.opt.Store.PaymentAttempts(ctx, orderID)
+	if err != nil {
+		return nil, wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: attempts of order %s: %w", orderID, err))
+	}
+	var out []wims.PaymentAttempt
+	for _, a := range all {
+		if a.Kind == kind {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// call makes one call of the kind for order o under the rate gate, honours
+// a throttling answer (every sender pauses), and records the attempt,
+// numbered attempt. throttles is how many earlier attempts were throttled,
+// for the backoff when the API gave no Retry-After. The error, when not
+// nil, is what Handle returns: ctx ended, or the attempt was not recorded.
+func (d *Dispatcher) call(ctx context.Context, m *wims.Message, o wims.Order, kind wims.PaymentKind, attempt, throttles int) (result, wims.PaymentAttempt, error) {
+	wait, err := d.gate.acquire(ctx)
+	d.metrics.wait.Observe(wait.Seconds())
+	if err != nil {
+		return result{}, wims.PaymentAttempt{}, err
+	}
+	at := d.opt.Now()
+	endpoint, key := d.opt.URL, o.ID
+	if kind == wims.PaymentRefund {
+		endpoint, key = d.refundURL, wims.RefundIdempotencyKey(o.ID)
+	}
+	r, err := d.send(ctx, endpoint, key, requestFor(o), m.Header[wims.HeaderTraceParent])
+	d.gate.release()
+	if err != nil {
+		return result{}, wims.PaymentAttempt{}, err
 	}
 	if r.outcome == wims.PaymentThrottled {
 		if !r.hasDelay {
@@ -230,11 +352,12 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	}
 	d.metrics.requests.WithLabelValues(string(r.outcome)).Inc()
 	d.metrics.duration.Observe(r.took.Seconds())
-	d.logResult(o.ID, len(prior)+1, r)
+	d.logResult(o.ID, kind, attempt, r)
 
 	a := wims.PaymentAttempt{
 		OrderID:    o.ID,
-		Attempt:    len(prior) + 1,
+		Kind:       kind,
+		Attempt:    attempt,
 		Outcome:    r.outcome,
 		StatusCode: r.status,
 		At:         at,
@@ -245,22 +368,12 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	}
 	if err := d.opt.Store.RecordPaymentAttempt(ctx, a); err != nil {
 		// The next delivery calls again; the Idempotency-Key turns a paid
-		// call into a replay, so nothing is charged twice.
-		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: record attempt of order %s: %w", o.ID, err))
+		// call into a replay, so nothing is charged (or refunded) twice.
+		return result{}, a, wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: record attempt of order %s: %w", o.ID, err))
 	}
-
-	switch r.outcome {
-	case wims.PaymentPaid, wims.PaymentDeclined:
-		return d.complete(ctx, o.ID, r.outcome, r.status)
-	case wims.PaymentThrottled:
-		return wims.RetryAfter(r.delay, fmt.Errorf("payments: order %s: %w", o.ID, r.err))
-	default:
-		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
-	}
+	return r, a, nil
 }
 
-// complete settles a RESERVED order after a final answer: PAID, or
-// PAYMENT_FAILED with its stock released.
 // StartTerm is called when this dispatcher becomes the one that sends (it
 // won the "payments" leadership): nothing is sent for one second. The
 // previous leader, killed or replaced, may have sent up to the rate in its
@@ -270,6 +383,9 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 // API never sees more than the rate, across restarts and leader changes.
 func (d *Dispatcher) StartTerm() { d.gate.pause(time.Second) }
 
+// complete settles a RESERVED order after a final answer: PAID, or
+// PAYMENT_FAILED with its stock released. A CANCELLED order that was paid
+// moves to REFUND_PENDING; one that was declined stays as it is.
 func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.PaymentOutcome, status int) error {
 	paid, reason := outcome == wims.PaymentPaid, ""
 	if !paid {
@@ -279,6 +395,25 @@ func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete order %s: %w", orderID, err))
 	}
 	return nil
+}
+
+// mayHaveCharged reports whether an earlier call for this order may have
+// charged it without wims knowing: an attempt whose outcome is unknown (a
+// 5xx, a timeout or a lost connection: the API may have charged before it
+// failed; a 409: another request with the key was in flight), or an earlier
+// delivery that recorded no attempt (wims may have crashed mid-call). A
+// CANCELLED order for which this holds is charged again with the same
+// Idempotency-Key, which the API answers with the earlier outcome if there
+// was one: if it was (or now is) charged, CompletePayment owes the refund,
+// so the money comes back either way; never charging it again could keep a
+// charge that nothing refunds.
+func mayHaveCharged(prior []wims.PaymentAttempt, m *wims.Message) bool {
+	for _, a := range prior {
+		if a.Outcome == wims.PaymentError || a.StatusCode == http.StatusConflict {
+			return true
+		}
+	}
+	return m.Delivered > len(prior)+1
 }
 
 // settled returns the attempt that got a final answer (paid or declined), if any.
@@ -318,7 +453,7 @@ func count(attempts []wims.PaymentAttempt, since time.Time) (failures, throttles
 // logResult logs one call: settled payments at info, the rest at warn. Only
 // the order id identifies the payment; customer ids and bodies stay out of
 // the logs.
-func (d *Dispatcher) logResult(orderID string, attempt int, r result) {
+func (d *Dispatcher) logResult(orderID string, kind wims.PaymentKind, attempt int, r result) {
 	level := slog.LevelInfo
 	if r.outcome == wims.PaymentError || r.outcome == wims.PaymentThrottled {
 		level = slog.LevelWarn
@@ -326,6 +461,7 @@ func (d *Dispatcher) logResult(orderID string, attempt int, r result) {
 	attrs := []slog.Attr{
 		slog.String("order_id", orderID),
 		slog.Int("attempt", attempt),
+		slog.String("kind", string(cmp.Or(kind, "charge"))),
 		slog.String("outcome", string(r.outcome)),
 		slog.Int("status", r.status),
 		slog.Duration("took", r.took),

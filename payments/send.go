@@ -36,20 +36,20 @@ type result struct {
 
 // send makes one call. It returns an error only when ctx ended, in which case
 // the outcome is unknown and nothing should be recorded.
-func (d *Dispatcher) send(ctx context.Context, req wims.PaymentRequest, traceparent string) (result, error) {
+func (d *Dispatcher) send(ctx context.Context, endpoint, key string, req wims.PaymentRequest, traceparent string) (result, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return result{}, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(rctx, http.MethodPost, d.opt.URL, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return result{}, err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("Idempotency-Key", req.OrderID)
+	hreq.Header.Set("Idempotency-Key", key)
 	if traceparent != "" {
 		hreq.Header.Set(wims.HeaderTraceParent, traceparent)
 	}

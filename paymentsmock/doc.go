@@ -5,13 +5,19 @@
 // It is a real HTTP server, not a test fake: it behaves like the slow,
 // throttled API of the course (a token bucket of 5 requests/s with a burst of
 // 5), and it keeps the books an operator or a test needs to check the
-// dispatcher's guarantees: how often each order was charged (never more than
-// once), how many requests were throttled, and the most requests it admitted
+// dispatcher's guarantees: how often each order was charged and refunded
+// (never more than once), how many requests were throttled, and the most requests it admitted
 // in any one-second window.
 //
 // # Protocol
 //
 //	POST /  Idempotency-Key: <key>  {"orderId","customerId","sku","quantity"}
+//	POST …/refunds  Idempotency-Key: refund:<orderId>  (the same body)
+//
+// A path ending in /refunds is a refund; any other path is a charge. Both
+// share the token bucket and the answers below, except that a refund is
+// answered 200 {"refundId","orderId","status":"REFUNDED","amount","currency"}
+// and, for an order the mock never charged, 404 (declined for good).
 //
 // Answers, in the order they are checked:
 //

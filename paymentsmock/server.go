@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,7 @@ type Server struct {
 	rng     *rand.Rand
 	keys    map[string]*keyEntry
 	charges map[string]int
+	refunds map[string]int
 	nextID  int64
 	// inFlight counts keys claimed but not yet answered.
 	inFlight int
@@ -97,6 +99,7 @@ func New(opt Options) *Server {
 		rng:     rand.New(rand.NewPCG(uint64(opt.Seed), uint64(opt.Seed)^0x9e3779b97f4a7c15)),
 		keys:    make(map[string]*keyEntry),
 		charges: make(map[string]int),
+		refunds: make(map[string]int),
 		window:  window{span: time.Second},
 	}
 	for _, c := range opt.DeclineCustomers {
@@ -163,6 +166,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.release(key)
 			return
 		}
+	}
+	if strings.HasSuffix(r.URL.Path, "/refunds") {
+		s.processRefund(w, key, req)
+		return
 	}
 	s.process(w, key, req)
 }
@@ -232,6 +239,52 @@ func (s *Server) process(w http.ResponseWriter, key string, req wims.PaymentRequ
 		s.mu.Unlock()
 		writeStored(w, http.StatusOK, "application/json", body)
 	}
+}
+
+// processRefund decides the fate of a claimed refund and answers it: 500
+// for a share FailRate (not remembered), 404 for an order the mock never
+// charged (declined for good: nothing to give back), else 200 and the
+// order's refund counted.
+func (s *Server) processRefund(w http.ResponseWriter, key string, req wims.PaymentRequest) {
+	s.mu.Lock()
+	s.inFlight--
+	switch {
+	case s.opt.FailRate > 0 && s.rng.Float64() < s.opt.FailRate:
+		s.stats.Failed++
+		delete(s.keys, key)
+		s.mu.Unlock()
+		writeProblem(w, http.StatusInternalServerError, "internal", "Internal Server Error",
+			"simulated failure", "")
+	case s.charges[req.OrderID] == 0:
+		s.stats.Declined++
+		body := problemBody(http.StatusNotFound, "no-payment", "Not Found", "no payment of this order to refund", "orderId")
+		s.keys[key].finish(http.StatusNotFound, problemContentType, body)
+		s.mu.Unlock()
+		writeStored(w, http.StatusNotFound, problemContentType, body)
+	default:
+		s.nextID++
+		s.refunds[req.OrderID]++
+		s.stats.Refunded++
+		body, _ := json.Marshal(refundReceipt{
+			RefundID: fmt.Sprintf("ref_%08d", s.nextID),
+			OrderID:  req.OrderID,
+			Status:   "REFUNDED",
+			Amount:   req.Quantity * unitPriceCents,
+			Currency: "USD",
+		})
+		s.keys[key].finish(http.StatusOK, "application/json", body)
+		s.mu.Unlock()
+		writeStored(w, http.StatusOK, "application/json", body)
+	}
+}
+
+// refundReceipt is the body of a 200 answer to a refund.
+type refundReceipt struct {
+	RefundID string `json:"refundId"`
+	OrderID  string `json:"orderId"`
+	Status   string `json:"status"`
+	Amount   int64  `json:"amount"` // cents
+	Currency string `json:"currency"`
 }
 
 // receipt is the body of a 200 answer.

@@ -9,8 +9,8 @@ import (
 // dispatcher's guarantees.
 type Stats struct {
 	// Accepted counts requests admitted by the token bucket; each then ends
-	// in exactly one of Charged, Duplicates, Declined, Failed or Invalid (or
-	// was abandoned by its client during the simulated latency).
+	// in exactly one of Charged, Refunded, Duplicates, Declined, Failed or
+	// Invalid (or was abandoned by its client during the simulated latency).
 	Accepted int
 	// Throttled counts requests answered 429.
 	Throttled int
@@ -36,6 +36,12 @@ type Stats struct {
 	// Charges maps each charged order id to its number of charges. Any value
 	// above 1 is a double charge.
 	Charges map[string]int
+	// Refunded counts refunds made: one per first use of a refund key whose
+	// order was charged.
+	Refunded int
+	// Refunds maps each refunded order id to its number of refunds; any
+	// value above 1 is a double refund.
+	Refunds map[string]int
 }
 
 // Stats returns a snapshot of the counters.
@@ -44,6 +50,7 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	st := s.stats
 	st.Charges = maps.Clone(s.charges)
+	st.Refunds = maps.Clone(s.refunds)
 	st.InFlight = s.inFlight
 	return st
 }
@@ -54,6 +61,14 @@ func (s *Server) Charges(orderID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.charges[orderID]
+}
+
+// Refunds reports how many times orderID was refunded; more than 1 would
+// be a double refund.
+func (s *Server) Refunds(orderID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refunds[orderID]
 }
 
 // window counts events in a sliding interval. Times must be added in

@@ -9,8 +9,12 @@ import (
 	"github.com/wims/wims"
 )
 
+// insertColumns are the columns a new order sets; stock_released starts
+// false (its default).
+const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
+
 // orderColumns is the column list scanOrder expects.
-const orderColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
+const orderColumns = insertColumns + `, stock_released`
 
 // Order statements.
 const (
@@ -22,7 +26,7 @@ const (
 	// statement. On a duplicate id it inserts nothing (waiting first for a
 	// concurrent insert of the same id to commit or roll back).
 	qInsertOrder = `WITH o AS (
-		INSERT INTO orders (` + orderColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		INSERT INTO orders (` + insertColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (order_id) DO NOTHING
 		RETURNING order_id, status, reason, updated_at
 	)
@@ -32,7 +36,8 @@ const (
 	// qSetStatus is a compare-and-set on the status, with the history entry
 	// written in the same statement.
 	qSetStatus = `WITH o AS (
-		UPDATE orders SET status = $3, reason = $4, updated_at = $5 WHERE order_id = $1 AND status = $2
+		UPDATE orders SET status = $3, reason = $4, updated_at = $5, stock_released = $6
+		WHERE order_id = $1 AND status = $2
 		RETURNING order_id, status, reason, updated_at
 	)
 	INSERT INTO order_history (order_id, status, reason, at) SELECT order_id, status, reason, updated_at FROM o`
@@ -90,6 +95,21 @@ func (s *Store) CompletePayment(ctx context.Context, orderID string, paid bool, 
 	})
 }
 
+// CancelOrder cancels an order; see wims.Tx.CancelOrder.
+func (s *Store) CancelOrder(ctx context.Context, orderID string) (wims.Order, error) {
+	return transition(s, ctx, "cancel order", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.CancelOrder(orderID)
+	})
+}
+
+// CompleteRefund moves a REFUND_PENDING order to REFUNDED; see
+// wims.Tx.CompleteRefund.
+func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order, error) {
+	return transition(s, ctx, "complete refund", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.CompleteRefund(orderID)
+	})
+}
+
 // LockOrder implements wims.TxRows.
 func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx, r.w, qLockOrder, id)
@@ -127,7 +147,8 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 // the same statement. The caller holds the order's row lock, so the
 // compare-and-set always applies.
 func (r txRows) SetOrderStatus(old, next wims.Order) error {
-	tag, err := r.w.exec(qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt)
+	tag, err := r.w.exec(qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt,
+		next.StockReleased)
 	if err != nil {
 		return err
 	}
@@ -157,7 +178,8 @@ func scanOrder(r pgx.Row) (wims.Order, error) {
 		status             string
 		created, updatedAt time.Time
 	)
-	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt); err != nil {
+	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
+		&o.StockReleased); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

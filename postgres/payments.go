@@ -20,9 +20,9 @@ func (s *Store) RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt)
 
 // InsertPaymentAttempt implements wims.TxRows.
 func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
-	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, a.At, a.DurationMS)
+	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, a.At, a.DurationMS, string(a.Kind))
 	return err
 }
 
@@ -31,7 +31,7 @@ func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
 func (s *Store) PaymentAttempts(ctx context.Context, orderID string) ([]wims.PaymentAttempt, error) {
 	out := []wims.PaymentAttempt{}
 	err := s.read(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms
+		rows, err := c.Query(ctx, `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms, kind
 			FROM payment_attempts WHERE order_id = $1 ORDER BY id`, orderID)
 		if err != nil {
 			return err
@@ -41,12 +41,14 @@ func (s *Store) PaymentAttempts(ctx context.Context, orderID string) ([]wims.Pay
 			var (
 				a       wims.PaymentAttempt
 				outcome string
+				kind    string
 				at      time.Time
 			)
-			if err := rows.Scan(&a.OrderID, &a.Attempt, &outcome, &a.StatusCode, &a.Error, &at, &a.DurationMS); err != nil {
+			if err := rows.Scan(&a.OrderID, &a.Attempt, &outcome, &a.StatusCode, &a.Error, &at, &a.DurationMS, &kind); err != nil {
 				return err
 			}
 			a.Outcome = wims.PaymentOutcome(outcome)
+			a.Kind = wims.PaymentKind(kind)
 			a.At = at.UTC()
 			out = append(out, a)
 		}

@@ -94,6 +94,13 @@ func Defaults() []Rule {
 			Targets:     []Target{{Type: TargetOrderWorkflow}},
 		},
 		{
+			Name: "order-refund",
+			Description: "An order became REFUND_PENDING (cancelled after payment, or charged after its cancel): " +
+				"the order workflow enqueues its refund.",
+			Pattern: json.RawMessage(`{"source":["wims.cdc"],"detail":{"data":{"table":["orders"],"eventType":["UPDATE"],"NewImage":{"status":["REFUND_PENDING"]}}}}`),
+			Targets: []Target{{Type: TargetOrderWorkflow}},
+		},
+		{
 			Name: "stock-changed",
 			Description: "An item's stock changed: the notifications target reports LOW_STOCK / OUT_OF_STOCK / OVERSTOCK " +
 				"once per crossing of the item's own thresholds (the course's rule fired on every update below 100).",

@@ -53,6 +53,7 @@ func TestDefaultsRouteTheCourse(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := wims.Order{ID: "o1", Status: wims.OrderPending}
+	refunding := wims.Order{ID: "o1", Status: wims.OrderRefundPending, Reason: wims.ReasonCancelledAfterPayment}
 	item := wims.SeedItem()
 	tests := []struct {
 		name string
@@ -63,6 +64,8 @@ func TestDefaultsRouteTheCourse(t *testing.T) {
 			[]string{"event-log", "order-workflow"}},
 		{"order updated → log only", changeEvent(t, "orders", "UPDATE", []string{"status"}, order, order),
 			[]string{"event-log"}},
+		{"order refund pending → workflow and log", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"}, refunding, order),
+			[]string{"event-log", "order-workflow"}},
 		{"stock changed → notifications and log", changeEvent(t, "inventory", "UPDATE", []string{"quantity", "updatedAt"}, item, item),
 			[]string{"event-log", "notifications"}},
 		{"item renamed → log only", changeEvent(t, "inventory", "UPDATE", []string{"productName"}, item, item),
@@ -91,8 +94,8 @@ func TestConfigMergeReplacesAndAdds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Rules()); got != 4 {
-		t.Fatalf("rules = %d, want 4 (3 defaults, one replaced, one added)", got)
+	if got := len(s.Rules()); got != 5 {
+		t.Fatalf("rules = %d, want 5 (4 defaults, one replaced, one added)", got)
 	}
 	var ids []string
 	for _, tg := range s.Targets() {

@@ -9,17 +9,21 @@ import (
 	"github.com/wims/wims"
 )
 
+// insertColumns are the columns a new order sets; stock_released starts
+// false (its default).
+const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
+
 // orderColumns is the column list scanOrder expects.
-const orderColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
+const orderColumns = insertColumns + `, stock_released`
 
 // Statements the writer prepares once (see writerStatements).
 const (
 	qGetOrder    = `SELECT ` + orderColumns + ` FROM orders WHERE order_id = ?`
 	qSKUExists   = `SELECT 1 FROM inventory WHERE sku = ?`
-	qInsertOrder = `INSERT INTO orders (` + orderColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertOrder = `INSERT INTO orders (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	// qReserve carries the stock guard in the UPDATE itself.
 	qReserve   = `UPDATE inventory SET quantity = quantity - ?, updated_at = ? WHERE sku = ? AND quantity >= ?`
-	qSetStatus = `UPDATE orders SET status = ?, reason = ?, updated_at = ? WHERE order_id = ? AND status = ?`
+	qSetStatus = `UPDATE orders SET status = ?, reason = ?, stock_released = ?, updated_at = ? WHERE order_id = ? AND status = ?`
 )
 
 // CreateOrder inserts a PENDING order with order.ID and records an INSERT
@@ -65,6 +69,21 @@ func (s *Store) CompletePayment(ctx context.Context, orderID string, paid bool, 
 	})
 }
 
+// CancelOrder cancels an order; see wims.Tx.CancelOrder.
+func (s *Store) CancelOrder(ctx context.Context, orderID string) (wims.Order, error) {
+	return transition(s, ctx, "cancel order", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.CancelOrder(orderID)
+	})
+}
+
+// CompleteRefund moves a REFUND_PENDING order to REFUNDED; see
+// wims.Tx.CompleteRefund.
+func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order, error) {
+	return transition(s, ctx, "complete refund", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.CompleteRefund(orderID)
+	})
+}
+
 // LockOrder implements wims.TxRows.
 func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx(), r.w, id)
@@ -99,7 +118,8 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 
 // SetOrderStatus implements wims.TxRows.
 func (r txRows) SetOrderStatus(old, next wims.Order) error {
-	res, err := r.w.exec(qSetStatus, string(next.Status), next.Reason, toMicros(next.UpdatedAt), old.ID, string(old.Status))
+	res, err := r.w.exec(qSetStatus, string(next.Status), next.Reason, next.StockReleased, toMicros(next.UpdatedAt),
+		old.ID, string(old.Status))
 	if err != nil {
 		return err
 	}
@@ -130,7 +150,8 @@ func scanOrder(r scanner) (wims.Order, error) {
 		status             string
 		created, updatedAt int64
 	)
-	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt); err != nil {
+	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
+		&o.StockReleased); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

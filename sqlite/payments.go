@@ -18,16 +18,16 @@ func (s *Store) RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt)
 
 // InsertPaymentAttempt implements wims.TxRows.
 func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
-	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, toMicros(a.At), a.DurationMS)
+	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, toMicros(a.At), a.DurationMS, string(a.Kind))
 	return err
 }
 
 // PaymentAttempts lists an order's attempts in the order they were recorded;
 // an order with none gets an empty list.
 func (s *Store) PaymentAttempts(ctx context.Context, orderID string) ([]wims.PaymentAttempt, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms
+	rows, err := s.rdb.QueryContext(ctx, `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms, kind
 		FROM payment_attempts WHERE order_id = ? ORDER BY id`, orderID)
 	if err != nil {
 		return nil, wrap("payment attempts "+orderID, err)
@@ -38,12 +38,14 @@ func (s *Store) PaymentAttempts(ctx context.Context, orderID string) ([]wims.Pay
 		var (
 			a       wims.PaymentAttempt
 			outcome string
+			kind    string
 			at      int64
 		)
-		if err := rows.Scan(&a.OrderID, &a.Attempt, &outcome, &a.StatusCode, &a.Error, &at, &a.DurationMS); err != nil {
+		if err := rows.Scan(&a.OrderID, &a.Attempt, &outcome, &a.StatusCode, &a.Error, &at, &a.DurationMS, &kind); err != nil {
 			return nil, wrap("payment attempts "+orderID, err)
 		}
 		a.Outcome = wims.PaymentOutcome(outcome)
+		a.Kind = wims.PaymentKind(kind)
 		a.At = fromMicros(at)
 		out = append(out, a)
 	}

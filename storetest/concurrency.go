@@ -97,9 +97,10 @@ func testNoOversell(t *testing.T, s wims.Store) {
 }
 
 // testConservation runs a random concurrent mix of creates, reservations,
-// payments (paid and failed) and adjustments, then checks for every SKU that
-// initial + adjustments − Σ(quantity of RESERVED and PAID orders) equals the
-// quantity on hand, that no logged quantity was ever negative, and that the
+// payments (paid and failed), cancels, refunds (also late charges after a
+// cancel) and adjustments, then checks for every SKU that initial +
+// adjustments − Σ(quantity of the orders holding stock: RESERVED, PAID and
+// REFUND_PENDING unless released at its cancel) equals the quantity on hand, that no logged quantity was ever negative, and that the
 // change log's last images agree with the rows.
 func testConservation(t *testing.T, s wims.Store) {
 	const (
@@ -163,7 +164,7 @@ func testConservation(t *testing.T, s wims.Store) {
 			t.Fatal(err)
 		}
 		statuses[o.Status]++
-		if o.Status.HoldsStock() {
+		if o.HoldsStock() {
 			held[o.SKU] += o.Quantity
 		}
 	}
@@ -215,7 +216,7 @@ func testConservation(t *testing.T, s wims.Store) {
 func randomOp(t *testing.T, s wims.Store, r *rand.Rand, g, i int, skus []string,
 	pick func(*rand.Rand) (string, bool), created func(string), adjusted func(string, int64)) error {
 	ctx := t.Context()
-	switch n := r.IntN(10); {
+	switch n := r.IntN(12); {
 	case n < 4: // create, and usually reserve at once like the workflow would
 		id := fmt.Sprintf("o-%d-%d", g, i)
 		k := skus[r.IntN(len(skus))]
@@ -238,6 +239,18 @@ func randomOp(t *testing.T, s wims.Store, r *rand.Rand, g, i int, skus []string,
 		if id, ok := pick(r); ok {
 			if _, err := s.CompletePayment(ctx, id, r.IntN(3) > 0, "declined"); err != nil {
 				return fmt.Errorf("complete %s: %w", id, err)
+			}
+		}
+	case n < 9: // a cancel: of a PENDING, RESERVED or PAID order, or refused
+		if id, ok := pick(r); ok {
+			if _, err := s.CancelOrder(ctx, id); err != nil && wims.ErrorCode(err) != wims.ECONFLICT {
+				return fmt.Errorf("cancel %s: %w", id, err)
+			}
+		}
+	case n < 10: // the refund's answer; also late for orders cancelled while RESERVED
+		if id, ok := pick(r); ok {
+			if _, err := s.CompleteRefund(ctx, id); err != nil {
+				return fmt.Errorf("refund %s: %w", id, err)
 			}
 		}
 	default:

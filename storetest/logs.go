@@ -20,6 +20,7 @@ func testLogs(t *testing.T, open func(t *testing.T) wims.Store) {
 			{OrderID: "o-1", Attempt: 1, Outcome: wims.PaymentThrottled, StatusCode: 429, At: at(1), DurationMS: 1.5},
 			{OrderID: "o-1", Attempt: 2, Outcome: wims.PaymentError, Error: "connection refused", At: at(2), DurationMS: 0.25},
 			{OrderID: "o-1", Attempt: 3, Outcome: wims.PaymentPaid, StatusCode: 200, At: at(3), DurationMS: 12},
+			{OrderID: "o-1", Kind: wims.PaymentRefund, Attempt: 1, Outcome: wims.PaymentPaid, StatusCode: 200, At: at(5)},
 		}
 		for _, a := range want {
 			if err := s.RecordPaymentAttempt(t.Context(), a); err != nil {

@@ -9,7 +9,8 @@
 //
 // The suite covers every Store method and its error codes, the contents of the
 // change log (images, changed columns, event types, seq order, unique event
-// ids), idempotency of the order transitions, no overselling under
+// ids), idempotency of the order transitions, cancels and refunds and their
+// races with the workflow and the dispatcher, no overselling under
 // concurrency, stock conservation under a random concurrent mix, and the
 // change signal. Subtests run in parallel, each on its own store; open must
 // close the store in t.Cleanup.
@@ -33,6 +34,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) wims.Store) {
 	t.Run("Inventory", func(t *testing.T) { testInventory(t, open) })
 	t.Run("Orders", func(t *testing.T) { testOrders(t, open) })
+	t.Run("Cancel", func(t *testing.T) { testCancel(t, open) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Logs", func(t *testing.T) { testLogs(t, open) })

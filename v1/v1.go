@@ -27,6 +27,10 @@
 // and the payments API's idempotency key prevents a double charge. A payment
 // declined for good (another 4xx) releases the stock (PAYMENT_FAILED) and
 // answers 402, as V2 does.
+//
+// POST /orders/{id}/cancel is the normal API's, so a cancel moves and
+// releases stock as in V2; but with no dispatcher the refund of a cancelled
+// PAID order is never sent: it stays REFUND_PENDING, holding its stock.
 package v1
 
 import (

@@ -22,7 +22,7 @@ type QueueReader interface {
 }
 
 // Reconciler finds orders that are stuck and puts them back on their way, so
-// that no order sits PENDING or RESERVED forever (the course's orders could).
+// that no order sits PENDING, RESERVED or REFUND_PENDING forever (the course's orders could).
 // The database is the source of truth and the bus is derived from it; should
 // the bus lose a message (power loss with group-committed sync, a deleted
 // stream, an operator's purge), the reconciler notices from the database:
@@ -32,7 +32,11 @@ type QueueReader interface {
 //   - an order RESERVED for longer than Grace, not dead-lettered, whose payment
 //     request is no longer queued on its per-order subject, has the request
 //     enqueued again (same deduplication id; the dispatcher never charges an
-//     order twice).
+//     order twice);
+//   - an order REFUND_PENDING for longer than Grace whose refund was neither
+//     declined nor dead-lettered and is no longer queued on its per-order
+//     subject has its refund enqueued again (the refund's own Idempotency-Key
+//     keeps the API from refunding twice).
 //
 // It runs on one instance (the leader) every Interval.
 type Reconciler struct {
@@ -96,7 +100,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			r.Logger.Warn("reconcile sweep failed", "err", err)
 		}
 		if resumed+requeued > 0 {
-			r.Logger.Warn("reconciled stuck orders", "workflows_resumed", resumed, "payments_requeued", requeued)
+			r.Logger.Warn("reconciled stuck orders", "workflows_resumed", resumed, "payments_and_refunds_requeued", requeued)
 		}
 	}
 }
@@ -118,21 +122,8 @@ func (r *Reconciler) Sweep(ctx context.Context) (resumed, requeued int, err erro
 		return resumed, requeued, err
 	}
 	err = r.each(ctx, wims.OrderReserved, cutoff, func(o wims.Order) error {
-		attempts, err := r.Store.PaymentAttempts(ctx, o.ID)
-		if err != nil {
-			return err
-		}
-		failures := 0
-		for _, a := range attempts {
-			if a.Outcome == wims.PaymentError {
-				failures++
-			}
-		}
-		if failures >= wims.MaxPaymentFailures {
-			return nil // dead-lettered: visible there, redriven by a person
-		}
-		queued, err := r.Queue.LastMessage(ctx, PaymentSubject(r.Workflow.opt.PaymentsSubject, o.ID))
-		if err != nil || queued != nil {
+		stuck, err := r.lostRequest(ctx, o, wims.PaymentCharge, r.Workflow.opt.PaymentsSubject)
+		if err != nil || !stuck {
 			return err
 		}
 		if _, err := r.Workflow.enqueuePayment(ctx, o, ""); err != nil {
@@ -142,7 +133,53 @@ func (r *Reconciler) Sweep(ctx context.Context) (resumed, requeued int, err erro
 		r.count("payment_requeued")
 		return nil
 	})
+	if err != nil {
+		return resumed, requeued, err
+	}
+	err = r.each(ctx, wims.OrderRefundPending, cutoff, func(o wims.Order) error {
+		stuck, err := r.lostRequest(ctx, o, wims.PaymentRefund, r.Workflow.opt.RefundsSubject)
+		if err != nil || !stuck {
+			return err
+		}
+		if _, err := r.Workflow.enqueueRefund(ctx, o, ""); err != nil {
+			return err
+		}
+		requeued++
+		r.count("refund_requeued")
+		return nil
+	})
 	return resumed, requeued, err
+}
+
+// lostRequest reports whether order o's request of the kind should be on
+// the queue and is not: not declined (a refund's final no is dead-lettered
+// for a person), not dead-lettered after its failures, and no longer
+// queued on its per-order subject under base.
+func (r *Reconciler) lostRequest(ctx context.Context, o wims.Order, kind wims.PaymentKind, base string) (bool, error) {
+	attempts, err := r.Store.PaymentAttempts(ctx, o.ID)
+	if err != nil {
+		return false, err
+	}
+	failures := 0
+	for _, a := range attempts {
+		switch {
+		case a.Kind != kind:
+		case a.Outcome == wims.PaymentError:
+			failures++
+		case a.Outcome == wims.PaymentDeclined && kind == wims.PaymentRefund:
+			// A declined charge left RESERVED is finished from its record
+			// by the dispatcher, so it is requeued; a declined refund is not.
+			return false, nil
+		}
+	}
+	if failures >= wims.MaxPaymentFailures {
+		return false, nil // dead-lettered: visible there, redriven by a person
+	}
+	queued, err := r.Queue.LastMessage(ctx, PaymentSubject(base, o.ID))
+	if err != nil || queued != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // each calls f for every order in status last updated before cutoff.

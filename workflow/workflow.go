@@ -1,7 +1,8 @@
 // Package workflow is the order workflow, the course's Step Function done
 // properly: reserve the stock with a condition (RESERVED, or REJECTED with no
 // payment), then enqueue the payment. It runs as the handler of the
-// order-workflow target, once per order-inserted event.
+// order-workflow target, once per order-inserted event, and enqueues the
+// refund of an order that became REFUND_PENDING.
 //
 // Every step is idempotent under redelivery: reserving is a guarded state
 // transition on the order row (PENDING → RESERVED happens once), and the
@@ -39,6 +40,7 @@ type Options struct {
 	Store           Store
 	Bus             Publisher
 	PaymentsSubject string // base subject; each order's request goes to PaymentSubject(base, id)
+	RefundsSubject  string // base subject; each order's refund goes to PaymentSubject(base, id)
 	Now             wims.Clock
 	Logger          *slog.Logger
 	Metrics         *Metrics // may be nil
@@ -66,15 +68,45 @@ func PaymentSubject(base, orderID string) string { return base + "." + orderID }
 // PaymentMessageID is the deduplication id of an order's payment message.
 func PaymentMessageID(orderID string) string { return "payment:" + orderID }
 
+// RefundMessageID is the deduplication id of an order's refund message.
+func RefundMessageID(orderID string) string { return "refund:" + orderID }
+
 // Handle runs the workflow for one order-inserted change event. It is a
 // wims.Handler. Each delivery is one execution, named after the event and
 // the delivery count, so retries show up as executions of their own.
+//
+// The change of an order to REFUND_PENDING (the built-in rule order-refund)
+// runs the refund instead: its refund request is enqueued for the
+// dispatcher.
 func (w *Workflow) Handle(ctx context.Context, m *wims.Message) error {
-	orderID, err := OrderIDFromEvent(m.Data)
+	orderID, refund, err := decodeOrderEvent(m.Data)
 	if err != nil {
 		return wims.Permanent(err)
 	}
-	return w.run(ctx, orderID, fmt.Sprintf("%s-%d", m.ID, m.Delivered), m.ID, m.Header[wims.HeaderTraceParent])
+	execID := fmt.Sprintf("%s-%d", m.ID, m.Delivered)
+	if refund != nil {
+		return w.runRefund(ctx, *refund, execID, m.ID, m.Header[wims.HeaderTraceParent])
+	}
+	return w.run(ctx, orderID, execID, m.ID, m.Header[wims.HeaderTraceParent])
+}
+
+// runRefund enqueues the refund of o, an order that became REFUND_PENDING,
+// as execution execID. The message id makes a repeat harmless, and the
+// dispatcher refunds only an order still REFUND_PENDING, from the stored
+// order, so o (the change's new image) only names it.
+func (w *Workflow) runRefund(ctx context.Context, o wims.Order, execID, eventID, traceParent string) error {
+	exec := wims.Execution{
+		ID: execID, OrderID: o.ID, Workflow: Name, Status: wims.ExecutionRunning,
+		StartedAt: w.opt.Now(), EventID: eventID,
+	}
+	err := w.step(&exec, "enqueue-refund", func() (string, error) {
+		dup, err := w.enqueueRefund(ctx, o, traceParent)
+		if dup {
+			return "already-enqueued", err
+		}
+		return "enqueued", err
+	})
+	return w.finish(ctx, exec, err)
 }
 
 // run executes the workflow for one order as execution execID.
@@ -100,6 +132,12 @@ func (w *Workflow) run(ctx context.Context, orderID, execID, eventID, traceParen
 			return "enqueued", err
 		})
 	}
+	return w.finish(ctx, exec, err)
+}
+
+// finish records exec, which ended with err (nil: succeeded), and returns
+// err labelled with the order.
+func (w *Workflow) finish(ctx context.Context, exec wims.Execution, err error) error {
 	exec.FinishedAt = w.opt.Now()
 	exec.Status = wims.ExecutionSucceeded
 	if err != nil {
@@ -110,7 +148,7 @@ func (w *Workflow) run(ctx context.Context, orderID, execID, eventID, traceParen
 	}
 	w.opt.Metrics.observe(exec)
 	if err != nil {
-		return fmt.Errorf("order workflow %s: %w", orderID, err)
+		return fmt.Errorf("order workflow %s: %w", exec.OrderID, err)
 	}
 	return nil
 }
@@ -142,6 +180,58 @@ func (w *Workflow) enqueuePayment(ctx context.Context, o wims.Order, traceParent
 	return w.opt.Bus.Publish(ctx, wims.Outgoing{
 		Subject: PaymentSubject(w.opt.PaymentsSubject, o.ID), ID: PaymentMessageID(o.ID), Data: body, Header: h,
 	})
+}
+
+// enqueueRefund publishes the order's refund request to the payments queue,
+// marked as a refund (wims.HeaderPaymentKind).
+func (w *Workflow) enqueueRefund(ctx context.Context, o wims.Order, traceParent string) (bool, error) {
+	if w.opt.RefundsSubject == "" {
+		return false, fmt.Errorf("enqueue refund of order %s: no refunds subject configured", o.ID)
+	}
+	body, err := json.Marshal(wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity})
+	if err != nil {
+		return false, err
+	}
+	h := map[string]string{wims.HeaderPaymentKind: string(wims.PaymentRefund)}
+	if traceParent != "" {
+		h[wims.HeaderTraceParent] = traceParent
+	}
+	return w.opt.Bus.Publish(ctx, wims.Outgoing{
+		Subject: PaymentSubject(w.opt.RefundsSubject, o.ID), ID: RefundMessageID(o.ID), Data: body, Header: h,
+	})
+}
+
+// decodeOrderEvent is OrderIDFromEvent that also tells a change of an order
+// to REFUND_PENDING apart: refund is then its new image.
+func decodeOrderEvent(data []byte) (orderID string, refund *wims.Order, err error) {
+	orderID, err = OrderIDFromEvent(data)
+	if err != nil {
+		return "", nil, err
+	}
+	var ev struct {
+		Detail struct {
+			Data struct {
+				Table     string          `json:"table"`
+				EventType string          `json:"eventType"`
+				NewImage  json.RawMessage `json:"NewImage"`
+			} `json:"data"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return "", nil, fmt.Errorf("decode order event: %w", err)
+	}
+	d := ev.Detail.Data
+	if d.Table != wims.TableOrders || d.EventType != string(wims.ChangeUpdate) || len(d.NewImage) == 0 {
+		return orderID, nil, nil
+	}
+	var o wims.Order
+	if err := json.Unmarshal(d.NewImage, &o); err != nil {
+		return "", nil, fmt.Errorf("decode order event: new image: %w", err)
+	}
+	if o.Status != wims.OrderRefundPending || o.ID != orderID {
+		return orderID, nil, nil
+	}
+	return orderID, &o, nil
 }
 
 // OrderIDFromEvent extracts the order id from an orders change event or,

@@ -20,6 +20,8 @@ type fixture struct {
 	bus   *nats.Bus
 	wf    *workflow.Workflow
 	subj  string
+	// refunds is the refunds base subject.
+	refunds string
 }
 
 func newFixture(t *testing.T, pub workflow.Publisher) *fixture {
@@ -33,8 +35,8 @@ func newFixture(t *testing.T, pub workflow.Publisher) *fixture {
 	if pub == nil {
 		pub = bus
 	}
-	f := &fixture{store: store, bus: bus, subj: bus.Subject("payments", "requests")}
-	f.wf = workflow.New(workflow.Options{Store: store, Bus: pub, PaymentsSubject: f.subj})
+	f := &fixture{store: store, bus: bus, subj: bus.Subject("payments", "requests"), refunds: bus.Subject("payments", "refunds")}
+	f.wf = workflow.New(workflow.Options{Store: store, Bus: pub, PaymentsSubject: f.subj, RefundsSubject: f.refunds})
 	ctx := context.Background()
 	if _, err := store.PutItem(ctx, wims.Item{SKU: "A", ProductName: "A", Quantity: 10, LowStockThreshold: 2}); err != nil {
 		t.Fatal(err)

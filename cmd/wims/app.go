@@ -124,7 +124,8 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 
 	a.workflow = workflow.New(workflow.Options{
 		Store: a.store, Bus: a.bus, PaymentsSubject: a.bus.Subject("payments", "requests"),
-		Logger: log.With("component", "workflow"), Metrics: workflow.NewMetrics(reg),
+		RefundsSubject: a.bus.Subject("payments", "refunds"),
+		Logger:         log.With("component", "workflow"), Metrics: workflow.NewMetrics(reg),
 	})
 	if a.leaders, err = a.bus.Leadership(ctx, instanceID, 0); err != nil {
 		return nil, fmt.Errorf("leader election: %w", err)

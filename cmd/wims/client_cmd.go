@@ -83,7 +83,7 @@ func apiError(err error) error {
 
 func newOrderCommand() *cobra.Command {
 	var cf clientFlags
-	cmd := &cobra.Command{Use: "order", Short: "Create, get and list orders on a wims server"}
+	cmd := &cobra.Command{Use: "order", Short: "Create, get, list and cancel orders on a wims server"}
 	cf.register(cmd.PersistentFlags())
 
 	var (
@@ -143,6 +143,26 @@ func newOrderCommand() *cobra.Command {
 		},
 	}
 
+	cancel := &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Cancel an order: PENDING or RESERVED ones are cancelled, PAID ones refunded",
+		Args:  args(1, "one order id"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			o, err := c.CancelOrder(cmd.Context(), a[0])
+			if err != nil {
+				return apiError(err)
+			}
+			if cf.json {
+				return writeJSON(cmd.OutOrStdout(), o)
+			}
+			return writeOrders(cmd.OutOrStdout(), []wims.Order{o})
+		},
+	}
+
 	var f wims.OrderFilter
 	var status string
 	list := &cobra.Command{
@@ -172,11 +192,11 @@ func newOrderCommand() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&f.CustomerID, "customer", "", "only this customer's orders")
-	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED)")
+	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED)")
 	list.Flags().IntVar(&f.Limit, "limit", 0, "page size (server default 50, at most 500)")
 	list.Flags().StringVar(&f.Cursor, "cursor", "", "continue after the page that printed this cursor")
 
-	cmd.AddCommand(create, get, list)
+	cmd.AddCommand(create, get, list, cancel)
 	return cmd
 }
 

@@ -92,6 +92,44 @@ func TestClientCommands(t *testing.T) {
 			t.Fatalf("list page 2: %d %q", code, out)
 		}
 	})
+	t.Run("OrderCancel", func(t *testing.T) {
+		code, out, errs := runClient(t, "order", "create", "--customer", "c-10", "--quantity", "1", "--json")
+		var o wims.Order
+		if code != 0 || json.Unmarshal([]byte(out), &o) != nil {
+			t.Fatalf("create: %d %q %q", code, out, errs)
+		}
+		eventually(t, 30*time.Second, func() error {
+			_, out, _ := runClient(t, "order", "get", o.ID)
+			if !strings.Contains(out, "PAID") {
+				return fmt.Errorf("order not paid yet: %s", out)
+			}
+			return nil
+		})
+		code, out, errs = runClient(t, "order", "cancel", o.ID, "--api-key", "shop-key")
+		if code != 0 || !strings.Contains(out, o.ID) || !strings.Contains(out, "REFUND_PENDING") && !strings.Contains(out, "REFUNDED") {
+			t.Fatalf("cancel of a paid order: %d %q %q", code, out, errs)
+		}
+		// The refund goes through the pipeline: the order-refund rule, the
+		// workflow, the dispatcher and the mock's /refunds.
+		eventually(t, 30*time.Second, func() error {
+			_, out, _ := runClient(t, "order", "get", o.ID)
+			if !strings.Contains(out, "REFUNDED") {
+				return fmt.Errorf("order not refunded yet: %s", out)
+			}
+			return nil
+		})
+		code, _, errs = runClient(t, "order", "cancel", o.ID)
+		if code != 1 || !strings.Contains(errs, "409") || !strings.Contains(errs, "order-not-cancellable") {
+			t.Fatalf("second cancel of a paid order: %d %q", code, errs)
+		}
+		code, _, errs = runClient(t, "order", "cancel", "no-such-order")
+		if code != 1 || !strings.Contains(errs, "404") {
+			t.Fatalf("cancel of an unknown order: %d %q", code, errs)
+		}
+		if code, _, errs := runClient(t, "order", "cancel"); code != 2 {
+			t.Fatalf("cancel without an id: exit %d (%s), want 2", code, errs)
+		}
+	})
 	t.Run("Errors", func(t *testing.T) {
 		// Problem details are printed readably, exit 1.
 		code, _, errs := runClient(t, "order", "create", "--customer", "c", "--quantity", "1", "--sku", "NOPE")

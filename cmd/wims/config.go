@@ -57,8 +57,9 @@ type Config struct {
 	BusSync string
 	// OTLPEndpoint, if set, is where spans are exported (OTLP over HTTP).
 	OTLPEndpoint string
-	// ReconcileGrace is how long an order may stay PENDING or RESERVED (with
-	// no payment queued) before the reconciler puts it back on its way.
+	// ReconcileGrace is how long an order may stay PENDING, RESERVED or
+	// REFUND_PENDING (with no payment or refund queued) before the
+	// reconciler puts it back on its way.
 	ReconcileGrace time.Duration
 	// SecretsKey seals connection secrets (64 hex digits or a passphrase);
 	// empty: a key file in the data dir. Never log it: String redacts it.

@@ -1,0 +1,4 @@
+-- 0006_refund_attempts: calls to the payments API are charges ('') or
+-- refunds ('refund'); an order's refund attempts are counted apart from its
+-- charge attempts (retries, dead letters), and GET /orders/{id} shows both.
+ALTER TABLE payment_attempts ADD COLUMN kind TEXT NOT NULL DEFAULT '' CHECK (kind IN ('', 'refund'));
