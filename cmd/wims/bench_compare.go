@@ -89,6 +89,11 @@ func runCompare(ctx context.Context, opt compareOptions, progress io.Writer) ([]
 	if opt.Orders < 1 || opt.Concurrency < 1 || opt.PaymentsRate <= 0 {
 		return nil, &exitError{code: 2, err: errors.New("bench compare: --orders, --concurrency and --payments-rate must be positive")}
 	}
+	if opt.Postgres != "" {
+		if u, err := url.Parse(opt.Postgres); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return nil, &exitError{code: 2, err: fmt.Errorf("bench compare: --postgres %q is not a postgres:// URL", opt.Postgres)}
+		}
+	}
 	bin := opt.Binary
 	if bin == "" {
 		var err error
@@ -281,8 +286,8 @@ func waitHealthy(ctx context.Context, base string, exited <-chan struct{}, withi
 // returns its URL and a function that drops it.
 func freshDatabase(ctx context.Context, base string) (string, func(), error) {
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, fmt.Errorf("%q is not a postgres:// URL", base)
+	if err != nil {
+		return "", nil, err
 	}
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {

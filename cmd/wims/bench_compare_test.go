@@ -44,11 +44,15 @@ func TestBenchCompare(t *testing.T) {
 	}
 }
 
+// Bad flags are refused before anything starts (Binary names nothing, so
+// a start would fail differently).
 func TestBenchCompareRefusesBadFlags(t *testing.T) {
-	if _, err := runCompare(t.Context(), compareOptions{Orders: 0, Concurrency: 1, PaymentsRate: 1}, &bytes.Buffer{}); err == nil {
+	if _, err := runCompare(t.Context(), compareOptions{Orders: 0, Concurrency: 1, PaymentsRate: 1, Binary: "/nonexistent"}, &bytes.Buffer{}); err == nil {
 		t.Fatal("--orders 0 accepted")
 	}
-	if _, err := runCompare(t.Context(), compareOptions{Orders: 1, Concurrency: 1, PaymentsRate: 1, Postgres: "mysql://x"}, &bytes.Buffer{}); err == nil {
+	if _, err := runCompare(t.Context(), compareOptions{Orders: 1, Concurrency: 1, PaymentsRate: 1, Postgres: "mysql://x", Binary: "/nonexistent"}, &bytes.Buffer{}); err == nil {
 		t.Fatal("a non-postgres URL accepted")
+	} else if !strings.Contains(err.Error(), "not a postgres:// URL") {
+		t.Fatalf("error %q does not name the bad URL", err)
 	}
 }
