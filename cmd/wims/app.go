@@ -206,7 +206,7 @@ func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
 	}
 	return wimshttp.Options{
 		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
-		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
+		TracerProvider: a.tracer, Traces: a.spans, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
 		Checks: a.healthChecks(),
 	}, nil
 }

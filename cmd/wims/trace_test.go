@@ -91,12 +91,21 @@ func TestOneTraceFromRequestToPayment(t *testing.T) {
 			}
 		}
 		for _, s := range spans {
+			if s.Name == "POST /orders" && (s.Attributes["wims.order.id"] != o.ID || s.Attributes["http.response.status_code"] != "202") {
+				return fmt.Errorf("the request's span has attributes %v", s.Attributes)
+			}
 			if !ids[s.ParentID] {
 				return fmt.Errorf("span %s %q has parent %s, not in the trace", s.SpanID, s.Name, s.ParentID)
 			}
 		}
 		return nil
 	})
+	// GET /traces/{traceId} answers the same spans.
+	code, body = a.do("GET", "/traces/"+traceID, nil)
+	var tr struct{ Spans []wims.Span }
+	if err := json.Unmarshal(body, &tr); code != http.StatusOK || err != nil || len(tr.Spans) < 4 {
+		t.Fatalf("GET /traces/%s = %d %s", traceID, code, body)
+	}
 }
 
 // TestTracesExportedOverOTLP points --otlp-endpoint at a stand-in collector
