@@ -87,13 +87,15 @@ func (h *Handler) orderJourney(ctx context.Context, s *session, o wims.Order, hi
 	traceID := ""
 	switch {
 	case !s.seesLogs():
-		j.EventsNote = "Your role (" + string(s.role) + ") may not read the event log, so the order's events and its trace are not shown, as in the API."
+		j.EventsNote = "Your role (" + string(s.role) + ") may not read the event log, so the order's events are not shown, as in the API."
 	case h.events == nil:
 		j.EventsNote = "The event log is not available in this configuration."
 	default:
 		var err error
 		if events, err = h.orderEvents(ctx, o); err != nil {
-			h.log.WarnContext(ctx, "console: the order's events", "order", o.ID, "err", err)
+			if ctx.Err() == nil { // not just the page going away
+				h.log.WarnContext(ctx, "console: the order's events", "order", o.ID, "err", err)
+			}
 			j.EventsNote, j.unread = "The event log could not be read just now.", true
 		}
 		// The first change of the order carries the request's trace.
@@ -107,12 +109,13 @@ func (h *Handler) orderJourney(ctx context.Context, s *session, o wims.Order, hi
 	var spans []wims.Span
 	switch {
 	case !s.seesLogs():
+		j.TraceNote = "Your role (" + string(s.role) + ") may not read traces, as in the API."
 	case h.traces == nil:
 		j.TraceNote = "Traces are not available in this configuration."
+	case traceID == "" && j.EventsNote != "":
+		j.TraceNote = "The order's trace is found through its events, which are not shown."
 	case traceID == "":
-		if j.EventsNote == "" {
-			j.TraceNote = "None of the order's events names a trace (yet)."
-		}
+		j.TraceNote = "None of the order's events names a trace (yet)."
 	default:
 		if spans = h.traces.Trace(traceID); len(spans) == 0 {
 			j.TraceNote = "No spans of trace " + traceID + " are kept here: only the newest traces are, of the requests this instance served (this one may have been evicted, or served by another instance)."

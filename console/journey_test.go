@@ -193,6 +193,16 @@ func TestConsoleOrderJourneyNotes(t *testing.T) {
 			t.Errorf("an unknown trace:\n%s", page)
 		}
 	})
+	t.Run("NoEventLog", func(t *testing.T) {
+		f := newJourneyConsole(t, fakeTraces{})
+		srv := httptest.NewServer(console.New(console.Options{Store: f.db, Traces: fakeTraces{}}))
+		t.Cleanup(srv.Close)
+		_, page := get(t, client(t), srv.URL+"/ui/orders/order-j")
+		if !strings.Contains(page, "The event log is not available in this configuration.") ||
+			!strings.Contains(page, "The order&#39;s trace is found through its events, which are not shown.") || !strings.Contains(page, "Payment attempt 1") {
+			t.Errorf("without an event log:\n%s", page)
+		}
+	})
 	t.Run("NoTraceParent", func(t *testing.T) {
 		f := newJourneyConsole(t, fakeTraces{})
 		f.log.mu.Lock()
@@ -207,7 +217,8 @@ func TestConsoleOrderJourneyNotes(t *testing.T) {
 		f := newJourneyConsoleWith(t, orderTraceReader, wimshttp.APIKey{Key: "orders-secret", Role: wimshttp.RoleOrders}, wimshttp.APIKey{Key: "read-secret", Role: wimshttp.RoleRead})
 		// orders may not read the event log, nor traces, as in the API.
 		_, page := get(t, login(t, f.srv, "orders-secret"), f.srv.URL+"/ui/orders/order-j")
-		if strings.Contains(page, "ev-insert") || strings.Contains(page, "<rect") || !strings.Contains(page, "Your role (orders) may not read the event log") {
+		if strings.Contains(page, "ev-insert") || strings.Contains(page, "<rect") || !strings.Contains(page, "Your role (orders) may not read the event log") ||
+			!strings.Contains(page, "Your role (orders) may not read traces") {
 			t.Errorf("orders sees the events or the trace:\n%s", page)
 		}
 		if !strings.Contains(page, "Payment attempt 1") || !strings.Contains(page, "reserve-stock") {
