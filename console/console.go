@@ -22,6 +22,9 @@
 // (Options.Events, with a live tail and "Test a pattern"), the dead-letter
 // queue (Options.DeadLetters) and the event platform (Options.Platform,
 // Options.Schemas); each of those pages answers 503 without its option.
+// An order's page shows its journey: the request, statuses, workflow
+// steps, payment attempts and the events it caused, in time order, and
+// its trace as a waterfall (Options.Traces).
 package console
 
 import (
@@ -72,6 +75,10 @@ type Options struct {
 	// Schemas is the schema registry whose discovered schemas the buses
 	// page lists. If nil, the list is left out.
 	Schemas wims.SchemaRegistry
+	// Traces holds the spans of the recent traces (tracing.SpanStore): the
+	// order page draws the order's trace from it, found through the trace
+	// id its events carry. If nil, the page says traces are unavailable.
+	Traces wims.TraceReader
 }
 
 // DefaultSessionTTL is how long a login lasts: a working day.
@@ -85,6 +92,7 @@ type Handler struct {
 	dlq      wimshttp.DeadLetterQueue
 	platform wims.EventPlatform
 	schemas  wims.SchemaRegistry
+	traces   wims.TraceReader
 	keys     *keyring
 	sessions *sessions
 	throttle *loginThrottle
@@ -112,6 +120,7 @@ func New(opt Options) *Handler {
 		dlq:      opt.DeadLetters,
 		platform: opt.Platform,
 		schemas:  opt.Schemas,
+		traces:   opt.Traces,
 		keys:     newKeyring(opt.APIKeys),
 		sessions: newSessions(cmpDuration(opt.SessionTTL, DefaultSessionTTL)),
 		throttle: newLoginThrottle(),

@@ -34,6 +34,13 @@ func (l *fakeLog) add(id, source, detailType, detail string) {
 		id, source, detailType, time.Now().UTC().Format(time.RFC3339Nano), detail)))
 }
 
+// addRaw logs an event as given.
+func (l *fakeLog) addRaw(ev string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, json.RawMessage(ev))
+}
+
 func (l *fakeLog) Query(_ context.Context, q wims.EventQuery) (wims.EventPage, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -45,6 +52,9 @@ func (l *fakeLog) Query(_ context.Context, q wims.EventQuery) (wims.EventPage, e
 		}
 	}
 	keep := func(ev json.RawMessage) bool {
+		if q.OrderID != "" && !strings.Contains(string(ev), `"orderId":"`+q.OrderID+`"`) {
+			return false
+		}
 		if p == nil {
 			return true
 		}

@@ -98,11 +98,13 @@ type orderView struct {
 	History       []wims.StatusChange
 	Payments      []wims.PaymentAttempt
 	Executions    []wims.Execution
+	Journey       journey
 	SeesCustomers bool
 }
 
-// handleOrder shows one order with its history, payment attempts and
-// workflow executions.
+// handleOrder shows one order with its journey (request, history, steps,
+// payment attempts, events, trace), history, payment attempts and workflow
+// executions.
 func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	id := r.PathValue("id")
@@ -125,6 +127,7 @@ func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s *session
 		h.storeError(w, r, s, err)
 		return
 	}
+	v.Journey = h.orderJourney(ctx, s, o, v.History, v.Payments, v.Executions)
 	h.renderView(w, r, http.StatusOK, "order", view{
 		Title: "Order " + o.ID, Nav: "orders", Session: s, LoginNeeded: h.keys.enabled(),
 		Stream: "/ui/stream?" + url.Values{"order": {o.ID}, "detail": {"1"}}.Encode(), Data: v,

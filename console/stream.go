@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,6 +30,20 @@ type snapshot struct {
 	History []historyRow `json:"history,omitempty"`
 	// Payments are the followed order's payment attempts, when asked for.
 	Payments []paymentRow `json:"payments,omitempty"`
+	// Journey is the followed order's journey, when asked for and changed
+	// since the stream last sent it.
+	Journey json.RawMessage `json:"journey,omitempty"`
+}
+
+// journeySettle is how long after an order's last change in a final
+// status its journey is taken to be complete: its last events are logged
+// by then, so a stream stops gathering it.
+const journeySettle = time.Minute
+
+// journeyState is what one stream remembers of the journey it follows.
+type journeyState struct {
+	last    []byte // the journey last sent, as JSON
+	settled bool   // complete: not gathered again
 }
 
 // paymentRow is one payment attempt, as the order page shows it.
@@ -123,8 +138,9 @@ func (h *Handler) handleStream(w http.ResponseWriter, r *http.Request, s *sessio
 	ctx := r.Context()
 	tick := time.NewTicker(h.interval)
 	defer tick.Stop()
+	var js journeyState
 	for {
-		snap, err := h.snapshot(ctx, s, sq)
+		snap, err := h.snapshot(ctx, s, sq, &js)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.WarnContext(ctx, "console: stream snapshot", "err", err)
@@ -158,8 +174,9 @@ func (h *Handler) handleStream(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 }
 
-// snapshot gathers what sq follows, as s may see it.
-func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (snapshot, error) {
+// snapshot gathers what sq follows, as s may see it; js is the stream's
+// memory of the journey it sent.
+func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery, js *journeyState) (snapshot, error) {
 	var snap snapshot
 	var err error
 	if snap.Overview, err = h.counts.get(ctx); err != nil {
@@ -178,6 +195,7 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (sna
 			seen[o.ID] = true
 		}
 	}
+	var followed *wims.Order // the one order of a detail stream
 	for _, id := range sq.ids {
 		if seen[id] {
 			continue
@@ -191,6 +209,7 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (sna
 			return snap, err
 		}
 		snap.Orders = append(snap.Orders, newOrderRow(o, s.seesCustomers()))
+		followed = &o
 	}
 	if sq.detail && len(sq.ids) == 1 {
 		hist, err := h.store.OrderHistory(ctx, sq.ids[0])
@@ -207,6 +226,31 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (sna
 		for _, p := range pays {
 			snap.Payments = append(snap.Payments, newPaymentRow(p))
 		}
+		if followed != nil && !js.settled {
+			if snap.Journey, err = h.streamJourney(ctx, s, *followed, hist, pays, js); err != nil {
+				return snap, err
+			}
+		}
 	}
 	return snap, nil
+}
+
+// streamJourney gathers o's journey for a stream, as JSON: nil when it is
+// what the stream sent last.
+func (h *Handler) streamJourney(ctx context.Context, s *session, o wims.Order, hist []wims.StatusChange, pays []wims.PaymentAttempt, js *journeyState) (json.RawMessage, error) {
+	execs, err := h.store.Executions(ctx, o.ID)
+	if err != nil && wims.ErrorCode(err) != wims.ENOTFOUND {
+		return nil, err
+	}
+	j := h.orderJourney(ctx, s, o, hist, pays, execs)
+	js.settled = o.Status.Final() && time.Since(o.UpdatedAt) > journeySettle && !j.unread
+	b, err := json.Marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(b, js.last) {
+		return nil, nil
+	}
+	js.last = b
+	return b, nil
 }

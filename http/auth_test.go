@@ -81,6 +81,7 @@ func TestRoles(t *testing.T) {
 		{"POST", "/orders/no-such-order/cancel", "", 404, 404, 403},
 		{"GET", "/events", "", 503, 403, 503},
 		{"GET", "/dead-letters", "", 503, 403, 503},
+		{"GET", "/traces/4bf92f3577b34da6a3ce929d0e0e4736", "", 503, 403, 503},
 		{"POST", "/dead-letters/1/redrive", "", 503, 403, 403},
 		{"GET", "/metrics", "", 200, 403, 200},
 		{"GET", "/openapi.json", "", 200, 200, 200},

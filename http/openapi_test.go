@@ -309,6 +309,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"GET", "/orders/nope", "", 404, nil},
 		{"GET", "/events", "", 503, nil},
 		{"GET", "/events?limit=x", "", 400, nil},
+		{"GET", "/traces/4bf92f3577b34da6a3ce929d0e0e4736", "", 503, nil},
+		{"GET", "/traces/nope", "", 400, nil},
 		{"GET", "/dead-letters", "", 503, nil},
 		{"GET", "/dead-letters?limit=0", "", 400, nil},
 		{"POST", "/dead-letters/1/redrive", "", 503, nil},

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strconv"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wims/wims"
 )
 
@@ -87,6 +90,8 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request) error
 		got = originalResponse(got)
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
+	// The request's span names the order, so its trace can be found by it.
+	trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("wims.order.id", got.ID))
 	w.Header().Set("Location", "/orders/"+url.PathEscape(got.ID))
 	return s.writeJSON(w, r, http.StatusAccepted, got)
 }

@@ -1,7 +1,7 @@
 // Package http is the HTTP API of wims (DESIGN §4, §8): inventory, orders,
-// the event log, the event platform's resources (buses, rules, targets,
-// connections, API destinations, PutEvents), health and metrics, as JSON
-// over net/http with no framework.
+// the event log, traces, the event platform's resources (buses, rules,
+// targets, connections, API destinations, PutEvents), health and metrics, as
+// JSON over net/http with no framework.
 //
 // Importers alias it wimshttp, because it shadows net/http:
 //
@@ -86,6 +86,9 @@ type Options struct {
 	// Schemas serves the schema registry's routes (registries, schemas,
 	// discoverers). If nil, those answer 503.
 	Schemas wims.SchemaRegistry
+	// Traces serves GET /traces/{traceId}: the spans of the recent traces
+	// (tracing.SpanStore). If nil, it answers 503.
+	Traces wims.TraceReader
 	// Now is the clock for timestamps the API proposes (an order's createdAt;
 	// the store may keep its own). Defaults to time.Now.
 	Now wims.Clock
@@ -131,6 +134,7 @@ type Server struct {
 	dlq        DeadLetterQueue
 	platform   wims.EventPlatform
 	schemas    wims.SchemaRegistry
+	traces     wims.TraceReader
 	now        wims.Clock
 	logger     *slog.Logger
 	newOrderID func() string
@@ -180,6 +184,7 @@ func NewServer(opt Options) *Server {
 		dlq:        opt.DeadLetters,
 		platform:   opt.Platform,
 		schemas:    opt.Schemas,
+		traces:     opt.Traces,
 		now:        opt.Now,
 		logger:     opt.Logger,
 		newOrderID: opt.NewOrderID,

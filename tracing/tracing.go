@@ -5,11 +5,17 @@
 // the workflow's reservation, the payment message and the call to the
 // payments API carry the same trace id. (In the course, X-Ray's trace broke at
 // the DynamoDB stream.)
+//
+// SpanStore, a span processor, keeps the spans of the most recent traces in
+// memory, bounded, so the console and GET /traces/{traceId} can show an
+// order's trace without a collector.
 package tracing
 
 import (
 	"context"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -28,7 +34,8 @@ func Handler(tp trace.TracerProvider, name string, h wims.Handler) wims.Handler 
 		if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 			ctx = propagator.Extract(ctx, propagation.MapCarrier{"traceparent": tp})
 		}
-		ctx, span := tracer.Start(ctx, "process "+name, trace.WithSpanKind(trace.SpanKindConsumer))
+		ctx, span := tracer.Start(ctx, "process "+name, trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.String("messaging.destination.name", m.Subject), attribute.String("messaging.message.id", m.ID)))
 		defer span.End()
 		if tp := TraceParent(ctx); tp != "" {
 			hdr := make(map[string]string, len(m.Header)+1)
@@ -44,6 +51,7 @@ func Handler(tp trace.TracerProvider, name string, h wims.Handler) wims.Handler 
 		err := h(ctx, m)
 		if err != nil {
 			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
 		}
 		return err
 	}

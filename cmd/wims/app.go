@@ -40,6 +40,7 @@ type App struct {
 	httpAddr  net.Addr
 	payURL    string
 	tracer    *sdktrace.TracerProvider
+	spans     *tracing.SpanStore // the recent traces, for GET /traces and the console
 	leaders   *nats.Leadership
 	workflow  *workflow.Workflow
 	platform  *platform.Service
@@ -79,7 +80,8 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	}
 	// Spans get real ids so one trace id runs from the HTTP request through
 	// the change log, the bus and the workflow to the payment call.
-	if a.tracer, err = newTracerProvider(ctx, cfg.OTLPEndpoint); err != nil {
+	a.spans = tracing.NewSpanStore(tracing.SpanStoreOptions{})
+	if a.tracer, err = newTracerProvider(ctx, cfg.OTLPEndpoint, a.spans); err != nil {
 		return nil, err
 	}
 	if err := a.startPprof(ctx); err != nil {
@@ -205,7 +207,7 @@ func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
 	}
 	return wimshttp.Options{
 		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
-		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
+		TracerProvider: a.tracer, Traces: a.spans, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
 		Checks: a.healthChecks(),
 	}, nil
 }

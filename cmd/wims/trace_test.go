@@ -15,6 +15,7 @@ import (
 
 	"github.com/wims/wims"
 	"github.com/wims/wims/paymentsmock"
+	"github.com/wims/wims/tracing"
 )
 
 // TestOneTraceFromRequestToPayment sends an order with a traceparent and
@@ -75,6 +76,36 @@ func TestOneTraceFromRequestToPayment(t *testing.T) {
 		}
 		return nil
 	})
+	// The app's span store holds the trace: the request and the hops it
+	// caused, each a child of a span of the trace.
+	eventually(t, 10*time.Second, func() error {
+		spans := a.spans.Trace(traceID)
+		ids := map[string]bool{"00f067aa0ba902b7": true} // the client's span
+		names := map[string]bool{}
+		for _, s := range spans {
+			ids[s.SpanID], names[s.Name] = true, true
+		}
+		for _, want := range []string{"POST /orders", "process order-workflow", "process payments", "process event-log"} {
+			if !names[want] {
+				return fmt.Errorf("the span store's trace lacks %q: %v", want, names)
+			}
+		}
+		for _, s := range spans {
+			if s.Name == "POST /orders" && (s.Attributes["wims.order.id"] != o.ID || s.Attributes["http.response.status_code"] != "202") {
+				return fmt.Errorf("the request's span has attributes %v", s.Attributes)
+			}
+			if !ids[s.ParentID] {
+				return fmt.Errorf("span %s %q has parent %s, not in the trace", s.SpanID, s.Name, s.ParentID)
+			}
+		}
+		return nil
+	})
+	// GET /traces/{traceId} answers the same spans.
+	code, body = a.do("GET", "/traces/"+traceID, nil)
+	var tr struct{ Spans []wims.Span }
+	if err := json.Unmarshal(body, &tr); code != http.StatusOK || err != nil || len(tr.Spans) < 4 {
+		t.Fatalf("GET /traces/%s = %d %s", traceID, code, body)
+	}
 }
 
 // TestTracesExportedOverOTLP points --otlp-endpoint at a stand-in collector
@@ -114,7 +145,7 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 }
 
 func TestOTLPEndpointValidated(t *testing.T) {
-	if _, err := newTracerProvider(context.Background(), "ftp://x"); err == nil {
+	if _, err := newTracerProvider(context.Background(), "ftp://x", tracing.NewSpanStore(tracing.SpanStoreOptions{})); err == nil {
 		t.Fatal("an ftp OTLP endpoint was accepted")
 	}
 }

@@ -9,16 +9,21 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/wims/wims/tracing"
 )
 
 // newTracerProvider returns the provider every component starts its spans
 // from. Spans always get real ids, so the traceparent travels through the
-// change log and the bus even when nothing collects them; with
+// change log and the bus; spans always end in store, which keeps the most
+// recent traces for the console and GET /traces/{traceId}; with
 // --otlp-endpoint they are also exported, batched, over OTLP/HTTP to a
 // collector (Jaeger, Tempo, the OpenTelemetry Collector, …).
-func newTracerProvider(ctx context.Context, endpoint string) (*sdktrace.TracerProvider, error) {
+func newTracerProvider(ctx context.Context, endpoint string, store *tracing.SpanStore) (*sdktrace.TracerProvider, error) {
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName("wims"))),
+		// Synchronous, but OnEnd is a few field copies under a mutex.
+		sdktrace.WithSpanProcessor(store),
 	}
 	if endpoint != "" {
 		u, err := url.Parse(endpoint)

@@ -1,7 +1,9 @@
 // console.js keeps a wims console page live. The page names its event
 // stream in <body data-stream>; every snapshot the server sends is written
 // into the page as text (textContent, never innerHTML), so nothing the
-// server relays can become markup. New rows are clones of a <template>.
+// server relays can become markup. New rows are clones of a <template>;
+// an order's trace is drawn as SVG elements made one by one, whose
+// attributes are the numbers and class names the server worked out.
 "use strict";
 
 (function () {
@@ -141,6 +143,102 @@
     setText(field(row, "error"), p.error || "");
   }
 
+  // showNote shows a note's text, or hides it when there is none.
+  function showNote(id, text) {
+    const el = document.getElementById(id);
+    if (el) {
+      setText(el, text || "");
+      el.hidden = !text;
+    }
+  }
+
+  // updateJourney redraws the order's journey: the stream sends it only
+  // when it changed, and an entry may come between two shown (events are
+  // logged a little after what they tell), so the rows are rebuilt.
+  function updateJourney(j) {
+    const table = document.getElementById("journey");
+    const tpl = document.getElementById("journey-row");
+    if (!j || !table || !tpl) {
+      return;
+    }
+    const rows = [];
+    for (const e of j.entries || []) {
+      const row = tpl.content.firstElementChild.cloneNode(true);
+      row.className = "journey-" + e.kind;
+      setText(field(row, "at"), e.at);
+      const kind = field(row, "kind");
+      setText(kind, e.kindText);
+      kind.className = "kind kind-" + e.kind;
+      const what = field(row, "what");
+      if (e.href && e.href.startsWith("/ui/")) {
+        const link = document.createElement("a");
+        link.href = e.href;
+        link.textContent = e.label;
+        what.appendChild(link);
+      } else if (e.status) {
+        const badge = document.createElement("span");
+        setStatus(badge, e.status);
+        what.appendChild(badge);
+      } else {
+        setText(what, e.label);
+      }
+      setText(field(row, "detail"), e.detail || "");
+      rows.push(row);
+    }
+    table.tBodies[0].replaceChildren(...rows);
+    showNote("journey-events-note", j.eventsNote);
+    showNote("trace-note", j.traceNote);
+    drawWaterfall(j.trace);
+  }
+
+  const svgNS = "http://www.w3.org/2000/svg";
+
+  // svg makes an SVG element with attributes and, if given, text.
+  function svg(name, attrs, text) {
+    const el = document.createElementNS(svgNS, name);
+    for (const [k, v] of Object.entries(attrs)) {
+      el.setAttribute(k, String(v));
+    }
+    if (text !== undefined) {
+      el.textContent = text;
+    }
+    return el;
+  }
+
+  // drawWaterfall draws the trace as the server does (order.html): the
+  // server computed every bar's place, so this only makes the elements.
+  function drawWaterfall(w) {
+    const box = document.getElementById("trace");
+    const figure = document.getElementById("waterfall");
+    if (!box || !figure) {
+      return;
+    }
+    if (!w) {
+      box.hidden = true;
+      return;
+    }
+    const axis = svg("g", { class: "wf-axis" });
+    for (const t of w.ticks || []) {
+      axis.appendChild(svg("line", { class: "wf-grid", x1: t.x, x2: t.x, y1: t.y1, y2: t.y2 }));
+      axis.appendChild(svg("text", { class: "wf-tick", x: t.x, y: t.labelY, "text-anchor": "middle" }, t.label));
+    }
+    const bars = svg("g", { class: "wf-bars" });
+    for (const b of w.bars || []) {
+      const row = svg("g", { class: "wf-row" });
+      row.appendChild(svg("text", { class: "wf-name", x: b.labelX, y: b.textY }, b.name));
+      const rect = svg("rect", { class: b.class, x: b.x, y: b.y, width: b.w, height: b.h, rx: 2 });
+      rect.appendChild(svg("title", {}, b.title));
+      row.appendChild(rect);
+      row.appendChild(svg("text", { class: "wf-dur", x: b.durX, y: b.textY }, b.dur));
+      bars.appendChild(row);
+    }
+    figure.setAttribute("viewBox", "0 0 " + w.width + " " + w.height);
+    figure.replaceChildren(axis, bars);
+    setText(field(box, "trace-id"), w.traceId);
+    setText(field(box, "trace-summary"), w.summary);
+    box.hidden = false;
+  }
+
   // addEvent puts an event logged while the events page is open at the
   // top of its table, once.
   function addEvent(ev) {
@@ -191,6 +289,7 @@
     updateOrders(snap.orders || [], snap.newest);
     appendRows("history", "history-row", snap.history, fillHistory);
     appendRows("payments", "payment-row", snap.payments, fillPayment);
+    updateJourney(snap.journey);
     setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
   });
   source.addEventListener("event", (e) => {
