@@ -38,7 +38,8 @@ func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, 
 		o, created, err = tx.CreateOrder(order)
 		return o, err
 	})
-	return o, created && err == nil, err
+	// err first: after a cancelled wait the writer may still be setting created.
+	return o, err == nil && created, err
 }
 
 // GetOrder returns the order with the ID, or ENOTFOUND.
