@@ -21,6 +21,14 @@ const (
 	PaymentRefund PaymentKind = "refund" // POST <payments-url>/refunds, Idempotency-Key: refund:<orderId>
 )
 
+// String names the kind for people: "charge" or "refund".
+func (k PaymentKind) String() string {
+	if k == PaymentCharge {
+		return "charge"
+	}
+	return string(k)
+}
+
 // HeaderPaymentKind marks a payments queue message that is not a charge;
 // its value is the PaymentKind ("refund"). Charges carry none, so messages
 // queued before refunds existed stay charges.

@@ -222,22 +222,32 @@ func (d *Dispatcher) Handle(ctx context.Context, m *wims.Message) error {
 	if o.Status == wims.OrderCancelled && !mayHaveCharged(prior, m) {
 		return nil // cancelled before any charge could reach the API: none is sent
 	}
+	return d.attempt(ctx, m, o, wims.PaymentCharge, prior, d.complete)
+}
+
+// attempt makes the next call of kind for order o after the prior attempts,
+// finishing with done on a final answer (paid or declined). It returns a
+// wims.Permanent error after wims.MaxPaymentFailures failures, so the
+// message is dead-lettered, and RetryAfter errors for a throttled or failed
+// call: the throttle's delay, or the backoff after that many failures.
+func (d *Dispatcher) attempt(ctx context.Context, m *wims.Message, o wims.Order, kind wims.PaymentKind, prior []wims.PaymentAttempt,
+	done func(ctx context.Context, orderID string, outcome wims.PaymentOutcome, status int) error) error {
 	failures, throttles := count(prior, redrivenAt(m))
 	if failures >= wims.MaxPaymentFailures {
-		d.log.Warn("payment dead-lettered", "order_id", o.ID, "failures", failures)
-		return wims.Permanent(fmt.Errorf("order %s: %d failures: %w", o.ID, failures, ErrTooManyFailures))
+		d.log.Warn(kind.String()+" dead-lettered", "order_id", o.ID, "failures", failures)
+		return wims.Permanent(fmt.Errorf("%s of order %s: %d failures: %w", kind, o.ID, failures, ErrTooManyFailures))
 	}
-	r, a, err := d.call(ctx, m, o, wims.PaymentCharge, len(prior)+1, throttles)
+	r, a, err := d.call(ctx, m, o, kind, len(prior)+1, throttles)
 	if err != nil {
 		return err
 	}
 	switch r.outcome {
 	case wims.PaymentPaid, wims.PaymentDeclined:
-		return d.complete(ctx, o.ID, r.outcome, r.status)
+		return done(ctx, o.ID, r.outcome, r.status)
 	case wims.PaymentThrottled:
-		return wims.RetryAfter(r.delay, fmt.Errorf("payments: order %s: %w", o.ID, r.err))
+		return wims.RetryAfter(r.delay, fmt.Errorf("payments: %s of order %s: %w", kind, o.ID, r.err))
 	default:
-		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
+		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: %s of order %s: attempt %d: %w", kind, o.ID, a.Attempt, r.err))
 	}
 }
 
@@ -262,23 +272,7 @@ func (d *Dispatcher) refund(ctx context.Context, m *wims.Message, o wims.Order) 
 	if last := settled(prior); last != nil {
 		return d.completeRefund(ctx, o.ID, last.Outcome, last.StatusCode)
 	}
-	failures, throttles := count(prior, redrivenAt(m))
-	if failures >= wims.MaxPaymentFailures {
-		d.log.Warn("refund dead-lettered", "order_id", o.ID, "failures", failures)
-		return wims.Permanent(fmt.Errorf("refund of order %s: %d failures: %w", o.ID, failures, ErrTooManyFailures))
-	}
-	r, a, err := d.call(ctx, m, o, wims.PaymentRefund, len(prior)+1, throttles)
-	if err != nil {
-		return err
-	}
-	switch r.outcome {
-	case wims.PaymentPaid, wims.PaymentDeclined:
-		return d.completeRefund(ctx, o.ID, r.outcome, r.status)
-	case wims.PaymentThrottled:
-		return wims.RetryAfter(r.delay, fmt.Errorf("payments: refund of order %s: %w", o.ID, r.err))
-	default:
-		return wims.RetryAfter(d.backoff(failures+1), fmt.Errorf("payments: refund of order %s: attempt %d: %w", o.ID, a.Attempt, r.err))
-	}
+	return d.attempt(ctx, m, o, wims.PaymentRefund, prior, d.completeRefund)
 }
 
 // ErrRefundDeclined is wrapped, with wims.Permanent, in the error Handle

@@ -213,17 +213,9 @@ func (s *Server) process(w http.ResponseWriter, key string, req wims.PaymentRequ
 	case s.decline[req.CustomerID]:
 		s.stats.Declined++
 		body := problemBody(http.StatusPaymentRequired, "declined", "Payment Required", "the payment was declined", "")
-		s.keys[key].finish(http.StatusPaymentRequired, problemContentType, body)
-		s.mu.Unlock()
-		writeStored(w, http.StatusPaymentRequired, problemContentType, body)
+		s.answerLocked(w, key, http.StatusPaymentRequired, problemContentType, body)
 	case s.opt.FailRate > 0 && s.rng.Float64() < s.opt.FailRate:
-		s.stats.Failed++
-		// A failure is not an answer to remember: the retry must be able
-		// to succeed, as with a real API that crashed mid-request.
-		delete(s.keys, key)
-		s.mu.Unlock()
-		writeProblem(w, http.StatusInternalServerError, "internal", "Internal Server Error",
-			"simulated failure", "")
+		s.failLocked(w, key)
 	default:
 		s.nextID++
 		s.charges[req.OrderID]++
@@ -235,9 +227,7 @@ func (s *Server) process(w http.ResponseWriter, key string, req wims.PaymentRequ
 			Amount:    req.Quantity * unitPriceCents,
 			Currency:  "USD",
 		})
-		s.keys[key].finish(http.StatusOK, "application/json", body)
-		s.mu.Unlock()
-		writeStored(w, http.StatusOK, "application/json", body)
+		s.answerLocked(w, key, http.StatusOK, "application/json", body)
 	}
 }
 
@@ -250,17 +240,11 @@ func (s *Server) processRefund(w http.ResponseWriter, key string, req wims.Payme
 	s.inFlight--
 	switch {
 	case s.opt.FailRate > 0 && s.rng.Float64() < s.opt.FailRate:
-		s.stats.Failed++
-		delete(s.keys, key)
-		s.mu.Unlock()
-		writeProblem(w, http.StatusInternalServerError, "internal", "Internal Server Error",
-			"simulated failure", "")
+		s.failLocked(w, key)
 	case s.charges[req.OrderID] == 0:
 		s.stats.Declined++
 		body := problemBody(http.StatusNotFound, "no-payment", "Not Found", "no payment of this order to refund", "orderId")
-		s.keys[key].finish(http.StatusNotFound, problemContentType, body)
-		s.mu.Unlock()
-		writeStored(w, http.StatusNotFound, problemContentType, body)
+		s.answerLocked(w, key, http.StatusNotFound, problemContentType, body)
 	default:
 		s.nextID++
 		s.refunds[req.OrderID]++
@@ -272,9 +256,7 @@ func (s *Server) processRefund(w http.ResponseWriter, key string, req wims.Payme
 			Amount:   req.Quantity * unitPriceCents,
 			Currency: "USD",
 		})
-		s.keys[key].finish(http.StatusOK, "application/json", body)
-		s.mu.Unlock()
-		writeStored(w, http.StatusOK, "application/json", body)
+		s.answerLocked(w, key, http.StatusOK, "application/json", body)
 	}
 }
 
@@ -331,4 +313,22 @@ func (s *Server) count(f func(*Stats)) {
 	s.mu.Lock()
 	f(&s.stats)
 	s.mu.Unlock()
+}
+
+// answerLocked remembers the answer for key, releases s.mu (held by the
+// caller) and writes the answer.
+func (s *Server) answerLocked(w http.ResponseWriter, key string, status int, contentType string, body []byte) {
+	s.keys[key].finish(status, contentType, body)
+	s.mu.Unlock()
+	writeStored(w, status, contentType, body)
+}
+
+// failLocked answers a simulated failure (500), releasing s.mu (held by
+// the caller). A failure is not an answer to remember: the retry must be
+// able to succeed, as with a real API that crashed mid-request.
+func (s *Server) failLocked(w http.ResponseWriter, key string) {
+	s.stats.Failed++
+	delete(s.keys, key)
+	s.mu.Unlock()
+	writeProblem(w, http.StatusInternalServerError, "internal", "Internal Server Error", "simulated failure", "")
 }
