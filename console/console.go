@@ -70,6 +70,10 @@ type Options struct {
 	// Schemas is the schema registry whose discovered schemas the buses
 	// page lists. If nil, the list is left out.
 	Schemas wims.SchemaRegistry
+	// Stats reads the counters behind the overview's live figures (orders/s,
+	// latencies, backlogs, dead letters, payments rate, relay lag). If nil,
+	// the overview shows only the counts.
+	Stats StatsFunc
 }
 
 // DefaultSessionTTL is how long a login lasts: a working day.
@@ -89,6 +93,7 @@ type Handler struct {
 	log      *slog.Logger
 	pages    pages
 	counts   *countCache
+	ring     *ring
 	interval time.Duration
 	mux      *http.ServeMux
 
@@ -123,6 +128,7 @@ func New(opt Options) *Handler {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.counts = newCountCache(h.store, h.interval)
+	h.ring = newRing(h.store, opt.Stats, h.interval)
 	h.routes()
 	return h
 }

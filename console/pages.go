@@ -26,9 +26,14 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 		h.storeError(w, r, s, err)
 		return
 	}
+	l, err := h.liveFigures(r.Context(), false)
+	if err != nil {
+		h.storeError(w, r, s, err)
+		return
+	}
 	h.renderView(w, r, http.StatusOK, "overview", view{
 		Title: "Overview", Nav: "overview", Session: s, LoginNeeded: h.keys.enabled(),
-		Stream: "/ui/stream", Data: o,
+		Stream: "/ui/stream?live=1", Data: overviewView{overview: o, Live: l},
 	})
 }
 

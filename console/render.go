@@ -24,6 +24,8 @@ var funcs = template.FuncMap{
 	"group":    group,
 	// patternTestEvents is how many events "Test a pattern" looks at.
 	"patternTestEvents": func() int { return patternTestEvents },
+	"liveTiles":         func() []liveTile { return liveTiles },
+	"sparkBox":          func() string { return "0 0 " + strconv.Itoa(sparkWidth) + " " + strconv.Itoa(sparkHeight) },
 }
 
 // group writes n with thousands separators: 1,000,000 reads at a glance,

@@ -29,6 +29,9 @@ type snapshot struct {
 	History []historyRow `json:"history,omitempty"`
 	// Payments are the followed order's payment attempts, when asked for.
 	Payments []paymentRow `json:"payments,omitempty"`
+	// Live is the overview's live figures and plots (live=1), with the
+	// stock plots (stock=1).
+	Live *live `json:"live,omitempty"`
 }
 
 // paymentRow is one payment attempt, as the order page shows it.
@@ -87,10 +90,13 @@ type streamQuery struct {
 	newest bool
 	status wims.OrderStatus
 	detail bool
+	live   bool
+	stock  bool
 }
 
 func parseStreamQuery(q url.Values) (streamQuery, error) {
 	sq := streamQuery{ids: q["order"], newest: q.Get("newest") == "1", status: wims.OrderStatus(q.Get("status")), detail: q.Get("detail") == "1"}
+	sq.live, sq.stock = q.Get("live") == "1", q.Get("stock") == "1"
 	if len(sq.ids) > maxStreamOrders {
 		return sq, fmt.Errorf("at most %d orders", maxStreamOrders)
 	}
@@ -191,6 +197,13 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (sna
 			return snap, err
 		}
 		snap.Orders = append(snap.Orders, newOrderRow(o, s.seesCustomers()))
+	}
+	if sq.live || sq.stock {
+		l, err := h.liveFigures(ctx, sq.stock)
+		if err != nil {
+			return snap, err
+		}
+		snap.Live = &l
 	}
 	if sq.detail && len(sq.ids) == 1 {
 		hist, err := h.store.OrderHistory(ctx, sq.ids[0])

@@ -174,6 +174,51 @@
     }
   }
 
+  // updateLive writes the overview's live figures, backlogs and plots, and
+  // the inventory's stock plots. Plots are SVG polylines: the server
+  // computes their points, the script only sets the attribute.
+  function updateLive(l) {
+    if (!l) {
+      return;
+    }
+    for (const [id, text] of Object.entries(l.figures || {})) {
+      setText(document.getElementById("fig-" + id), text);
+    }
+    for (const [id, points] of Object.entries(l.plots || {})) {
+      const el = document.getElementById("plot-" + id);
+      if (el) {
+        el.setAttribute("points", points);
+      }
+    }
+    for (const [sku, points] of Object.entries(l.stock || {})) {
+      const el = document.querySelector('tr[data-sku="' + CSS.escape(sku) + '"] polyline');
+      if (el) {
+        el.setAttribute("points", points);
+      }
+    }
+    const table = document.getElementById("backlogs");
+    const tpl = document.getElementById("backlog-row");
+    if (table && tpl) {
+      const body = table.tBodies[0];
+      const rows = new Map();
+      for (const el of body.querySelectorAll("tr[data-consumer]")) {
+        rows.set(el.dataset.consumer, el);
+      }
+      for (const b of l.backlogs || []) {
+        let row = rows.get(b.consumer);
+        if (!row) {
+          row = tpl.content.firstElementChild.cloneNode(true);
+          row.dataset.consumer = b.consumer;
+          setText(field(row, "consumer"), b.consumer);
+          body.appendChild(row);
+        }
+        setText(field(row, "pending"), b.pending);
+        setText(field(row, "ackPending"), b.ackPending);
+        setText(field(row, "oldestAge"), b.oldestAge);
+      }
+    }
+  }
+
   const source = new EventSource(url);
   source.addEventListener("open", () => setLive("Live", "live"));
   source.addEventListener("error", () => {
@@ -191,6 +236,7 @@
     updateOrders(snap.orders || [], snap.newest);
     appendRows("history", "history-row", snap.history, fillHistory);
     appendRows("payments", "payment-row", snap.payments, fillPayment);
+    updateLive(snap.live);
     setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
   });
   source.addEventListener("event", (e) => {
