@@ -167,6 +167,8 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /ui/buses", h.viewer(h.handleBuses))
 	h.mux.HandleFunc("POST /ui/rules/state", h.viewer(h.handleRuleState))
 	h.mux.HandleFunc("GET /ui/schema", h.viewer(h.handleSchema))
+	h.mux.HandleFunc("POST /ui/inventory", h.viewer(h.handleCreateItem))
+	h.mux.HandleFunc("POST /ui/inventory/{sku}/thresholds", h.viewer(h.handleThresholds))
 	h.mux.HandleFunc("/", h.handleNotFound)
 }
 

@@ -145,8 +145,10 @@ type live struct {
 	Plots map[string]string `json:"plots"`
 	// Backlogs are the consumers' backlogs, by consumer name.
 	Backlogs []backlogRow `json:"backlogs"`
-	// Stock is the sparkline of each sampled SKU's stock, by SKU.
-	Stock map[string]string `json:"stock,omitempty"`
+	// Stock is the sparkline of each sampled SKU's stock, by SKU, and
+	// Quantities its newest quantity, as text.
+	Stock      map[string]string `json:"stock,omitempty"`
+	Quantities map[string]string `json:"quantities,omitempty"`
 }
 
 // Figure returns the text of the figure id ("—" when unknown).
@@ -186,6 +188,12 @@ func liveFrom(samples []sample, withStock bool) live {
 	l := live{Figures: map[string]string{}, Plots: map[string]string{}, Backlogs: []backlogRow{}}
 	if withStock {
 		l.Stock = stockPlots(samples)
+		if n := len(samples); n > 0 {
+			l.Quantities = map[string]string{}
+			for sku, q := range samples[n-1].stock {
+				l.Quantities[sku] = group(q)
+			}
+		}
 	}
 	var st []sample
 	for _, s := range samples {

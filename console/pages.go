@@ -143,11 +143,21 @@ type inventoryView struct {
 	// Adjusted names the SKU just adjusted, Error what went wrong.
 	Adjusted string
 	Error    string
+	// CanEdit says whether the create and thresholds forms are shown
+	// (admin, and a store that is a wims.ItemEditor).
+	CanEdit bool
+	// Created and LevelsSet name the SKU just created or given new levels.
+	Created, LevelsSet string
+	// Create and Levels are a refused form, with its values and errors.
+	Create, Levels *itemForm
+	// Live holds the stock sparklines of the sampled SKUs.
+	Live live
 }
 
 // handleInventory lists the items, with an adjust form per item for admin.
 func (h *Handler) handleInventory(w http.ResponseWriter, r *http.Request, s *session) {
-	h.showInventory(w, r, s, http.StatusOK, inventoryView{Adjusted: r.URL.Query().Get("adjusted")})
+	q := r.URL.Query()
+	h.showInventory(w, r, s, http.StatusOK, inventoryView{Adjusted: q.Get("adjusted"), Created: q.Get("created"), LevelsSet: q.Get("levels")})
 }
 
 func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *session, status int, v inventoryView) {
@@ -157,8 +167,14 @@ func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	v.Items, v.CanAct = items, s.canAct()
+	v.CanEdit = v.CanAct && h.itemEditor() != nil
+	if v.Live, err = h.liveFigures(r.Context(), true); err != nil {
+		h.storeError(w, r, s, err)
+		return
+	}
 	h.renderView(w, r, status, "inventory", view{
 		Title: "Inventory", Nav: "inventory", Session: s, LoginNeeded: h.keys.enabled(), Data: v,
+		Stream: "/ui/stream?stock=1",
 	})
 }
 

@@ -26,6 +26,7 @@ var funcs = template.FuncMap{
 	"patternTestEvents": func() int { return patternTestEvents },
 	"liveTiles":         func() []liveTile { return liveTiles },
 	"sparkBox":          func() string { return "0 0 " + strconv.Itoa(sparkWidth) + " " + strconv.Itoa(sparkHeight) },
+	"fieldOf":           fieldOf,
 }
 
 // group writes n with thousands separators: 1,000,000 reads at a glance,

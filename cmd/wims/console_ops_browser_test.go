@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +62,92 @@ func TestBrowserOpsOverview(t *testing.T) {
 	}
 	waitJS(t, ctx, 15*time.Second, `document.getElementById("plot-orders-rate").getAttribute("points").split(" ").length > 1`)
 	screenshot(t, ctx, "overview")
+}
+
+// TestBrowserOpsInventory: an item's stock sparkline is drawn and follows
+// the stock; the thresholds form changes what GET /inventory/{sku}
+// answers; read gets 403 on the forms and a POST without the CSRF token is
+// refused.
+func TestBrowserOpsInventory(t *testing.T) {
+	const admin, reader = "admin-secret-0123456789", "read-secret-0123456789"
+	a := startTestApp(t, func(c *Config) { c.APIKeys = []string{admin + ":admin", reader + ":read"} })
+	a.putItemAs(admin, "OPS-1", 40, 5)
+	ctx := browser(t)
+	consoleLoginBrowser(t, ctx, a.url, admin)
+
+	row := `tr[data-sku="OPS-1"]`
+	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/ui/inventory"), chromedp.WaitVisible(chromedp.CSS(row+" form.levels")))
+	code, _ := a.do("POST", "/inventory/OPS-1/adjustments", map[string]any{"delta": 25, "reason": "restock"}, "Authorization", "Bearer "+admin)
+	if code != http.StatusOK {
+		t.Fatalf("adjust: %d", code)
+	}
+	// The live quantity, then a line of at least two points.
+	waitJS(t, ctx, 15*time.Second, `document.querySelector('`+row+` [data-field="quantity"]').textContent === "65"`)
+	waitJS(t, ctx, 15*time.Second, `document.querySelector('`+row+` .spark polyline').getAttribute("points").split(" ").length >= 2`)
+	if w := text(t, ctx, row+" .spark"); w != "" {
+		t.Errorf("sparkline has text %q", w)
+	}
+
+	within(t, ctx, 15*time.Second,
+		chromedp.SetValue(chromedp.CSS(row+` input[name="lowStockThreshold"]`), "9"),
+		chromedp.SetValue(chromedp.CSS(row+` input[name="highStockThreshold"]`), "3"),
+		chromedp.Click(chromedp.CSS(row+" form.levels button")),
+		chromedp.WaitVisible(chromedp.CSS(row+" .field-error")))
+	if got := text(t, ctx, row+" .field-error"); !strings.Contains(got, "above lowStockThreshold") {
+		t.Errorf("field error %q", got)
+	}
+	if it := a.itemAs(admin, "OPS-1"); it.LowStockThreshold != 5 || it.HighStockThreshold != 0 {
+		t.Errorf("a refused form changed the item: %+v", it)
+	}
+	within(t, ctx, 15*time.Second,
+		chromedp.SetValue(chromedp.CSS(row+` input[name="highStockThreshold"]`), "500"),
+		chromedp.Click(chromedp.CSS(row+" form.levels button")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	if it := a.itemAs(admin, "OPS-1"); it.LowStockThreshold != 9 || it.HighStockThreshold != 500 || it.Quantity != 65 {
+		t.Errorf("GET /inventory/OPS-1 after the form: %+v, want levels 9 and 500, quantity 65", it)
+	}
+	if got := text(t, ctx, row+` [data-field="high"]`); got != "500" {
+		t.Errorf("high threshold shown %q", got)
+	}
+	waitJS(t, ctx, 15*time.Second, `document.querySelector('`+row+` .spark polyline').getAttribute("points").split(" ").length >= 2`)
+	screenshot(t, ctx, "inventory")
+
+	// Direct POSTs, as a script with the session cookie would send them.
+	levels := a.url + "/ui/inventory/OPS-1/thresholds"
+	rc, readToken := consoleLogin(t, a.url, reader)
+	if code := postForm(t, rc, levels, url.Values{"csrf": {readToken}, "lowStockThreshold": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("read sets levels: %d, want 403", code)
+	}
+	if code := postForm(t, rc, a.url+"/ui/inventory", url.Values{"csrf": {readToken}, "sku": {"R-1"}, "productName": {"r"}, "quantity": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("read creates an item: %d, want 403", code)
+	}
+	ac, _ := consoleLogin(t, a.url, admin)
+	if code := postForm(t, ac, levels, url.Values{"lowStockThreshold": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("admin without the CSRF token: %d, want 403", code)
+	}
+	if it := a.itemAs(admin, "OPS-1"); it.LowStockThreshold != 9 {
+		t.Errorf("a refused POST changed the item: %+v", it)
+	}
+}
+
+// putItemAs puts an item with key's bearer token.
+func (a *testApp) putItemAs(key, sku string, qty, threshold int64) {
+	a.t.Helper()
+	code, body := a.do("PUT", "/inventory/"+sku, map[string]any{
+		"productName": "Test " + sku, "model": "T", "quantity": qty, "lowStockThreshold": threshold,
+	}, "Authorization", "Bearer "+key)
+	if code != http.StatusOK {
+		a.t.Fatalf("PUT /inventory/%s: %d %s", sku, code, body)
+	}
+}
+
+// itemAs is GET /inventory/{sku} with key's bearer token.
+func (a *testApp) itemAs(key, sku string) wims.Item {
+	a.t.Helper()
+	code, body := a.do("GET", "/inventory/"+sku, nil, "Authorization", "Bearer "+key)
+	var it wims.Item
+	if err := json.Unmarshal(body, &it); code != http.StatusOK || err != nil {
+		a.t.Fatalf("GET /inventory/%s: %d %s", sku, code, body)
+	}
+	return it
 }

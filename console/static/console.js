@@ -196,6 +196,12 @@
         el.setAttribute("points", points);
       }
     }
+    for (const [sku, q] of Object.entries(l.quantities || {})) {
+      const row = document.querySelector('tr[data-sku="' + CSS.escape(sku) + '"]');
+      if (row) {
+        setText(field(row, "quantity"), q);
+      }
+    }
     const table = document.getElementById("backlogs");
     const tpl = document.getElementById("backlog-row");
     if (table && tpl) {
