@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/wims/wims"
 )
@@ -46,13 +47,27 @@ type ordersView struct {
 	First         bool
 	Next          string // the URL of the next (older) page, "" on the last
 	SeesCustomers bool
+	// Customer and ID are the search fields ("" for none): a customer's
+	// orders (an index range, pageable), or the one order with that id.
+	Customer, ID string
 }
 
 // handleOrders lists orders newest first, a page at a time, optionally of
 // one status.
 func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	f := wims.OrderFilter{Status: wims.OrderStatus(q.Get("status")), Cursor: q.Get("cursor"), Limit: ordersPerPage}
+	if id := strings.TrimSpace(q.Get("id")); id != "" {
+		h.showOrderByID(w, r, s, id)
+		return
+	}
+	f := wims.OrderFilter{Status: wims.OrderStatus(q.Get("status")), Cursor: q.Get("cursor"), Limit: ordersPerPage,
+		CustomerID: strings.TrimSpace(q.Get("customer"))}
+	if f.CustomerID != "" && !s.seesCustomers() {
+		// As in the API: read sees no customer identifiers, so it may not
+		// select by one either (it would learn who ordered what).
+		h.renderError(w, r, s, http.StatusForbidden, "Your role ("+string(s.role)+") may not search orders by customer.")
+		return
+	}
 	if err := f.Validate(); err != nil {
 		h.storeError(w, r, s, err)
 		return
@@ -62,12 +77,15 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s *sessio
 		h.storeError(w, r, s, err)
 		return
 	}
-	v := ordersView{Orders: page.Orders, Status: f.Status, First: f.Cursor == "", SeesCustomers: s.seesCustomers()}
+	v := ordersView{Orders: page.Orders, Status: f.Status, First: f.Cursor == "", SeesCustomers: s.seesCustomers(), Customer: f.CustomerID}
 	if page.NextCursor != "" {
 		v.Next = "/ui/orders?" + ordersQuery(f.Status, page.NextCursor)
+		if f.CustomerID != "" {
+			v.Next += "&" + url.Values{"customer": {f.CustomerID}}.Encode()
+		}
 	}
 	stream := url.Values{}
-	if v.First {
+	if v.First && f.CustomerID == "" { // the stream's newest page is everyone's
 		// The newest page follows the newest orders (new ones appear).
 		stream.Set("newest", "1")
 		if f.Status != "" {

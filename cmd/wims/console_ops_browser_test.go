@@ -21,8 +21,16 @@ func waitJS(t *testing.T, ctx context.Context, d time.Duration, expr string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	if _, err := chromedp.Run(sctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		t.Fatalf("waiting for %s: %v", expr, err)
+	for {
+		_, err := chromedp.Run(sctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// A navigation (a submitted form) ends the poll in the old page
+		// with an error: poll again in the new one, until the deadline.
+		if sctx.Err() != nil {
+			t.Fatalf("waiting for %s: %v", expr, err)
+		}
 	}
 }
 
@@ -150,4 +158,38 @@ func (a *testApp) itemAs(key, sku string) wims.Item {
 		a.t.Fatalf("GET /inventory/%s: %d %s", sku, code, body)
 	}
 	return it
+}
+
+// TestBrowserOpsOrderSearch: the orders page's search finds an order by
+// its id among others, and by its customer.
+func TestBrowserOpsOrderSearch(t *testing.T) {
+	a := startTestApp(t, nil)
+	var want wims.Order
+	for i := range 30 {
+		o := a.placeOrder("customer-search", 1, "")
+		if i == 7 {
+			want = o
+		}
+	}
+	a.placeOrder("someone-else", 1, "")
+	ctx := browser(t)
+	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/ui/orders"), chromedp.WaitVisible(chromedp.ID("order-id")))
+	within(t, ctx, 15*time.Second,
+		chromedp.SendKeys(chromedp.ID("order-id"), want.ID),
+		chromedp.Submit(chromedp.ID("order-id")))
+	waitJS(t, ctx, 15*time.Second, `location.search.includes("id=") && document.readyState === "complete" && document.querySelector("caption") !== null`)
+	within(t, ctx, 15*time.Second, chromedp.WaitVisible(chromedp.CSS(`tr[data-order-id="`+want.ID+`"]`)))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#orders tbody tr").length`)); err != nil || n != 1 {
+		t.Errorf("search by id: %d rows (%v), want 1", n, err)
+	}
+	if got := text(t, ctx, "caption"); !strings.Contains(got, want.ID) {
+		t.Errorf("caption %q lacks the id", got)
+	}
+	within(t, ctx, 15*time.Second,
+		chromedp.SendKeys(chromedp.ID("customer"), "someone-else"),
+		chromedp.Submit(chromedp.ID("customer")))
+	waitJS(t, ctx, 15*time.Second, `location.search.includes("customer=") && document.readyState === "complete" && document.querySelector("caption") !== null && document.querySelector("caption").textContent.includes("someone-else")`)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#orders tbody tr").length`)); err != nil || n != 1 {
+		t.Errorf("search by customer: %d rows (%v), want 1", n, err)
+	}
 }
