@@ -97,13 +97,14 @@ func newRing(store wimshttp.Store, stats StatsFunc, interval time.Duration) *rin
 	return &ring{store: store, stats: stats, interval: interval, now: time.Now}
 }
 
-// take adds a sample unless the newest is younger than the interval, and
-// returns a copy of the samples within liveWindow, oldest first.
-func (r *ring) take(ctx context.Context) ([]sample, error) {
+// take adds a sample unless the newest is younger than the interval (or
+// fresh is set), and returns a copy of the samples within liveWindow,
+// oldest first.
+func (r *ring) take(ctx context.Context, fresh bool) ([]sample, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	if n := len(r.samples); n == 0 || now.Sub(r.samples[n-1].at) >= r.interval {
+	if n := len(r.samples); n == 0 || fresh || now.Sub(r.samples[n-1].at) >= r.interval {
 		s := sample{at: now}
 		if r.stats != nil {
 			st, err := r.stats(ctx)
@@ -416,9 +417,11 @@ func formatSeconds(s float64) string {
 }
 
 // liveFigures returns the live figures (and, withStock, the stock plots)
-// from a fresh look at the ring.
-func (h *Handler) liveFigures(ctx context.Context, withStock bool) (live, error) {
-	samples, err := h.ring.take(ctx)
+// from a look at the ring. fresh takes a new sample whatever the newest's
+// age: a page just rendered from the store (the inventory after an adjust)
+// must not then be overwritten by its stream with a sample from before.
+func (h *Handler) liveFigures(ctx context.Context, withStock, fresh bool) (live, error) {
+	samples, err := h.ring.take(ctx, fresh)
 	if err != nil {
 		return live{}, err
 	}

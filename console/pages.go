@@ -27,7 +27,7 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 		h.storeError(w, r, s, err)
 		return
 	}
-	l, err := h.liveFigures(r.Context(), false)
+	l, err := h.liveFigures(r.Context(), false, false)
 	if err != nil {
 		h.storeError(w, r, s, err)
 		return
@@ -186,7 +186,7 @@ func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	v.Items, v.CanAct = items, s.canAct()
 	v.CanEdit = v.CanAct && h.itemEditor() != nil
-	if v.Live, err = h.liveFigures(r.Context(), true); err != nil {
+	if v.Live, err = h.liveFigures(r.Context(), true, true); err != nil {
 		h.storeError(w, r, s, err)
 		return
 	}

@@ -199,7 +199,7 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery) (sna
 		snap.Orders = append(snap.Orders, newOrderRow(o, s.seesCustomers()))
 	}
 	if sq.live || sq.stock {
-		l, err := h.liveFigures(ctx, sq.stock)
+		l, err := h.liveFigures(ctx, sq.stock, false)
 		if err != nil {
 			return snap, err
 		}
