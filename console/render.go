@@ -78,6 +78,9 @@ type view struct {
 	// Stream is the /ui/stream URL the page's script listens to, "" for none.
 	Stream string
 	Data   any
+	// Theme is the theme chosen with the toggle ("light", "dark"), ""
+	// to follow the system's preference. Set by renderView.
+	Theme string
 }
 
 // LoggedIn says whether the page shows the nav and the session.
@@ -117,6 +120,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 }
 
 func (h *Handler) renderView(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	v.Theme = themeOf(r)
 	var buf bytes.Buffer
 	if err := h.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.log.ErrorContext(r.Context(), "console: render", "page", page, "err", err)

@@ -193,3 +193,53 @@ func TestBrowserOpsOrderSearch(t *testing.T) {
 		t.Errorf("search by customer: %d rows (%v), want 1", n, err)
 	}
 }
+
+// TestBrowserOpsTheme: the header's toggle flips <html data-theme> and the
+// page's colours, and the choice outlives a reload (rendered by the
+// server from the cookie, so no flash).
+func TestBrowserOpsTheme(t *testing.T) {
+	_, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) { c.PaymentsURL = payURL })
+	ctx := browser(t)
+	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/"), chromedp.WaitVisible(chromedp.ID("theme-toggle")))
+	theme := func() string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.dataset.theme || ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := theme(); got != "" {
+		t.Fatalf("data-theme %q before any choice, want none (the system's)", got)
+	}
+	light := background(t, ctx) // headless Chromium prefers light
+	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.ID("theme-toggle")))
+	if got := theme(); got != "dark" {
+		t.Fatalf("after a click: data-theme %q, want dark", got)
+	}
+	if got := text(t, ctx, "#theme-toggle"); got != "Dark theme" {
+		t.Errorf("button text %q", got)
+	}
+	if dark := background(t, ctx); dark == light {
+		t.Errorf("the background stays %s", dark)
+	}
+	for range 3 {
+		a.placeOrder("customer-dark", 1, "")
+	}
+	within(t, ctx, 15*time.Second, chromedp.Navigate(a.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#live[data-state="live"]`)))
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML.slice(0, 200)`))
+	if err != nil || !strings.Contains(html, `data-theme="dark"`) {
+		t.Errorf("after a reload the server did not render the theme: %q %v", html, err)
+	}
+	waitJS(t, ctx, 15*time.Second, figureSet("orders-rate"))
+	waitJS(t, ctx, 15*time.Second, `document.getElementById("plot-orders-rate").getAttribute("points").split(" ").length > 2`)
+	screenshot(t, ctx, "overview-dark")
+	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.ID("theme-toggle")))
+	if got := theme(); got != "light" {
+		t.Errorf("second click: data-theme %q, want light", got)
+	}
+	if got := background(t, ctx); got != light {
+		t.Errorf("light again: background %s, want %s", got, light)
+	}
+}

@@ -250,3 +250,53 @@
     setLive("Live · last event " + new Date().toLocaleTimeString(), "live");
   });
 })();
+
+// The theme toggle (the header's button): the choice is kept in
+// localStorage and in the wims_theme cookie, which the server reads to
+// render <html data-theme> so the next page paints in it at once.
+(function () {
+  const button = document.getElementById("theme-toggle");
+  if (!button) {
+    return;
+  }
+  const root = document.documentElement;
+  const key = "wims-theme";
+  const system = window.matchMedia("(prefers-color-scheme: dark)");
+
+  function current() {
+    return root.dataset.theme || (system.matches ? "dark" : "light");
+  }
+
+  function show() {
+    const dark = current() === "dark";
+    button.setAttribute("aria-pressed", dark ? "true" : "false");
+    button.textContent = "Dark theme";
+    button.title = dark ? "Switch to the light theme" : "Switch to the dark theme";
+  }
+
+  function apply(theme) {
+    root.dataset.theme = theme;
+    try {
+      localStorage.setItem(key, theme);
+    } catch (e) {
+      // Storage may be disabled; the cookie still carries the choice.
+    }
+    document.cookie = "wims_theme=" + theme + "; Path=/; Max-Age=31536000; SameSite=Strict";
+    show();
+  }
+
+  // A choice stored before the cookie existed (or with cookies cleared).
+  let stored = null;
+  try {
+    stored = localStorage.getItem(key);
+  } catch (e) {
+    stored = null;
+  }
+  if ((stored === "light" || stored === "dark") && stored !== root.dataset.theme) {
+    apply(stored);
+  }
+  button.addEventListener("click", () => apply(current() === "dark" ? "light" : "dark"));
+  system.addEventListener("change", show);
+  button.hidden = false;
+  show();
+})();
