@@ -36,3 +36,19 @@ func (h *Handler) showOrderByID(w http.ResponseWriter, r *http.Request, s *sessi
 		Stream: "/ui/stream?" + stream.Encode(), Data: v,
 	})
 }
+
+// searchQuery is the part of an orders page's query string that keeps a
+// customer or SKU search ("&customer=…&sku=…"), "" without one.
+func searchQuery(f wims.OrderFilter) string {
+	q := url.Values{}
+	if f.CustomerID != "" {
+		q.Set("customer", f.CustomerID)
+	}
+	if f.SKU != "" {
+		q.Set("sku", f.SKU)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "&" + q.Encode()
+}

@@ -76,3 +76,47 @@ func TestConsoleOrdersSearch(t *testing.T) {
 		t.Errorf("read by id: %d, or it shows the customer", resp.StatusCode)
 	}
 }
+
+// TestConsoleOrdersBySKU: the SKU search lists an item's orders (also with
+// a customer), pages keep it, and a bad SKU is a 400.
+func TestConsoleOrdersBySKU(t *testing.T) {
+	srv, db := newConsole(t)
+	ctx := context.Background()
+	if _, err := db.PutItem(ctx, wims.Item{SKU: "GADGET", ProductName: "Gadget", Quantity: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 70 {
+		sku, cust := wims.DefaultSKU, "dave"
+		if i%7 != 0 {
+			sku = "GADGET"
+		}
+		if i%2 == 0 {
+			cust = "erin"
+		}
+		at := time.Now().UTC()
+		if _, _, err := db.CreateOrder(ctx, wims.Order{ID: fmt.Sprintf("g-%02d", i), CustomerID: cust, SKU: sku, Quantity: 1,
+			Status: wims.OrderPending, CreatedAt: at, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t)
+	_, first := get(t, c, srv.URL+"/ui/orders?sku=GADGET")
+	if rows := rowRE.FindAllString(first, -1); len(rows) != 50 || strings.Contains(first, `"g-00"`) || strings.Contains(first, "data-newest") {
+		t.Fatalf("GADGET's first page: %d rows", len(rows))
+	}
+	m := regexp.MustCompile(`href="(/ui/orders\?[^"]+)" rel="next"`).FindStringSubmatch(first)
+	if m == nil || !strings.Contains(m[1], "sku=GADGET") {
+		t.Fatalf("next link %v lacks the SKU", m)
+	}
+	_, second := get(t, c, srv.URL+strings.ReplaceAll(m[1], "&amp;", "&"))
+	if rows := rowRE.FindAllString(second, -1); len(rows) != 10 {
+		t.Errorf("GADGET's second page: %d rows, want 10", len(rows))
+	}
+	_, both := get(t, c, srv.URL+"/ui/orders?sku=GADGET&customer=erin")
+	if rows := rowRE.FindAllString(both, -1); len(rows) != 30 {
+		t.Errorf("GADGET and erin: %d rows, want 30", len(rows))
+	}
+	if resp, _ := get(t, c, srv.URL+"/ui/orders?sku=no+spaces"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad SKU: %d, want 400", resp.StatusCode)
+	}
+}

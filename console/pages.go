@@ -47,9 +47,10 @@ type ordersView struct {
 	First         bool
 	Next          string // the URL of the next (older) page, "" on the last
 	SeesCustomers bool
-	// Customer and ID are the search fields ("" for none): a customer's
-	// orders (an index range, pageable), or the one order with that id.
-	Customer, ID string
+	// Customer, SKU and ID are the search fields ("" for none): a
+	// customer's or an item's orders (index ranges, pageable), or the one
+	// order with that id.
+	Customer, SKU, ID string
 }
 
 // handleOrders lists orders newest first, a page at a time, optionally of
@@ -61,7 +62,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	f := wims.OrderFilter{Status: wims.OrderStatus(q.Get("status")), Cursor: q.Get("cursor"), Limit: ordersPerPage,
-		CustomerID: strings.TrimSpace(q.Get("customer"))}
+		CustomerID: strings.TrimSpace(q.Get("customer")), SKU: strings.TrimSpace(q.Get("sku"))}
 	if f.CustomerID != "" && !s.seesCustomers() {
 		// As in the API: read sees no customer identifiers, so it may not
 		// select by one either (it would learn who ordered what).
@@ -77,15 +78,13 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s *sessio
 		h.storeError(w, r, s, err)
 		return
 	}
-	v := ordersView{Orders: page.Orders, Status: f.Status, First: f.Cursor == "", SeesCustomers: s.seesCustomers(), Customer: f.CustomerID}
+	v := ordersView{Orders: page.Orders, Status: f.Status, First: f.Cursor == "", SeesCustomers: s.seesCustomers(), Customer: f.CustomerID, SKU: f.SKU}
 	if page.NextCursor != "" {
 		v.Next = "/ui/orders?" + ordersQuery(f.Status, page.NextCursor)
-		if f.CustomerID != "" {
-			v.Next += "&" + url.Values{"customer": {f.CustomerID}}.Encode()
-		}
+		v.Next += searchQuery(f)
 	}
 	stream := url.Values{}
-	if v.First && f.CustomerID == "" { // the stream's newest page is everyone's
+	if v.First && f.CustomerID == "" && f.SKU == "" { // the stream's newest page is everyone's
 		// The newest page follows the newest orders (new ones appear).
 		stream.Set("newest", "1")
 		if f.Status != "" {
