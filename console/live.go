@@ -107,11 +107,11 @@ func (r *ring) take(ctx context.Context, fresh bool) ([]sample, error) {
 	if n := len(r.samples); n == 0 || fresh || now.Sub(r.samples[n-1].at) >= r.interval {
 		s := sample{at: now}
 		if r.stats != nil {
-			st, err := r.stats(ctx)
-			if err != nil {
-				return nil, err
+			// A failed reading is a gap in the figures, not a failed
+			// page: the counts and the stock still show.
+			if st, err := r.stats(ctx); err == nil {
+				s.stats, s.ok = st, true
 			}
-			s.stats, s.ok = st, true
 		}
 		items, err := r.store.ListItems(ctx)
 		if err != nil {
@@ -138,7 +138,8 @@ func (r *ring) take(ctx context.Context, fresh bool) ([]sample, error) {
 // live is the overview's live figures and plots, as the page renders them
 // and the stream pushes them.
 type live struct {
-	// Available says whether the figures are read at all (Options.Stats).
+	// Available says whether any reading of the figures succeeded
+	// (Options.Stats set, and it answered).
 	Available bool `json:"available"`
 	// Figures are the current values, as text, by id.
 	Figures map[string]string `json:"figures"`
