@@ -46,10 +46,11 @@ func (m *Metrics) observe(e wims.Execution) {
 }
 
 // reserved observes o's time to RESERVED if this execution, started at
-// started, is the one that reserved it (a redelivery finds it reserved
-// earlier and must not count it again).
+// started, is the one that reserved it: a redelivery finds it reserved
+// before it started and must not count it again. The store keeps
+// microseconds, hence the truncation.
 func (m *Metrics) reserved(o wims.Order, started time.Time) {
-	if m == nil || o.Status != wims.OrderReserved || o.UpdatedAt.Before(started.Add(-time.Millisecond)) {
+	if m == nil || o.Status != wims.OrderReserved || o.UpdatedAt.Before(started.Truncate(time.Microsecond)) {
 		return
 	}
 	m.Reserved.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())

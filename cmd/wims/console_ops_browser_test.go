@@ -58,8 +58,13 @@ func TestBrowserOpsOverview(t *testing.T) {
 		_ = i
 	}
 	waitStatus(t, a, last.ID, wims.OrderPaid)
-	for _, id := range []string{"orders-rate", "accept-p50", "accept-p99", "reserved-p99", "paid-p99"} {
+	// Every figure read from the registry: a renamed metric would show "—".
+	for _, id := range []string{"orders-rate", "accept-p50", "accept-p99", "reserved-p50", "reserved-p99", "paid-p50", "paid-p99",
+		"payments-rate", "relay-lag-p50", "relay-lag-p99"} {
 		waitJS(t, ctx, 15*time.Second, figureSet(id))
+	}
+	if got := text(t, ctx, "#fig-dead-letters"); got != "0" {
+		t.Errorf("dead letters %q, want 0", got)
 	}
 	waitJS(t, ctx, 15*time.Second, `document.querySelectorAll("#backlogs tr[data-consumer]").length > 0`)
 	if got := text(t, ctx, "#backlogs"); !strings.Contains(got, "order-workflow") {
