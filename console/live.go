@@ -314,19 +314,31 @@ func polyline(pts []point, start, end time.Time, floor float64) string {
 	if top <= 0 {
 		top = 1 // a flat line at the bottom
 	}
-	var b strings.Builder
-	for i, p := range pts {
+	// At most two points per unit of width, the highest of those that fall
+	// there (a spike stays visible): 10 minutes at one sample a second would
+	// otherwise send 600 points per plot per snapshot to every open page.
+	type col struct{ x, v float64 }
+	var cols []col
+	for _, p := range pts {
 		x := float64(sparkWidth)
 		if span := end.Sub(start); span > 0 {
-			x = sparkWidth * (1 - end.Sub(p.at).Seconds()/span.Seconds())
+			x = math.Max(sparkWidth*(1-end.Sub(p.at).Seconds()/span.Seconds()), 0)
 		}
-		y := (sparkHeight - 1) - (sparkHeight-2)*p.v/top
+		x = math.Round(x*2) / 2
+		if n := len(cols); n > 0 && cols[n-1].x == x {
+			cols[n-1].v = math.Max(cols[n-1].v, p.v)
+			continue
+		}
+		cols = append(cols, col{x, p.v})
+	}
+	var b strings.Builder
+	for i, c := range cols {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(strconv.FormatFloat(math.Max(x, 0), 'f', 1, 64))
+		b.WriteString(strconv.FormatFloat(c.x, 'f', 1, 64))
 		b.WriteByte(',')
-		b.WriteString(strconv.FormatFloat(y, 'f', 1, 64))
+		b.WriteString(strconv.FormatFloat((sparkHeight-1)-(sparkHeight-2)*c.v/top, 'f', 1, 64))
 	}
 	return b.String()
 }

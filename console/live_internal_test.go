@@ -62,3 +62,24 @@ func TestLiveFromDeltas(t *testing.T) {
 		t.Errorf("orders plot %q: want 3 points ending at the right edge", l.Plot("orders-rate"))
 	}
 }
+
+// TestPolylineBounded: however many samples, a plot has at most two points
+// per unit of width, and keeps a spike.
+func TestPolylineBounded(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var pts []point
+	for i := range 1200 {
+		v := 1.0
+		if i == 600 {
+			v = 50
+		}
+		pts = append(pts, point{t0.Add(time.Duration(i) * 500 * time.Millisecond), v})
+	}
+	got := strings.Fields(polyline(pts, t0, pts[len(pts)-1].at, 0))
+	if len(got) > 2*sparkWidth+1 {
+		t.Errorf("%d points, want at most %d", len(got), 2*sparkWidth+1)
+	}
+	if !strings.Contains(strings.Join(got, " "), ",1.0") { // the spike at the top: y = 1
+		t.Errorf("the spike is lost: %v", got)
+	}
+}
