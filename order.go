@@ -95,6 +95,10 @@ type OrderFilter struct {
 	CustomerID string
 	// Status, if set, selects orders in that status.
 	Status OrderStatus
+	// SKU, if set, selects the orders of that item (on an index of
+	// (sku, created_at, order_id), so a page costs the same for any number
+	// of orders).
+	SKU string
 	// Limit bounds the page; ListOrders treats <= 0 as DefaultOrderLimit and
 	// caps it at MaxOrderLimit.
 	Limit int
@@ -121,6 +125,11 @@ type OrderPage struct {
 func (f *OrderFilter) Validate() error {
 	if len(f.CustomerID) > 128 {
 		return FieldError("customerId", "must be at most 128 characters")
+	}
+	if f.SKU != "" {
+		if err := ValidateSKU(f.SKU); err != nil {
+			return err
+		}
 	}
 	if f.Status != "" && !slices.Contains(OrderStatuses, f.Status) {
 		return FieldError("status", "must be one of PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED")

@@ -79,6 +79,10 @@ type Options struct {
 	// order page draws the order's trace from it, found through the trace
 	// id its events carry. If nil, the page says traces are unavailable.
 	Traces wims.TraceReader
+	// Stats reads the counters behind the overview's live figures (orders/s,
+	// latencies, backlogs, dead letters, payments rate, relay lag). If nil,
+	// the overview shows only the counts.
+	Stats StatsFunc
 }
 
 // DefaultSessionTTL is how long a login lasts: a working day.
@@ -99,6 +103,7 @@ type Handler struct {
 	log      *slog.Logger
 	pages    pages
 	counts   *countCache
+	ring     *ring
 	interval time.Duration
 	mux      *http.ServeMux
 
@@ -134,6 +139,7 @@ func New(opt Options) *Handler {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.counts = newCountCache(h.store, h.interval)
+	h.ring = newRing(h.store, opt.Stats, h.interval)
 	h.routes()
 	return h
 }
@@ -173,6 +179,8 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("POST /ui/rules/state", h.viewer(h.handleRuleState))
 	h.mux.HandleFunc("GET /ui/schema", h.viewer(h.handleSchema))
 	h.actionRoutes()
+	h.mux.HandleFunc("POST /ui/inventory", h.viewer(h.handleCreateItem))
+	h.mux.HandleFunc("POST /ui/inventory/{sku}/thresholds", h.viewer(h.handleThresholds))
 	h.mux.HandleFunc("/", h.handleNotFound)
 }
 

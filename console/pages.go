@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/wims/wims"
 )
@@ -26,9 +27,14 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 		h.storeError(w, r, s, err)
 		return
 	}
+	l, err := h.liveFigures(r.Context(), false, false)
+	if err != nil {
+		h.storeError(w, r, s, err)
+		return
+	}
 	h.renderView(w, r, http.StatusOK, "overview", view{
 		Title: "Overview", Nav: "overview", Session: s, LoginNeeded: h.keys.enabled(),
-		Stream: "/ui/stream", Data: o,
+		Stream: "/ui/stream?live=1", Data: overviewView{overview: o, Live: l},
 	})
 }
 
@@ -41,13 +47,28 @@ type ordersView struct {
 	First         bool
 	Next          string // the URL of the next (older) page, "" on the last
 	SeesCustomers bool
+	// Customer, SKU and ID are the search fields ("" for none): a
+	// customer's or an item's orders (index ranges, pageable), or the one
+	// order with that id.
+	Customer, SKU, ID string
 }
 
 // handleOrders lists orders newest first, a page at a time, optionally of
 // one status.
 func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	f := wims.OrderFilter{Status: wims.OrderStatus(q.Get("status")), Cursor: q.Get("cursor"), Limit: ordersPerPage}
+	if id := strings.TrimSpace(q.Get("id")); id != "" {
+		h.showOrderByID(w, r, s, id)
+		return
+	}
+	f := wims.OrderFilter{Status: wims.OrderStatus(q.Get("status")), Cursor: q.Get("cursor"), Limit: ordersPerPage,
+		CustomerID: strings.TrimSpace(q.Get("customer")), SKU: strings.TrimSpace(q.Get("sku"))}
+	if f.CustomerID != "" && !s.seesCustomers() {
+		// As in the API: read sees no customer identifiers, so it may not
+		// select by one either (it would learn who ordered what).
+		h.renderError(w, r, s, http.StatusForbidden, "Your role ("+string(s.role)+") may not search orders by customer.")
+		return
+	}
 	if err := f.Validate(); err != nil {
 		h.storeError(w, r, s, err)
 		return
@@ -57,12 +78,13 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s *sessio
 		h.storeError(w, r, s, err)
 		return
 	}
-	v := ordersView{Orders: page.Orders, Status: f.Status, First: f.Cursor == "", SeesCustomers: s.seesCustomers()}
+	v := ordersView{Orders: page.Orders, Status: f.Status, First: f.Cursor == "", SeesCustomers: s.seesCustomers(), Customer: f.CustomerID, SKU: f.SKU}
 	if page.NextCursor != "" {
 		v.Next = "/ui/orders?" + ordersQuery(f.Status, page.NextCursor)
+		v.Next += searchQuery(f)
 	}
 	stream := url.Values{}
-	if v.First {
+	if v.First && f.CustomerID == "" && f.SKU == "" { // the stream's newest page is everyone's
 		// The newest page follows the newest orders (new ones appear).
 		stream.Set("newest", "1")
 		if f.Status != "" {
@@ -141,11 +163,21 @@ type inventoryView struct {
 	// Adjusted names the SKU just adjusted, Error what went wrong.
 	Adjusted string
 	Error    string
+	// CanEdit says whether the create and thresholds forms are shown
+	// (admin, and a store that is a wims.ItemEditor).
+	CanEdit bool
+	// Created and LevelsSet name the SKU just created or given new levels.
+	Created, LevelsSet string
+	// Create and Levels are a refused form, with its values and errors.
+	Create, Levels *itemForm
+	// Live holds the stock sparklines of the sampled SKUs.
+	Live live
 }
 
 // handleInventory lists the items, with an adjust form per item for admin.
 func (h *Handler) handleInventory(w http.ResponseWriter, r *http.Request, s *session) {
-	h.showInventory(w, r, s, http.StatusOK, inventoryView{Adjusted: r.URL.Query().Get("adjusted")})
+	q := r.URL.Query()
+	h.showInventory(w, r, s, http.StatusOK, inventoryView{Adjusted: q.Get("adjusted"), Created: q.Get("created"), LevelsSet: q.Get("levels")})
 }
 
 func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *session, status int, v inventoryView) {
@@ -155,8 +187,14 @@ func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	v.Items, v.CanAct = items, s.canAct()
+	v.CanEdit = v.CanAct && h.itemEditor() != nil
+	if v.Live, err = h.liveFigures(r.Context(), true, true); err != nil {
+		h.storeError(w, r, s, err)
+		return
+	}
 	h.renderView(w, r, status, "inventory", view{
 		Title: "Inventory", Nav: "inventory", Session: s, LoginNeeded: h.keys.enabled(), Data: v,
+		Stream: "/ui/stream?stock=1",
 	})
 }
 

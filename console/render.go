@@ -24,6 +24,9 @@ var funcs = template.FuncMap{
 	"group":    group,
 	// patternTestEvents is how many events "Test a pattern" looks at.
 	"patternTestEvents": func() int { return patternTestEvents },
+	"liveTiles":         func() []liveTile { return liveTiles },
+	"sparkBox":          func() string { return "0 0 " + strconv.Itoa(sparkWidth) + " " + strconv.Itoa(sparkHeight) },
+	"fieldOf":           fieldOf,
 }
 
 // group writes n with thousands separators: 1,000,000 reads at a glance,
@@ -75,6 +78,9 @@ type view struct {
 	// Stream is the /ui/stream URL the page's script listens to, "" for none.
 	Stream string
 	Data   any
+	// Theme is the theme chosen with the toggle ("light", "dark"), ""
+	// to follow the system's preference. Set by renderView.
+	Theme string
 }
 
 // LoggedIn says whether the page shows the nav and the session.
@@ -114,6 +120,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 }
 
 func (h *Handler) renderView(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	v.Theme = themeOf(r)
 	var buf bytes.Buffer
 	if err := h.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.log.ErrorContext(r.Context(), "console: render", "page", page, "err", err)

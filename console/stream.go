@@ -33,6 +33,9 @@ type snapshot struct {
 	// Journey is the followed order's journey, when asked for and changed
 	// since the stream last sent it.
 	Journey json.RawMessage `json:"journey,omitempty"`
+	// Live is the overview's live figures and plots (live=1), with the
+	// stock plots (stock=1).
+	Live *live `json:"live,omitempty"`
 }
 
 // journeySettle is how long after an order's last change in a final
@@ -102,10 +105,13 @@ type streamQuery struct {
 	newest bool
 	status wims.OrderStatus
 	detail bool
+	live   bool
+	stock  bool
 }
 
 func parseStreamQuery(q url.Values) (streamQuery, error) {
 	sq := streamQuery{ids: q["order"], newest: q.Get("newest") == "1", status: wims.OrderStatus(q.Get("status")), detail: q.Get("detail") == "1"}
+	sq.live, sq.stock = q.Get("live") == "1", q.Get("stock") == "1"
 	if len(sq.ids) > maxStreamOrders {
 		return sq, fmt.Errorf("at most %d orders", maxStreamOrders)
 	}
@@ -210,6 +216,13 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery, js *
 		}
 		snap.Orders = append(snap.Orders, newOrderRow(o, s.seesCustomers()))
 		followed = &o
+	}
+	if sq.live || sq.stock {
+		l, err := h.liveFigures(ctx, sq.stock, false)
+		if err != nil {
+			return snap, err
+		}
+		snap.Live = &l
 	}
 	if sq.detail && len(sq.ids) == 1 {
 		hist, err := h.store.OrderHistory(ctx, sq.ids[0])

@@ -385,8 +385,12 @@ func (d *Dispatcher) complete(ctx context.Context, orderID string, outcome wims.
 	if !paid {
 		reason = fmt.Sprintf("declined: %d", status)
 	}
-	if _, err := d.opt.Store.CompletePayment(ctx, orderID, paid, reason); err != nil {
+	o, err := d.opt.Store.CompletePayment(ctx, orderID, paid, reason)
+	if err != nil {
 		return wims.RetryAfter(d.backoff(1), fmt.Errorf("payments: complete order %s: %w", orderID, err))
+	}
+	if o.Status == wims.OrderPaid {
+		d.metrics.paid.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
 	}
 	return nil
 }

@@ -13,6 +13,9 @@ type metrics struct {
 	requests *prometheus.CounterVec // by outcome
 	duration prometheus.Histogram
 	wait     prometheus.Histogram
+	// paid is the time from an order's acceptance to PAID (the console's
+	// overview).
+	paid prometheus.Histogram
 	// capped counts Retry-After values above MaxBackoff that were capped.
 	capped prometheus.Counter
 }
@@ -31,6 +34,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		capped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wims_payments_retry_after_capped_total",
 			Help: "Retry-After values from the payments API above --payments-max-backoff, capped at it.",
+		}),
+		paid: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wims_order_paid_seconds",
+			Help:    "Time from an order's acceptance to PAID.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18), // 1 ms .. 2 min
 		}),
 		wait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "wims_payments_rate_limit_wait_seconds",
@@ -58,6 +66,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.capped, err = register(reg, m.capped); err != nil {
+		return nil, err
+	}
+	if m.paid, err = register(reg, m.paid); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -58,6 +58,9 @@ func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderP
 	if f.Status != "" {
 		where = append(where, "status = "+param(string(f.Status)))
 	}
+	if f.SKU != "" {
+		where = append(where, "sku = "+param(f.SKU))
+	}
 	if f.Cursor != "" {
 		at, id, err := wims.DecodeOrderCursor(f.Cursor)
 		if err != nil {

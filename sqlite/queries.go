@@ -57,6 +57,10 @@ func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderP
 		where = append(where, "status = ?")
 		args = append(args, string(f.Status))
 	}
+	if f.SKU != "" {
+		where = append(where, "sku = ?")
+		args = append(args, f.SKU)
+	}
 	if f.Cursor != "" {
 		at, id, err := wims.DecodeOrderCursor(f.Cursor)
 		if err != nil {

@@ -128,6 +128,44 @@ func testQueries(t *testing.T, open func(t *testing.T) wims.Store) {
 			t.Fatalf("unknown customer: %v", ids(got))
 		}
 	})
+	t.Run("ListOrdersBySKU", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		mustPutItem(t, s, sku, 100)
+		mustPutItem(t, s, "OTHER-SKU", 100)
+		var want, wantAlice []wims.Order
+		for i := range 7 {
+			o := newOrder(fmt.Sprintf("k-%d", i), sku, 1)
+			if i%3 == 0 {
+				o.SKU = "OTHER-SKU"
+			}
+			if i%2 == 0 {
+				o.CustomerID = "alice"
+			}
+			created, _, err := s.CreateOrder(t.Context(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created.SKU == sku {
+				want = append(want, created)
+				if created.CustomerID == "alice" {
+					wantAlice = append(wantAlice, created)
+				}
+			}
+		}
+		if got := listAll(t, s, wims.OrderFilter{SKU: sku, Limit: 2}); !slices.EqualFunc(got, newestFirst(want), sameOrder) {
+			t.Fatalf("sku %s: %v, want %v", sku, ids(got), ids(newestFirst(want)))
+		}
+		if got := listAll(t, s, wims.OrderFilter{SKU: sku, CustomerID: "alice", Status: wims.OrderPending}); !slices.EqualFunc(got, newestFirst(wantAlice), sameOrder) {
+			t.Fatalf("sku %s, alice, PENDING: %v, want %v", sku, ids(got), ids(newestFirst(wantAlice)))
+		}
+		if got := listAll(t, s, wims.OrderFilter{SKU: "NO-SUCH"}); len(got) != 0 {
+			t.Fatalf("unknown SKU: %v", ids(got))
+		}
+		if _, err := s.ListOrders(t.Context(), wims.OrderFilter{SKU: "bad sku"}); wims.ErrorCode(err) != wims.EINVALID || wims.ErrorField(err) != "sku" {
+			t.Fatalf("bad SKU: %v, want EINVALID on sku", err)
+		}
+	})
 	t.Run("ListOrdersCursorStable", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

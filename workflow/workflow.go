@@ -124,6 +124,7 @@ func (w *Workflow) run(ctx context.Context, orderID, execID, eventID, traceParen
 	// RESERVED now or by an earlier delivery: (re-)enqueue; the message id
 	// makes that idempotent. Any other status needs no payment.
 	if err == nil && order.Status == wims.OrderReserved {
+		w.opt.Metrics.reserved(order, exec.StartedAt)
 		err = w.step(&exec, "enqueue-payment", func() (string, error) {
 			dup, err := w.enqueuePayment(ctx, order, traceParent)
 			if dup {

@@ -272,6 +272,57 @@
     }
   }
 
+  // updateLive writes the overview's live figures, backlogs and plots, and
+  // the inventory's stock plots. Plots are SVG polylines: the server
+  // computes their points, the script only sets the attribute.
+  function updateLive(l) {
+    if (!l) {
+      return;
+    }
+    for (const [id, text] of Object.entries(l.figures || {})) {
+      setText(document.getElementById("fig-" + id), text);
+    }
+    for (const [id, points] of Object.entries(l.plots || {})) {
+      const el = document.getElementById("plot-" + id);
+      if (el) {
+        el.setAttribute("points", points);
+      }
+    }
+    for (const [sku, points] of Object.entries(l.stock || {})) {
+      const el = document.querySelector('tr[data-sku="' + CSS.escape(sku) + '"] polyline');
+      if (el) {
+        el.setAttribute("points", points);
+      }
+    }
+    for (const [sku, q] of Object.entries(l.quantities || {})) {
+      const row = document.querySelector('tr[data-sku="' + CSS.escape(sku) + '"]');
+      if (row) {
+        setText(field(row, "quantity"), q);
+      }
+    }
+    const table = document.getElementById("backlogs");
+    const tpl = document.getElementById("backlog-row");
+    if (table && tpl) {
+      const body = table.tBodies[0];
+      const rows = new Map();
+      for (const el of body.querySelectorAll("tr[data-consumer]")) {
+        rows.set(el.dataset.consumer, el);
+      }
+      for (const b of l.backlogs || []) {
+        let row = rows.get(b.consumer);
+        if (!row) {
+          row = tpl.content.firstElementChild.cloneNode(true);
+          row.dataset.consumer = b.consumer;
+          setText(field(row, "consumer"), b.consumer);
+          body.appendChild(row);
+        }
+        setText(field(row, "pending"), b.pending);
+        setText(field(row, "ackPending"), b.ackPending);
+        setText(field(row, "oldestAge"), b.oldestAge);
+      }
+    }
+  }
+
   const source = new EventSource(url);
   source.addEventListener("open", () => setLive("Live", "live"));
   source.addEventListener("error", () => {
@@ -290,6 +341,7 @@
     appendRows("history", "history-row", snap.history, fillHistory);
     appendRows("payments", "payment-row", snap.payments, fillPayment);
     updateJourney(snap.journey);
+    updateLive(snap.live);
     setLive("Live · updated " + new Date(snap.overview.at).toLocaleTimeString(), "live");
   });
   source.addEventListener("event", (e) => {
@@ -345,4 +397,54 @@
       setText("live", "Live · updated " + new Date().toLocaleTimeString());
     }
   });
+})();
+
+// The theme toggle (the header's button): the choice is kept in
+// localStorage and in the wims_theme cookie, which the server reads to
+// render <html data-theme> so the next page paints in it at once.
+(function () {
+  const button = document.getElementById("theme-toggle");
+  if (!button) {
+    return;
+  }
+  const root = document.documentElement;
+  const key = "wims-theme";
+  const system = window.matchMedia("(prefers-color-scheme: dark)");
+
+  function current() {
+    return root.dataset.theme || (system.matches ? "dark" : "light");
+  }
+
+  function show() {
+    const dark = current() === "dark";
+    button.setAttribute("aria-pressed", dark ? "true" : "false");
+    button.textContent = "Dark theme";
+    button.title = dark ? "Switch to the light theme" : "Switch to the dark theme";
+  }
+
+  function apply(theme) {
+    root.dataset.theme = theme;
+    try {
+      localStorage.setItem(key, theme);
+    } catch (e) {
+      // Storage may be disabled; the cookie still carries the choice.
+    }
+    document.cookie = "wims_theme=" + theme + "; Path=/; Max-Age=31536000; SameSite=Strict";
+    show();
+  }
+
+  // A choice stored before the cookie existed (or with cookies cleared).
+  let stored = null;
+  try {
+    stored = localStorage.getItem(key);
+  } catch (e) {
+    stored = null;
+  }
+  if ((stored === "light" || stored === "dark") && stored !== root.dataset.theme) {
+    apply(stored);
+  }
+  button.addEventListener("click", () => apply(current() === "dark" ? "light" : "dark"));
+  system.addEventListener("change", show);
+  button.hidden = false;
+  show();
 })();

@@ -1,0 +1,5 @@
+-- 0005_orders_sku: list an item's orders newest first (the console's orders
+-- search by SKU, wims.OrderFilter.SKU) as an index range, in the listing's
+-- (created_at, order_id) order, so a page costs the same for any number of
+-- orders.
+CREATE INDEX orders_sku ON orders (sku, created_at, order_id);
