@@ -116,12 +116,19 @@ func TestReconcilerLeavesOldCancelledOrders(t *testing.T) {
 	}
 }
 
-// lossyTransport forwards every request to the payments API and, while
-// lose is set, throws the answer away and reports a lost connection: the
-// API did what it did, and wims cannot know it.
-type lossyTransport struct{ lose atomic.Bool }
+// lossyTransport, while lose is set, reports a lost connection for every
+// request: after forwarding it to the payments API and throwing the answer
+// away (the API did what it did, and wims cannot know it), or, with
+// before, without forwarding it (the API never heard of it).
+type lossyTransport struct {
+	lose   atomic.Bool
+	before bool
+}
 
 func (lt *lossyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if lt.before && lt.lose.Load() {
+		return nil, errors.New("connection refused (simulated)")
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil || !lt.lose.Load() {
 		return resp, err
@@ -132,19 +139,27 @@ func (lt *lossyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // TestDeadLetteredChargeOfCancelledOrderIsRefunded is the gap the
 // reconciler closes, end to end with the dispatcher and the mock payments
-// API: the API charges an order but every answer is lost, so after 10
-// failures its charge is dead-lettered; the customer cancels (the stock
+// API: every call of an order's charge fails with an unknown outcome, so
+// after 10 failures it is dead-lettered; the customer cancels (the stock
 // goes back). The reconciler queues the charge again: the API replays the
-// charge, the order becomes REFUND_PENDING with its stock already back, the
-// reconciler queues its refund (its event is not in this test), and it ends
-// REFUNDED: charged once, refunded once, the stock counted once.
+// charge it made ("AnswersLost"), or charges now ("NeverArrived"); either
+// way the order becomes REFUND_PENDING with its stock already back, the
+// reconciler queues its refund (its event is not in this test), and it
+// ends REFUNDED: charged once, refunded once, the stock counted once.
 func TestDeadLetteredChargeOfCancelledOrderIsRefunded(t *testing.T) {
+	t.Run("AnswersLost", func(t *testing.T) { testDeadLetteredCancelled(t, false) })
+	t.Run("NeverArrived", func(t *testing.T) { testDeadLetteredCancelled(t, true) })
+}
+
+// testDeadLetteredCancelled is TestDeadLetteredChargeOfCancelledOrderIsRefunded
+// with the failing calls lost before reaching the API (before) or after.
+func testDeadLetteredCancelled(t *testing.T, before bool) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	mock := paymentsmock.New(paymentsmock.Options{Rate: 1000, Burst: 1000})
 	api := httptest.NewServer(mock)
 	t.Cleanup(api.Close)
-	lt := &lossyTransport{}
+	lt := &lossyTransport{before: before}
 	lt.lose.Store(true)
 	d, err := payments.New(payments.Options{URL: api.URL, Store: f.store, Rate: 1000, Client: &http.Client{Transport: lt}})
 	if err != nil {
@@ -172,8 +187,8 @@ func TestDeadLetteredChargeOfCancelledOrderIsRefunded(t *testing.T) {
 			t.Fatalf("not dead-lettered after %d deliveries: %v", i, err)
 		}
 	}
-	if n := mock.Charges(id); n != 1 {
-		t.Fatalf("the API charged %d times, want 1 (the answers were lost)", n)
+	if n, want := mock.Charges(id), map[bool]int{false: 1, true: 0}[before]; n != want {
+		t.Fatalf("the API charged %d times, want %d", n, want)
 	}
 	if _, err := f.store.CancelOrder(ctx, id); err != nil {
 		t.Fatal(err)
