@@ -2,8 +2,11 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +39,12 @@ type QueueReader interface {
 //   - an order REFUND_PENDING for longer than Grace whose refund was neither
 //     declined nor dead-lettered and is no longer queued on its per-order
 //     subject has its refund enqueued again (the refund's own Idempotency-Key
-//     keeps the API from refunding twice).
+//     keeps the API from refunding twice);
+//   - an order CANCELLED for longer than Grace (and created within
+//     CancelledHorizon) whose charge attempts include one of unknown outcome
+//     and none with a final answer, and whose charge is no longer queued
+//     (dead-lettered after its failures, or lost), has its charge enqueued
+//     again as if a person had redriven it (see requeueCancelledCharge).
 //
 // It runs on one instance (the leader) every Interval.
 type Reconciler struct {
@@ -50,9 +58,14 @@ type Reconciler struct {
 	// overloaded, and re-driving the oldest orders directly would only add
 	// to the load; they are reached as the backlog drains.
 	MaxPerSweep int
-	Now         wims.Clock
-	Logger      *slog.Logger
-	Actions     *prometheus.CounterVec // may be nil; label "action"
+	// CancelledHorizon bounds the CANCELLED orders swept to those created
+	// within it (default 7 days): each costs a read of its attempts per
+	// sweep, and an older one still unresolved is left to its dead letter
+	// and a person.
+	CancelledHorizon time.Duration
+	Now              wims.Clock
+	Logger           *slog.Logger
+	Actions          *prometheus.CounterVec // may be nil; label "action"
 }
 
 // NewReconcileMetrics creates the reconciler's counter and registers it on reg (if non-nil).
@@ -75,6 +88,9 @@ func (r *Reconciler) defaults() {
 	}
 	if r.MaxPerSweep <= 0 {
 		r.MaxPerSweep = 10_000
+	}
+	if r.CancelledHorizon <= 0 {
+		r.CancelledHorizon = 7 * 24 * time.Hour
 	}
 	if r.Now == nil {
 		r.Now = time.Now
@@ -148,7 +164,111 @@ func (r *Reconciler) Sweep(ctx context.Context) (resumed, requeued int, err erro
 		r.count("refund_requeued")
 		return nil
 	})
+	if err != nil {
+		return resumed, requeued, err
+	}
+	horizon := r.Now().Add(-r.CancelledHorizon)
+	err = r.each(ctx, wims.OrderCancelled, cutoff, func(o wims.Order) error {
+		if o.CreatedAt.Before(horizon) {
+			return errPastHorizon // newest first: the rest are older still
+		}
+		done, err := r.requeueCancelledCharge(ctx, o)
+		if err != nil || !done {
+			return err
+		}
+		requeued++
+		r.count("cancelled_charge_requeued")
+		return nil
+	})
+	if errors.Is(err, errPastHorizon) {
+		err = nil
+	}
 	return resumed, requeued, err
+}
+
+// errPastHorizon stops the sweep of CANCELLED orders at the first one
+// created before CancelledHorizon.
+var errPastHorizon = errors.New("past the horizon")
+
+// maxCancelledRoundWait caps the wait between two rounds of charge calls
+// for a CANCELLED order whose charge keeps failing.
+const maxCancelledRoundWait = time.Hour
+
+// requeueCancelledCharge resolves the money of a CANCELLED order whose
+// charge may have been made without wims learning it: an attempt had an
+// unknown outcome (5xx, timeout, lost connection, 409 for a key in flight),
+// no attempt got a final answer, and the charge is no longer queued. That
+// happens when the charge was dead-lettered after wims.MaxPaymentFailures
+// failures and the order was cancelled (before or after): no one else
+// would ever look at it again, and the customer may have been charged.
+//
+// The answer is the dispatcher's rule for a cancelled order with such a
+// history: call the charge again with the same Idempotency-Key. The API
+// replays a charge it made, or charges now; either way CompletePayment
+// makes the order REFUND_PENDING (its stock went back at the cancel) and
+// the refund follows, so the money ends where it started; a decline leaves
+// it CANCELLED, settled. A refund alone could not do it: refunding a
+// charge not made yet would be declined for good, and a later charge
+// (a person redriving the dead letter) would then keep the money.
+//
+// The message is marked redriven (wims.HeaderRedrivenAt), so the
+// dispatcher gives it MaxPaymentFailures attempts anew; its id names the
+// round (the failures so far), so two sweeps of one round enqueue it once.
+// Rounds are spaced by Grace, doubling per round up to an hour, so an API
+// that keeps failing for this order is not called in a tight loop. It
+// reports whether it enqueued the charge.
+func (r *Reconciler) requeueCancelledCharge(ctx context.Context, o wims.Order) (bool, error) {
+	attempts, err := r.Store.PaymentAttempts(ctx, o.ID)
+	if err != nil {
+		return false, err
+	}
+	unknown, failures := false, 0
+	var last time.Time
+	for _, a := range attempts {
+		if a.Kind != wims.PaymentCharge {
+			continue
+		}
+		switch {
+		case a.Outcome == wims.PaymentPaid || a.Outcome == wims.PaymentDeclined:
+			return false, nil // the dispatcher settled it from this answer
+		case a.Outcome == wims.PaymentError:
+			unknown = true
+			failures++
+		case a.StatusCode == http.StatusConflict:
+			unknown = true
+		}
+		if a.At.After(last) {
+			last = a.At
+		}
+	}
+	if !unknown {
+		return false, nil // no call can have charged it: nothing to give back
+	}
+	// The first round waits Grace after the last attempt, each later one
+	// twice as long as the one before.
+	wait := r.Grace
+	for range failures/wims.MaxPaymentFailures - 1 {
+		if wait >= maxCancelledRoundWait {
+			break
+		}
+		wait *= 2
+	}
+	if r.Now().Sub(last) < min(wait, maxCancelledRoundWait) {
+		return false, nil
+	}
+	queued, err := r.Queue.LastMessage(ctx, PaymentSubject(r.Workflow.opt.PaymentsSubject, o.ID))
+	if err != nil || queued != nil {
+		return false, err
+	}
+	id := PaymentMessageID(o.ID) + ":reconcile:" + strconv.Itoa(failures)
+	if _, err := r.Workflow.publishCharge(ctx, o, id, map[string]string{
+		wims.HeaderRedrivenAt: r.Now().UTC().Format(time.RFC3339Nano),
+	}); err != nil {
+		return false, err
+	}
+	r.Logger.Warn("charge of a cancelled order requeued to learn its outcome",
+		"order_id", o.ID, "failures", failures)
+	return true, nil
 }
 
 // lostRequest reports whether order o's request of the kind should be on

@@ -170,16 +170,22 @@ func (w *Workflow) step(exec *wims.Execution, name string, f func() (string, err
 
 // enqueuePayment publishes the order's payment request to the payments queue.
 func (w *Workflow) enqueuePayment(ctx context.Context, o wims.Order, traceParent string) (bool, error) {
-	body, err := json.Marshal(wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity})
-	if err != nil {
-		return false, err
-	}
 	h := map[string]string{}
 	if traceParent != "" {
 		h[wims.HeaderTraceParent] = traceParent
 	}
+	return w.publishCharge(ctx, o, PaymentMessageID(o.ID), h)
+}
+
+// publishCharge publishes order o's charge request to its per-order
+// payments subject with deduplication id id and headers h.
+func (w *Workflow) publishCharge(ctx context.Context, o wims.Order, id string, h map[string]string) (bool, error) {
+	body, err := json.Marshal(wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity})
+	if err != nil {
+		return false, err
+	}
 	return w.opt.Bus.Publish(ctx, wims.Outgoing{
-		Subject: PaymentSubject(w.opt.PaymentsSubject, o.ID), ID: PaymentMessageID(o.ID), Data: body, Header: h,
+		Subject: PaymentSubject(w.opt.PaymentsSubject, o.ID), ID: id, Data: body, Header: h,
 	})
 }
 

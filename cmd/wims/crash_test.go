@@ -595,12 +595,15 @@ func (oc orderChanges) missing(id string) string {
 }
 
 // duplicates describes the changes of order id that came as more than one
-// distinct event, or any change other than the three expected, or "".
+// distinct event, or any change other than the expected ones (the three of
+// a paid order, and those of a cancel or a refund, each entered at most
+// once), or "".
 func (oc orderChanges) duplicates(id string) string {
 	var out []string
 	for kind, ids := range oc[id] {
 		switch kind {
-		case "INSERT", string(wims.OrderReserved), string(wims.OrderPaid):
+		case "INSERT", string(wims.OrderReserved), string(wims.OrderPaid),
+			string(wims.OrderCancelled), string(wims.OrderRefundPending), string(wims.OrderRefunded):
 			if len(ids) > 1 {
 				out = append(out, fmt.Sprintf("%d distinct %s events", len(ids), kind))
 			}
