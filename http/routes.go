@@ -22,6 +22,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /orders/{id}/cancel", s.handleCancelOrder)
 	s.handle("GET /events", s.handleEvents)
 	s.handle("GET /events/stream", s.handleEventStream)
+	s.handle("GET /events/{id}/payload", s.handleEventPayload)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
 	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
 	s.handle("DELETE /dead-letters/{seq}", s.handlePurgeOne)
@@ -93,6 +94,7 @@ var routeACL = map[string]acl{
 	"POST /orders/{id}/cancel":          {roles: []Role{RoleOrders}},
 	"GET /events":                       {},
 	"GET /events/stream":                {},
+	"GET /events/{id}/payload":          {},
 	"GET /dead-letters":                 {},
 	"POST /dead-letters/{seq}/redrive":  {},
 	"DELETE /dead-letters/{seq}":        {},

@@ -31,6 +31,11 @@ type Options struct {
 	Subjects Subjects
 	Now      wims.Clock
 	Logger   *slog.Logger
+	// Payloads keeps the details of claim-checked events: with it, a
+	// PutEvents request over EventBridge's 256 KB (up to
+	// wims.MaxClaimCheckBytes) has its largest details stored here and
+	// replaced by references; without it such a request fails, as on AWS.
+	Payloads wims.EventPayloadStore
 	// Changed, if set, is called after every committed resource write, so
 	// this instance's Catalog reloads at once instead of at its next poll.
 	Changed func()
@@ -42,6 +47,7 @@ type Service struct {
 	bus      Publisher
 	sealer   *Sealer
 	archives ArchiveStore
+	payloads wims.EventPayloadStore
 	subjects Subjects
 	now      wims.Clock
 	log      *slog.Logger
@@ -57,7 +63,7 @@ var (
 
 // New returns a Service.
 func New(opt Options) *Service {
-	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, subjects: opt.Subjects,
+	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, payloads: opt.Payloads, subjects: opt.Subjects,
 		now: opt.Now, log: opt.Logger, changed: opt.Changed}
 	if s.now == nil {
 		s.now = time.Now

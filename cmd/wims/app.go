@@ -204,7 +204,7 @@ func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
 		a.log.Warn("serving without authentication on a non-loopback address (--insecure)", "addr", a.cfg.Addr)
 	}
 	return wimshttp.Options{
-		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
+		Store: a.store, Payloads: a.store, Logger: a.log.With("component", "http"), Registry: reg,
 		TracerProvider: a.tracer, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
 		Checks: a.healthChecks(),
 	}, nil
