@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
 	"github.com/wims/wims"
 	"github.com/wims/wims/postgres/pgtest"
 )
@@ -113,6 +117,19 @@ func testClaimCheck(t *testing.T, a *testApp) {
 	}
 	if got != detail || hex.EncodeToString(sum[:]) != ref.SHA256 {
 		t.Fatalf("target fetched %d bytes (sha256 %x), want %d (sha256 %s)", len(got), sum, len(detail), ref.SHA256)
+	}
+
+	// The AWS SDK's PutEvents (the wire API) takes a large entry too, and
+	// its payload resolves.
+	sdk := sdkClient(a, aws.AnonymousCredentials{})
+	wire, err := sdk.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{{
+		Source: aws.String("shop.sdk"), DetailType: aws.String("Manifest"), Detail: aws.String(detail),
+	}}})
+	if err != nil || wire.FailedEntryCount != 0 {
+		t.Fatalf("SDK PutEvents of %d bytes: %v %+v", len(detail), err, wire)
+	}
+	if code, p := a.do("GET", "/events/"+aws.ToString(wire.Entries[0].EventId)+"/payload", nil); code != http.StatusOK || string(p) != detail {
+		t.Fatalf("payload of the SDK's entry: %d, %d bytes", code, len(p))
 	}
 
 	// The event log keeps the reference, not the payload.
