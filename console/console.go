@@ -72,6 +72,10 @@ type Options struct {
 	// Schemas is the schema registry whose discovered schemas the buses
 	// page lists. If nil, the list is left out.
 	Schemas wims.SchemaRegistry
+	// Patterns, if set, rewrites the pattern of "Test a pattern" as rules'
+	// patterns are (eventcrypt.Keyring.RewritePattern), so it matches the
+	// logged events' encrypted fields as a rule would.
+	Patterns func(p []byte) ([]byte, error)
 }
 
 // DefaultSessionTTL is how long a login lasts: a working day.
@@ -85,6 +89,7 @@ type Handler struct {
 	dlq      wimshttp.DeadLetterQueue
 	platform wims.EventPlatform
 	schemas  wims.SchemaRegistry
+	patterns func([]byte) ([]byte, error)
 	keys     *keyring
 	sessions *sessions
 	throttle *loginThrottle
@@ -112,6 +117,7 @@ func New(opt Options) *Handler {
 		dlq:      opt.DeadLetters,
 		platform: opt.Platform,
 		schemas:  opt.Schemas,
+		patterns: opt.Patterns,
 		keys:     newKeyring(opt.APIKeys),
 		sessions: newSessions(cmpDuration(opt.SessionTTL, DefaultSessionTTL)),
 		throttle: newLoginThrottle(),
