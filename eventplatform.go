@@ -84,7 +84,10 @@ type EventPlatform interface {
 	// PutEvents stores each valid entry durably on its bus before returning;
 	// entries fail on their own (results in the same order). It fails as a
 	// whole (EINVALID, ETOOLARGE) for more than MaxPutEventsEntries entries
-	// or more than MaxPutEventsBytes as EventBridge counts them.
+	// or more than MaxPutEventsBytes as EventBridge counts them, or, where
+	// claim checks are on, more than MaxClaimCheckBytes: then the largest
+	// details are stored as EventPayloads and their events carry references
+	// until the request fits in MaxPutEventsBytes.
 	PutEvents(ctx context.Context, entries []PutEventsEntry) ([]PutEventsResult, error)
 	// TestEventPattern reports whether event matches pattern, as
 	// `aws events test-event-pattern` does.

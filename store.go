@@ -17,6 +17,7 @@ type Store interface {
 	ExecutionLog
 	NotificationLog
 	ResourceStore
+	EventPayloadStore
 	Close() error
 }
 

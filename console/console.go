@@ -83,6 +83,10 @@ type Options struct {
 	// latencies, backlogs, dead letters, payments rate, relay lag). If nil,
 	// the overview shows only the counts.
 	Stats StatsFunc
+	// Patterns, if set, rewrites the pattern of "Test a pattern" as rules'
+	// patterns are (eventcrypt.Keyring.RewritePattern), so it matches the
+	// logged events' encrypted fields as a rule would.
+	Patterns func(p []byte) ([]byte, error)
 }
 
 // DefaultSessionTTL is how long a login lasts: a working day.
@@ -97,6 +101,7 @@ type Handler struct {
 	platform wims.EventPlatform
 	schemas  wims.SchemaRegistry
 	traces   wims.TraceReader
+	patterns func([]byte) ([]byte, error)
 	keys     *keyring
 	sessions *sessions
 	throttle *loginThrottle
@@ -126,6 +131,7 @@ func New(opt Options) *Handler {
 		platform: opt.Platform,
 		schemas:  opt.Schemas,
 		traces:   opt.Traces,
+		patterns: opt.Patterns,
 		keys:     newKeyring(opt.APIKeys),
 		sessions: newSessions(cmpDuration(opt.SessionTTL, DefaultSessionTTL)),
 		throttle: newLoginThrottle(),

@@ -296,7 +296,13 @@ func (h *Handler) testPattern(ctx context.Context, s *session, v *patternTestVie
 		}
 		return http.StatusBadRequest, clientMessage(err), nil
 	}
-	p, err := pattern.Compile([]byte(v.Pattern))
+	src := []byte(v.Pattern)
+	if h.patterns != nil {
+		if src, err = h.patterns(src); err != nil {
+			return http.StatusBadRequest, "The pattern is not valid: " + err.Error(), nil
+		}
+	}
+	p, err := pattern.Compile(src)
 	if err != nil {
 		return http.StatusBadRequest, "The pattern is not valid: " + err.Error(), nil
 	}

@@ -23,9 +23,10 @@ import (
 // TargetPrefix is the X-Amz-Target prefix of EventBridge operations.
 const TargetPrefix = "AWSEvents."
 
-// DefaultMaxBody bounds a request: PutEvents' 256 KB of entries grows when
-// JSON-escaped inside a JSON document.
-const DefaultMaxBody = 1 << 20
+// DefaultMaxBody bounds a request: PutEvents' entries (256 KB, or with
+// claim checks wims.MaxClaimCheckBytes) grow when JSON-escaped inside a JSON
+// document, at most about twice.
+const DefaultMaxBody = 2*wims.MaxClaimCheckBytes + 1<<20
 
 // Authenticator checks a request's credentials and returns the caller's
 // role ("admin", "orders" or "read").

@@ -44,6 +44,10 @@ type Log struct {
 	// 10,000), so a filter that matches little answers quickly, with a
 	// cursor to read on from, instead of reading everything.
 	ScanMax int
+	// Patterns, if set, rewrites a query's pattern as rules' patterns are
+	// (eventcrypt.Keyring.RewritePattern), so a query on a sensitive field
+	// finds the events that carry it encrypted.
+	Patterns func(p []byte) ([]byte, error)
 }
 
 // about is what an event is about, wherever its producer put it: the

@@ -59,7 +59,7 @@ func (l *Log) Query(ctx context.Context, q wims.EventQuery) (wims.EventPage, err
 	if err != nil {
 		return wims.EventPage{}, err
 	}
-	keep, err := filter(q)
+	keep, err := filter(q, l.Patterns)
 	if err != nil {
 		return wims.EventPage{}, err
 	}
@@ -160,11 +160,18 @@ func (l *Log) subject(q wims.EventQuery) (string, error) {
 }
 
 // filter is what the query keeps of what the subject selects.
-func filter(q wims.EventQuery) (func(*wims.Message) bool, error) {
+func filter(q wims.EventQuery, rewrite func([]byte) ([]byte, error)) (func(*wims.Message) bool, error) {
 	var p *pattern.Pattern
 	if q.Pattern != "" {
+		src := []byte(q.Pattern)
+		if rewrite != nil {
+			var err error
+			if src, err = rewrite(src); err != nil {
+				return nil, wims.FieldError("pattern", "%s", err)
+			}
+		}
 		var err error
-		if p, err = pattern.Compile([]byte(q.Pattern)); err != nil {
+		if p, err = pattern.Compile(src); err != nil {
 			return nil, wims.FieldError("pattern", "%s", strings.TrimPrefix(err.Error(), "pattern: "))
 		}
 	}

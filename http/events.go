@@ -206,3 +206,25 @@ func compactJSON(b json.RawMessage) []byte {
 	}
 	return out.Bytes()
 }
+
+// handleEventPayload resolves a claim check: the detail of a claim-checked
+// event, exactly as it was put (so its SHA-256 is the reference's), unless
+// the viewer may not see customers, who gets it redacted like every event.
+func (s *Server) handleEventPayload(w http.ResponseWriter, r *http.Request) error {
+	if s.payloads == nil {
+		return wims.Errorf(wims.EUNAVAILABLE, "Claim-checked payloads are not available in this configuration.")
+	}
+	p, err := s.payloads.GetEventPayload(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	body := p.Detail
+	if !viewerSeesCustomers(r) {
+		body = redactJSON(body)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return nil
+}

@@ -643,9 +643,9 @@ func (s *Server) handleDeleteDestination(w http.ResponseWriter, r *http.Request)
 // PutEvents and TestEventPattern.
 
 // maxPutEventsBody bounds POST /events: the entries may add up to 256 KB as
-// EventBridge counts them, and their JSON (member names, escaped detail
-// strings) is larger than that.
-const maxPutEventsBody = 1 << 20
+// EventBridge counts them (with claim checks wims.MaxClaimCheckBytes), and
+// their JSON (member names, escaped detail strings) is larger than that.
+const maxPutEventsBody = 2*wims.MaxClaimCheckBytes + 1<<20
 
 // eventEntry is one entry of POST /events. detail is a JSON object or a
 // string holding one.

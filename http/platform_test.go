@@ -327,7 +327,7 @@ func TestPlatformEvents(t *testing.T) {
 		wantProblem(t, http.StatusBadRequest, "validation-error", "traceHeader")
 	big := fmt.Sprintf(`{"entries":[{"source":"s","detailType":"t","detail":{"x":%q}}]}`, strings.Repeat("x", 300<<10))
 	e.do("POST", "/events", big).wantProblem(t, http.StatusBadRequest, "validation-error", "entries")
-	e.do("POST", "/events", `{"entries":[{"source":"s","detailType":"t","detail":{"x":"`+strings.Repeat("x", 2<<20)+`"}}]}`).
+	e.do("POST", "/events", `{"entries":[{"source":"s","detailType":"t","detail":{"x":"`+strings.Repeat("x", 4<<20)+`"}}]}`).
 		wantProblem(t, http.StatusRequestEntityTooLarge, "too-large", "")
 	e.wantUnchanged(before)
 }

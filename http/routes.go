@@ -23,6 +23,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /events", s.handleEvents)
 	s.handle("GET /events/stream", s.handleEventStream)
 	s.handle("GET /traces/{traceId}", s.handleTrace)
+	s.handle("GET /events/{id}/payload", s.handleEventPayload)
 	s.handle("GET /dead-letters", s.handleDeadLetters)
 	s.handle("POST /dead-letters/{seq}/redrive", s.handleRedrive)
 	s.handle("DELETE /dead-letters/{seq}", s.handlePurgeOne)
@@ -95,6 +96,7 @@ var routeACL = map[string]acl{
 	"GET /events":                       {},
 	"GET /events/stream":                {},
 	"GET /traces/{traceId}":             {},
+	"GET /events/{id}/payload":          {},
 	"GET /dead-letters":                 {},
 	"POST /dead-letters/{seq}/redrive":  {},
 	"DELETE /dead-letters/{seq}":        {},

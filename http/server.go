@@ -69,6 +69,12 @@ type EventLog interface {
 	Query(ctx context.Context, q wims.EventQuery) (wims.EventPage, error)
 }
 
+// EventPayloads reads claim-checked event details (wims.EventPayloadStore).
+type EventPayloads interface {
+	// GetEventPayload returns ENOTFOUND for an event with no payload.
+	GetEventPayload(ctx context.Context, id string) (wims.EventPayload, error)
+}
+
 // Options configures a Server. Only Store is required.
 type Options struct {
 	// Store is the system of record. Required.
@@ -76,6 +82,9 @@ type Options struct {
 	// Events serves GET /events. If nil, GET /events answers 503, so the API
 	// can run (e.g. in tests or v1 mode) without a bus.
 	Events EventLog
+	// Payloads serves GET /events/{id}/payload, the details of claim-checked
+	// events. If nil, it answers 503.
+	Payloads EventPayloads
 	// DeadLetters serves GET /dead-letters and their redrive. If nil, those
 	// answer 503.
 	DeadLetters DeadLetterQueue
@@ -131,6 +140,7 @@ type Options struct {
 type Server struct {
 	store      Store
 	events     EventLog
+	payloads   EventPayloads
 	dlq        DeadLetterQueue
 	platform   wims.EventPlatform
 	schemas    wims.SchemaRegistry
@@ -181,6 +191,7 @@ func NewServer(opt Options) *Server {
 	s := &Server{
 		store:      opt.Store,
 		events:     opt.Events,
+		payloads:   opt.Payloads,
 		dlq:        opt.DeadLetters,
 		platform:   opt.Platform,
 		schemas:    opt.Schemas,

@@ -79,7 +79,7 @@ func (s *Service) checkArchive(ctx context.Context, a wims.Archive) error {
 		return err
 	}
 	if a.EventPattern != "" {
-		if _, err := checkPattern(a.EventPattern); err != nil {
+		if _, err := s.checkPattern(a.EventPattern); err != nil {
 			return err
 		}
 	}

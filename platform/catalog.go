@@ -218,7 +218,7 @@ func (c *Catalog) build(ctx context.Context, gen int64) (*Snapshot, error) {
 		if !r.Enabled() {
 			continue
 		}
-		p, err := pattern.Compile([]byte(r.EventPattern))
+		p, err := c.svc.compile([]byte(r.EventPattern))
 		if err != nil {
 			c.log.Error("stored rule has an invalid pattern; skipped", "rule", r.Name, "bus", r.EventBusName, "err", err)
 			continue
@@ -316,7 +316,7 @@ func (c *Catalog) buildArchives(ctx context.Context, snap *Snapshot) error {
 			ba.all = append(ba.all, a.Name)
 			continue
 		}
-		p, err := pattern.Compile([]byte(a.EventPattern))
+		p, err := c.svc.compile([]byte(a.EventPattern))
 		if err != nil {
 			c.log.Error("stored archive has an invalid pattern; skipped", "archive", a.Name, "err", err)
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
@@ -96,7 +97,7 @@ func (d *Deliverer) deliver(ctx context.Context, t *RouteTarget, m *wims.Message
 		if err := d.Limiter.Wait(ctx, dest.Name, dest.InvocationRateLimitPerSecond); err != nil {
 			return err
 		}
-		return d.Invoker.Invoke(ctx, dest, conn, t.HTTPParameters, input, eventID)
+		return d.Invoker.Invoke(ctx, dest, conn, claimCheckHeader(t.HTTPParameters, m), input, eventID)
 	case wims.TargetKindBus:
 		return d.forward(ctx, t, m)
 	case wims.TargetKindWorkflow:
@@ -114,6 +115,28 @@ func (d *Deliverer) deliver(ctx context.Context, t *RouteTarget, m *wims.Message
 	return wims.Permanent(fmt.Errorf("target kind %q cannot be delivered", t.Kind))
 }
 
+// claimCheckHeader adds, for a claim-checked event, the header that tells
+// an API destination where its payload is (wims.HeaderClaimCheck: the path
+// on the wims API), so a target that needs the detail fetches it with its
+// own credentials and a target that does not is sent no megabyte. The
+// target's parameters are copied, never changed: the catalog shares them.
+func claimCheckHeader(p *wims.HTTPParameters, m *wims.Message) *wims.HTTPParameters {
+	id := m.Header[wims.HeaderClaimCheck]
+	if id == "" {
+		return p
+	}
+	out := wims.HTTPParameters{HeaderParameters: map[string]string{}}
+	if p != nil {
+		out = *p
+		out.HeaderParameters = maps.Clone(p.HeaderParameters)
+		if out.HeaderParameters == nil {
+			out.HeaderParameters = map[string]string{}
+		}
+	}
+	out.HeaderParameters[wims.HeaderClaimCheck] = wims.ClaimCheckHref(id)
+	return &out
+}
+
 // forward puts the event (unchanged, as EventBridge does for bus targets)
 // on another bus, where that bus's rules see it.
 func (d *Deliverer) forward(ctx context.Context, t *RouteTarget, m *wims.Message) error {
@@ -125,6 +148,9 @@ func (d *Deliverer) forward(ctx context.Context, t *RouteTarget, m *wims.Message
 	h := map[string]string{HeaderBus: t.Name, HeaderHops: strconv.Itoa(hops + 1), wims.HeaderEventID: eventID}
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 		h[wims.HeaderTraceParent] = tp
+	}
+	if cc := m.Header[wims.HeaderClaimCheck]; cc != "" {
+		h[wims.HeaderClaimCheck] = cc // the reference travels with the event
 	}
 	id := "fwd:" + t.Key + ":" + eventID
 	if replay := m.Header[wims.HeaderReplayName]; replay != "" {

@@ -113,7 +113,7 @@ func deliveryHeader(t *RouteTarget, bus, ingested, eventID string, from map[stri
 	if d := t.DeadLetterConfig; d != nil && d.Arn != "" {
 		h[wims.HeaderDeadLetterARN] = d.Arn
 	}
-	for _, k := range []string{wims.HeaderTraceParent, HeaderHops, wims.HeaderReplayName} {
+	for _, k := range []string{wims.HeaderTraceParent, HeaderHops, wims.HeaderReplayName, wims.HeaderClaimCheck} {
 		if v := from[k]; v != "" {
 			h[k] = v
 		}
@@ -136,6 +136,9 @@ func (f *Fanout) archive(snap *Snapshot, bus string, m *wims.Message, buf *[]str
 		h := map[string]string{wims.HeaderEventID: eventID}
 		if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 			h[wims.HeaderTraceParent] = tp
+		}
+		if cc := m.Header[wims.HeaderClaimCheck]; cc != "" {
+			h[wims.HeaderClaimCheck] = cc // a replay's targets learn where the payload is
 		}
 		out = append(out, wims.Outgoing{
 			Subject: snap.archives[bus].subjects[name], ID: "arc:" + name + ":" + eventID, Data: m.Data, Header: h,

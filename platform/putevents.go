@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,9 +65,14 @@ func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) 
 	for _, e := range entries {
 		total += EntrySize(e)
 	}
-	if total > wims.MaxPutEventsBytes {
-		return nil, wims.FieldError("Entries", "Total size of the entries in the request is over the limit (%d bytes, at most %d).", total, wims.MaxPutEventsBytes)
+	limit := wims.MaxPutEventsBytes
+	if s.payloads != nil {
+		limit = wims.MaxClaimCheckBytes
 	}
+	if total > limit {
+		return nil, wims.FieldError("Entries", "Total size of the entries in the request is over the limit (%d bytes, at most %d).", total, limit)
+	}
+	claimed := claimSet(entries, total)
 	results := make([]wims.PutEventsResult, len(entries))
 	out := make([]wims.Outgoing, 0, len(entries))
 	index := make([]int, 0, len(entries)) // out[i] is entries[index[i]]
@@ -92,13 +98,20 @@ func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) 
 			results[i] = wims.PutEventsResult{ErrorCode: "ResourceNotFoundException", ErrorMessage: "Event bus " + bus + " does not exist."}
 			continue
 		}
-		msg, res := s.envelope(e, bus, now)
+		msg, ev, res := s.envelope(e, bus, now)
 		if res.ErrorCode == "" && l.bus.SchemaValidation != nil {
+			// The detail as put is validated, claim-checked or not.
 			if err := s.validateEvent(ctx, *l.bus.SchemaValidation, e, msg.Data); err != nil {
 				if wims.ErrorCode(err) != wims.EINVALID {
 					return nil, err
 				}
 				res = wims.PutEventsResult{ErrorCode: "InvalidArgument", ErrorMessage: wims.ErrorMessage(err)}
+			}
+		}
+		if res.ErrorCode == "" && claimed[i] {
+			if err := s.claimCheck(ctx, &msg, ev, bus, now); err != nil {
+				s.log.Warn("put events: claim-check payload not stored", "event_id", ev.ID, "err", err)
+				res = wims.PutEventsResult{ErrorCode: "InternalFailure", ErrorMessage: "The event's payload could not be stored; retry it."}
 			}
 		}
 		results[i] = res
@@ -119,10 +132,59 @@ func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) 
 	return results, nil
 }
 
+// claimRefSize is what a claim-checked entry counts towards the 256 KB
+// instead of its detail: the size of its reference (event ids are UUIDs).
+var claimRefSize = len(wims.NewClaimCheck(uuid.Nil.String(), nil).Detail())
+
+// claimSet chooses the entries whose details are claim-checked when the
+// request (total bytes as EventBridge counts them) is over 256 KB: the
+// largest first, until what goes on the bus fits, so that as few payloads
+// as possible are stored and an entry's fate does not depend on its place
+// in the request. nil when the request fits.
+func claimSet(entries []wims.PutEventsEntry, total int) []bool {
+	if total <= wims.MaxPutEventsBytes {
+		return make([]bool, len(entries))
+	}
+	order := make([]int, len(entries))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(entries[b].Detail) - len(entries[a].Detail) })
+	claimed := make([]bool, len(entries))
+	for _, i := range order {
+		if total <= wims.MaxPutEventsBytes || len(entries[i].Detail) <= claimRefSize {
+			break
+		}
+		claimed[i] = true
+		total -= len(entries[i].Detail) - claimRefSize
+	}
+	return claimed
+}
+
+// claimCheck stores ev's detail as its payload and makes msg carry the
+// reference instead. The payload is committed before the event is
+// published, so a reference on the bus always resolves.
+func (s *Service) claimCheck(ctx context.Context, msg *wims.Outgoing, ev wims.Event, bus string, now time.Time) error {
+	ref := wims.NewClaimCheck(ev.ID, ev.Detail)
+	if err := s.payloads.PutEventPayload(ctx, wims.EventPayload{
+		ID: ev.ID, Bus: bus, Detail: ev.Detail, SHA256: ref.SHA256, CreatedAt: now,
+	}); err != nil {
+		return err
+	}
+	ev.Detail = ref.Detail()
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	msg.Data = data
+	msg.Header[wims.HeaderClaimCheck] = ev.ID
+	return nil
+}
+
 // envelope validates one entry and builds its event.
-func (s *Service) envelope(e wims.PutEventsEntry, bus string, now time.Time) (wims.Outgoing, wims.PutEventsResult) {
-	fail := func(code, format string, args ...any) (wims.Outgoing, wims.PutEventsResult) {
-		return wims.Outgoing{}, wims.PutEventsResult{ErrorCode: code, ErrorMessage: fmt.Sprintf(format, args...)}
+func (s *Service) envelope(e wims.PutEventsEntry, bus string, now time.Time) (wims.Outgoing, wims.Event, wims.PutEventsResult) {
+	fail := func(code, format string, args ...any) (wims.Outgoing, wims.Event, wims.PutEventsResult) {
+		return wims.Outgoing{}, wims.Event{}, wims.PutEventsResult{ErrorCode: code, ErrorMessage: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case e.Source == "":
@@ -149,11 +211,12 @@ func (s *Service) envelope(e wims.PutEventsEntry, bus string, now time.Time) (wi
 		resources = []string{}
 	}
 	id := uuid.New().String()
-	data, err := json.Marshal(wims.Event{
+	ev := wims.Event{
 		Version: wims.EventVersion, ID: id, DetailType: e.DetailType, Source: e.Source,
 		Account: wims.EventAccount, Time: t.UTC().Truncate(time.Second), Region: wims.EventRegion,
 		Resources: resources, Detail: json.RawMessage(detail),
-	})
+	}
+	data, err := json.Marshal(ev)
 	if err != nil {
 		return fail("MalformedDetail", "Detail is malformed.")
 	}
@@ -161,7 +224,7 @@ func (s *Service) envelope(e wims.PutEventsEntry, bus string, now time.Time) (wi
 	if strings.HasPrefix(e.TraceHeader, "00-") {
 		h[wims.HeaderTraceParent] = e.TraceHeader
 	}
-	return wims.Outgoing{Subject: s.subjects.Bus(bus), ID: id, Data: data, Header: h}, wims.PutEventsResult{EventID: id}
+	return wims.Outgoing{Subject: s.subjects.Bus(bus), ID: id, Data: data, Header: h}, ev, wims.PutEventsResult{EventID: id}
 }
 
 func isObject(b []byte) bool {

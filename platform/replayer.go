@@ -217,7 +217,8 @@ func (r *Replayer) replayOne(ctx context.Context, rp wims.Replay, m *wims.Messag
 	}
 	eventID := EventID(m)
 	ingested := r.now().UTC().Format(time.RFC3339Nano)
-	from := map[string]string{wims.HeaderReplayName: rp.Name, wims.HeaderTraceParent: m.Header[wims.HeaderTraceParent]}
+	from := map[string]string{wims.HeaderReplayName: rp.Name, wims.HeaderTraceParent: m.Header[wims.HeaderTraceParent],
+		wims.HeaderClaimCheck: m.Header[wims.HeaderClaimCheck]}
 	for _, t := range targets {
 		h := deliveryHeader(t, bus, ingested, eventID, from)
 		id := "dlv:replay:" + rp.Name + ":" + eventID + ":" + t.Key

@@ -22,7 +22,7 @@ func (s *Service) PutRule(ctx context.Context, r wims.Rule) (wims.Rule, error) {
 	if err := r.Validate(); err != nil {
 		return wims.Rule{}, err
 	}
-	if _, err := checkPattern(r.EventPattern); err != nil {
+	if _, err := s.checkPattern(r.EventPattern); err != nil {
 		return wims.Rule{}, err
 	}
 	ok, err := s.busExists(ctx, r.EventBusName)

@@ -31,6 +31,16 @@ type Options struct {
 	Subjects Subjects
 	Now      wims.Clock
 	Logger   *slog.Logger
+	// Payloads keeps the details of claim-checked events: with it, a
+	// PutEvents request over EventBridge's 256 KB (up to
+	// wims.MaxClaimCheckBytes) has its largest details stored here and
+	// replaced by references; without it such a request fails, as on AWS.
+	Payloads wims.EventPayloadStore
+	// Patterns, if set, rewrites every rule and archive pattern before it
+	// is compiled: wims serve makes patterns on encrypted (sensitive)
+	// fields match their tokens (eventcrypt.Keyring.RewritePattern). Rules
+	// are stored as written, so a key rotation needs only a restart.
+	Patterns func(p []byte) ([]byte, error)
 	// Changed, if set, is called after every committed resource write, so
 	// this instance's Catalog reloads at once instead of at its next poll.
 	Changed func()
@@ -42,6 +52,8 @@ type Service struct {
 	bus      Publisher
 	sealer   *Sealer
 	archives ArchiveStore
+	payloads wims.EventPayloadStore
+	patterns func([]byte) ([]byte, error)
 	subjects Subjects
 	now      wims.Clock
 	log      *slog.Logger
@@ -57,7 +69,7 @@ var (
 
 // New returns a Service.
 func New(opt Options) *Service {
-	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, subjects: opt.Subjects,
+	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, payloads: opt.Payloads, patterns: opt.Patterns, subjects: opt.Subjects,
 		now: opt.Now, log: opt.Logger, changed: opt.Changed}
 	if s.now == nil {
 		s.now = time.Now
@@ -156,17 +168,30 @@ func busName(nameOrARN string) string {
 
 // checkPattern compiles a pattern, reporting failure on field EventPattern
 // (InvalidEventPatternException on the wire).
-func checkPattern(p string) (*pattern.Pattern, error) {
-	compiled, err := pattern.Compile([]byte(p))
+func (s *Service) checkPattern(p string) (*pattern.Pattern, error) {
+	compiled, err := s.compile([]byte(p))
 	if err != nil {
 		return nil, wims.FieldError("EventPattern", "%s", strings.TrimPrefix(err.Error(), "pattern: "))
 	}
 	return compiled, nil
 }
 
-// TestEventPattern reports whether event matches pattern.
+// compile compiles a pattern as rules use it: rewritten by Patterns first.
+func (s *Service) compile(p []byte) (*pattern.Pattern, error) {
+	if s.patterns != nil {
+		var err error
+		if p, err = s.patterns(p); err != nil {
+			return nil, err
+		}
+	}
+	return pattern.Compile(p)
+}
+
+// TestEventPattern reports whether event matches pattern, as a rule with
+// that pattern would (so a pattern on a sensitive field matches the
+// encrypted form events carry).
 func (s *Service) TestEventPattern(_ context.Context, p, event string) (bool, error) {
-	compiled, err := checkPattern(p)
+	compiled, err := s.checkPattern(p)
 	if err != nil {
 		return false, err
 	}

@@ -63,6 +63,12 @@ type Options struct {
 	Now      wims.Clock
 	Logger   *slog.Logger
 	Metrics  *Metrics // may be nil
+	// Protect, if set, rewrites each event's detail before it is published:
+	// wims serve encrypts the sensitive fields there (eventcrypt), so no
+	// event on the bus, in the event log or in an archive holds them in
+	// plain text. The store keeps them; consumers that need a customer id
+	// (workflow, payments) read the order from the store, never the event.
+	Protect func(detail []byte) ([]byte, error)
 }
 
 // Relay publishes the change log to the bus.
@@ -204,7 +210,7 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 	last := make([]int, 0, len(changes))
 	for i, c := range changes {
 		if r.opt.DomainSubject != "" {
-			ds, err := DomainMessages(c, r.opt.DomainSubject)
+			ds, err := domainMessages(c, r.opt.DomainSubject, r.opt.Protect)
 			if err != nil {
 				return 0, err
 			}
@@ -213,7 +219,7 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 				last = append(last, -1)
 			}
 		}
-		m, err := Message(c, r.opt.Subject, r.opt.Log.Origin())
+		m, err := message(c, r.opt.Subject, r.opt.Log.Origin(), r.opt.Protect)
 		if err != nil {
 			return 0, err
 		}
@@ -255,9 +261,18 @@ func (r *Relay) prune(ctx context.Context) {
 
 // Message encodes a change as the bus message the relay publishes.
 func Message(c wims.Change, subject, origin string) (wims.Outgoing, error) {
+	return message(c, subject, origin, nil)
+}
+
+func message(c wims.Change, subject, origin string, protect func([]byte) ([]byte, error)) (wims.Outgoing, error) {
 	ev, err := wims.ChangeEvent(c, origin)
 	if err != nil {
 		return wims.Outgoing{}, fmt.Errorf("encode change %d: %w", c.Seq, err)
+	}
+	if protect != nil {
+		if ev.Detail, err = protect(ev.Detail); err != nil {
+			return wims.Outgoing{}, fmt.Errorf("protect change %d: %w", c.Seq, err)
+		}
 	}
 	data, err := json.Marshal(ev)
 	if err != nil {
@@ -273,12 +288,21 @@ func Message(c wims.Change, subject, origin string) (wims.Outgoing, error) {
 // DomainMessages encodes the domain events of a change (wims.DomainEvents)
 // as bus messages on subject, with their derived ids as Nats-Msg-Id.
 func DomainMessages(c wims.Change, subject string) ([]wims.Outgoing, error) {
+	return domainMessages(c, subject, nil)
+}
+
+func domainMessages(c wims.Change, subject string, protect func([]byte) ([]byte, error)) ([]wims.Outgoing, error) {
 	evs, err := wims.DomainEvents(c)
 	if err != nil || len(evs) == 0 {
 		return nil, err
 	}
 	out := make([]wims.Outgoing, 0, len(evs))
 	for _, ev := range evs {
+		if protect != nil {
+			if ev.Detail, err = protect(ev.Detail); err != nil {
+				return nil, fmt.Errorf("protect domain event of change %d: %w", c.Seq, err)
+			}
+		}
 		data, err := json.Marshal(ev)
 		if err != nil {
 			return nil, fmt.Errorf("encode domain event of change %d: %w", c.Seq, err)

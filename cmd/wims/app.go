@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/wims/wims"
 	"github.com/wims/wims/eventbridge"
+	"github.com/wims/wims/eventcrypt"
 	"github.com/wims/wims/eventlog"
 	wimshttp "github.com/wims/wims/http"
 	"github.com/wims/wims/nats"
@@ -45,7 +46,8 @@ type App struct {
 	workflow  *workflow.Workflow
 	platform  *platform.Service
 	catalog   *platform.Catalog
-	unlock    func() // releases the data dir lock
+	crypt     *eventcrypt.Keyring // sensitive event fields (eventKeys)
+	unlock    func()              // releases the data dir lock
 	httpSrv   *http.Server
 	// stopCallees stops what the pipeline calls (the built-in mock payments
 	// API); Close calls it only after the pipeline has stopped.
@@ -143,8 +145,13 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	refs = append(refs, consumerRef{nats.Payments, "payments-dispatcher"})
 	reg.MustRegister(newBacklogCollector(a.bus, refs))
 
+	crypt, err := a.eventKeys()
+	if err != nil {
+		return nil, err
+	}
 	rel := relay.New(relay.Options{
-		Log: a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
+		Protect: crypt.SealDetail,
+		Log:     a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
 		DomainSubject: a.bus.Subject("events", "bus", wims.DefaultBus),
 		Logger:        log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
 	})
@@ -159,7 +166,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events"), GroupSubject: a.logGroupSubject}
+	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events"), GroupSubject: a.logGroupSubject, Patterns: crypt.RewritePattern}
 	opt.DeadLetters = a.bus
 	opt.Platform = a.platform
 	opt.Schemas = a.platform
@@ -206,7 +213,7 @@ func (a *App) apiOptions(reg *prometheus.Registry) (wimshttp.Options, error) {
 		a.log.Warn("serving without authentication on a non-loopback address (--insecure)", "addr", a.cfg.Addr)
 	}
 	return wimshttp.Options{
-		Store: a.store, Logger: a.log.With("component", "http"), Registry: reg,
+		Store: a.store, Payloads: a.store, Logger: a.log.With("component", "http"), Registry: reg,
 		TracerProvider: a.tracer, Traces: a.spans, APIKeys: keys, RateLimit: a.cfg.RateLimit, Version: version(),
 		Checks: a.healthChecks(),
 	}, nil

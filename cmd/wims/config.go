@@ -6,11 +6,13 @@ import (
 	netmail "net/mail"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/eventcrypt"
 	wimshttp "github.com/wims/wims/http"
 	"github.com/wims/wims/mail"
 )
@@ -64,6 +66,14 @@ type Config struct {
 	// SecretsKey seals connection secrets (64 hex digits or a passphrase);
 	// empty: a key file in the data dir. Never log it: String redacts it.
 	SecretsKey string
+	// EventKeys are "ID:HEX" (--event-key, repeatable): the keys that
+	// encrypt sensitive event fields, the last one encrypting, the others
+	// still decrypting and matching (rotation). Empty: one key "default" in
+	// a key file in the data dir. Never log them: String redacts them.
+	EventKeys []string
+	// SensitiveFields are more event fields to encrypt (--sensitive-field,
+	// dotted paths under detail), besides the orders' customerId.
+	SensitiveFields []string
 	// PprofAddr, if set, serves net/http/pprof there (loopback only).
 	PprofAddr string
 	// NoSchemaDiscovery stops wims from creating the default bus's schema
@@ -99,6 +109,8 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.BusSync, "bus-sync", "always", "embedded JetStream fsync: always (before every ack) or an interval such as 10ms (group commit)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "do not fsync every commit (faster; a power loss may lose recent acknowledged writes)")
 	fs.StringVar(&c.SecretsKey, "secrets-key", "", "key that encrypts connection secrets: 64 hex digits or a passphrase of 16+ characters (default: a key file created in the data dir; instances sharing a PostgreSQL store need the same key)")
+	fs.StringArrayVar(&c.EventKeys, "event-key", nil, "key ID:HEX (64 hex digits) that encrypts sensitive event fields; repeatable for rotation: the last one encrypts, the others still decrypt and match (default: key \"default\" in a file event.key created in the data dir)")
+	fs.StringArrayVar(&c.SensitiveFields, "sensitive-field", nil, "event field to encrypt besides the orders' customerId, a dotted path under detail such as detail.data.NewImage.email (repeatable)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (profiling; off by default)")
 	fs.BoolVar(&c.NoSchemaDiscovery, "no-schema-discovery", false, "do not create the default bus's schema discoverer at start when there is none (it is on by default; `wims discoverers stop` stops it)")
 }
@@ -145,6 +157,16 @@ func (c *Config) validate() error {
 	for _, u := range c.NotifyWebhooks {
 		if err := checkURL(u); err != nil {
 			return fmt.Errorf("--notify-webhook: %w", err)
+		}
+	}
+	for _, k := range c.EventKeys {
+		if _, err := eventcrypt.ParseKey(k); err != nil {
+			return fmt.Errorf("--event-key: %w", err) // the error names the id, never the secret
+		}
+	}
+	for _, f := range c.SensitiveFields {
+		if _, err := eventcrypt.ParseField(f); err != nil {
+			return fmt.Errorf("--sensitive-field: %w", err)
 		}
 	}
 	if len(c.NotifyEmails) > 0 && c.SMTPURL == "" {
@@ -233,6 +255,11 @@ func (c Config) String() string {
 	}
 	if redacted.SecretsKey != "" {
 		redacted.SecretsKey = "<redacted>"
+	}
+	redacted.EventKeys = nil
+	for _, k := range c.EventKeys {
+		id, _, _ := strings.Cut(k, ":")
+		redacted.EventKeys = append(redacted.EventKeys, id+":<redacted>")
 	}
 	for _, s := range c.APIKeys {
 		if k, err := wimshttp.ParseAPIKey(s); err == nil {

@@ -10,10 +10,15 @@ import (
 // newConsole returns the web console over the API's store, behind the
 // API's keys.
 func (a *App) newConsole(opt wimshttp.Options) *console.Handler {
+	var patterns func([]byte) ([]byte, error)
+	if a.crypt != nil { // v1 has no events to encrypt
+		patterns = a.crypt.RewritePattern
+	}
 	return console.New(console.Options{
 		Store: opt.Store, APIKeys: opt.APIKeys, Logger: a.log.With("component", "console"),
 		Events: opt.Events, DeadLetters: opt.DeadLetters, Platform: opt.Platform, Schemas: opt.Schemas, Traces: opt.Traces,
 		Stats: consoleStats(opt.Registry, a.cfg.PaymentsRate),
+		Patterns: patterns,
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wims/wims"
 	"github.com/wims/wims/apidest"
+	"github.com/wims/wims/eventcrypt"
 	"github.com/wims/wims/eventlog"
 	"github.com/wims/wims/mail"
 	"github.com/wims/wims/nats"
@@ -33,10 +34,14 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	if err != nil {
 		return nil, err
 	}
+	crypt, err := a.eventKeys()
+	if err != nil {
+		return nil, err
+	}
 	subjects := platform.Subjects{Events: a.bus.Subject("events"), Deliveries: a.bus.Subject("deliveries", "targets")}
 	var catalog *platform.Catalog
 	a.platform = platform.New(platform.Options{
-		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Subjects: subjects, Logger: a.log.With("component", "platform"),
+		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Payloads: a.store, Patterns: crypt.RewritePattern, Subjects: subjects, Logger: a.log.With("component", "platform"),
 		// Reload before the write returns, so this instance routes with a
 		// rule as soon as the call that made it has answered (other
 		// instances within the catalog's poll).
@@ -181,6 +186,41 @@ func (a *App) consume(ctx context.Context, spec nats.ConsumerSpec, h wims.Handle
 	}
 	a.consumers = append(a.consumers, c)
 	return nil
+}
+
+// eventKeys builds the keyring of sensitive event fields from --event-key,
+// or from the key "default" in a key file created in the data directory on
+// first use (instances sharing a store need the same keys: a rule compiled
+// on one must match events encrypted on another).
+func (a *App) eventKeys() (*eventcrypt.Keyring, error) {
+	if a.crypt != nil {
+		return a.crypt, nil
+	}
+	var keys []eventcrypt.Key
+	for _, s := range a.cfg.EventKeys {
+		k, err := eventcrypt.ParseKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("--event-key: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		h, err := platform.LoadOrCreateKeyFile(filepath.Join(a.cfg.DataDir, "event.key"))
+		if err != nil {
+			return nil, err
+		}
+		k, err := eventcrypt.ParseKey("default:" + h)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(a.cfg.DataDir, "event.key"), err)
+		}
+		keys = append(keys, k)
+	}
+	r, err := eventcrypt.New(keys, a.cfg.SensitiveFields)
+	if err != nil {
+		return nil, fmt.Errorf("--event-key / --sensitive-field: %w", err)
+	}
+	a.crypt = r
+	return r, nil
 }
 
 // sealer builds the connection-secret sealer from --secrets-key, or from a

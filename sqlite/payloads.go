@@ -1,0 +1,40 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/wims/wims"
+)
+
+// PutEventPayload stores a claim-checked payload; see
+// wims.EventPayloadStore. It goes through the writer like every write, so it
+// is fsynced before PutEvents publishes the event that refers to it.
+func (s *Store) PutEventPayload(ctx context.Context, p wims.EventPayload) error {
+	if err := wims.ValidateEventPayload(p); err != nil {
+		return err
+	}
+	err := s.write(ctx, func(w *writeTx) error {
+		_, err := w.exec(`INSERT OR IGNORE INTO event_payloads (id, bus, sha256, detail, created_at) VALUES (?, ?, ?, ?, ?)`,
+			p.ID, p.Bus, p.SHA256, p.Detail, toMicros(p.CreatedAt))
+		return err
+	})
+	return wrap("put event payload "+p.ID, err)
+}
+
+// GetEventPayload returns ENOTFOUND for an unknown id.
+func (s *Store) GetEventPayload(ctx context.Context, id string) (wims.EventPayload, error) {
+	p := wims.EventPayload{ID: id}
+	var at int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT bus, sha256, detail, created_at FROM event_payloads WHERE id = ?`, id).
+		Scan(&p.Bus, &p.SHA256, &p.Detail, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return wims.EventPayload{}, wims.Errorf(wims.ENOTFOUND, "Event %s has no claim-checked payload.", id)
+	}
+	if err != nil {
+		return wims.EventPayload{}, wrap("get event payload "+id, err)
+	}
+	p.CreatedAt = fromMicros(at)
+	return p, nil
+}
