@@ -51,10 +51,11 @@ func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err erro
 // when they carry ids. Duplicates count as stored.
 //
 // Messages for one stream that accepts atomic batches go as atomic batches
-// (one fsync per batch, see atomic.go); others, and a batch the server
-// refuses (it holds a duplicate id), go one by one (publishEach).
+// (one fsync per batch, see atomic.go) when there are at least minGroup of
+// them; others, and a batch the server refuses (it holds a duplicate id), go
+// one by one (publishEach).
 func (b *Bus) PublishBatch(ctx context.Context, ms []Outgoing) (int, error) {
-	if _, ok := b.atomicStream(ms); ok && len(ms) > 1 {
+	if _, ok := b.atomicStream(ms); ok && len(ms) >= minGroup {
 		return b.publishAtomicOrEach(ctx, ms)
 	}
 	return b.publishEach(ctx, ms)
