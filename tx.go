@@ -26,8 +26,8 @@ type TxRows interface {
 	// writes nothing, if no item has o.SKU; the caller must then fail the
 	// transaction (PostgreSQL has aborted it already).
 	InsertOrder(o Order) (existing Order, res InsertOutcome, err error)
-	// SetOrderStatus writes next's Status, Reason, StockReleased and
-	// UpdatedAt over the order if it still has old.Status, a compare-and-set
+	// SetOrderStatus writes next's Status, Reason, StockReleased, Carrier,
+	// TrackingID and UpdatedAt over the order if it still has old.Status, a compare-and-set
 	// so a transition can only ever apply once, and appends next to the
 	// order's history. It is an error if the order no longer has
 	// old.Status, which LockOrder rules out.
@@ -245,6 +245,31 @@ func (tx Tx) CompleteRefund(orderID string) (Order, error) {
 	}
 	next := o
 	next.Status = OrderRefunded
+	return tx.setStatus(o, next)
+}
+
+// ShipOrder marks a PAID order SHIPPED with its shipment s, which must have
+// passed Validate, and records the order UPDATE change. The stock stays
+// taken: it left with the order. A SHIPPED order with the same shipment is
+// returned unchanged with nothing recorded, so a client may retry freely;
+// with a different shipment, or in any other status, it is ECONFLICT.
+// Returns ENOTFOUND for an unknown order.
+func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
+	o, err := tx.lockOrder(orderID)
+	if err != nil {
+		return o, err
+	}
+	if o.Status == OrderShipped {
+		if o.Carrier == s.Carrier && o.TrackingID == s.TrackingID {
+			return o, nil
+		}
+		return Order{}, Errorf(ECONFLICT, "order %q was shipped already, with carrier %q and tracking id %q",
+			o.ID, o.Carrier, o.TrackingID)
+	}
+	next, ok := o.Ship(s)
+	if !ok {
+		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PAID orders can be shipped", o.ID, o.Status)
+	}
 	return tx.setStatus(o, next)
 }
 

@@ -123,6 +123,16 @@ func (c *Client) CancelOrder(ctx context.Context, id string) (wims.Order, error)
 	return o, err
 }
 
+// ShipOrder marks a PAID order SHIPPED with the shipment and returns it.
+// The same shipment again returns the order unchanged; any other status,
+// or another shipment of a SHIPPED order, is a 409 problem (type
+// order-not-shippable).
+func (c *Client) ShipOrder(ctx context.Context, id string, s wims.Shipment) (wims.Order, error) {
+	var o wims.Order
+	_, err := c.do(ctx, "POST", "/orders/"+url.PathEscape(id)+"/shipment", s, nil, &o)
+	return o, err
+}
+
 // ListOrders returns one page of orders, newest first.
 func (c *Client) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderPage, error) {
 	q := url.Values{}

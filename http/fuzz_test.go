@@ -94,6 +94,38 @@ func FuzzAdjustStock(f *testing.F) {
 	})
 }
 
+// FuzzShipOrder fuzzes the body of POST /orders/{id}/shipment against a
+// PAID order: never a 5xx, and a refused shipment changes nothing.
+func FuzzShipOrder(f *testing.F) {
+	for _, b := range []string{
+		`{"carrier":"UPS","trackingId":"1Z999"}`,
+		`{"carrier":"UPS","trackingId":"other"}`,
+		`{"carrier":"","trackingId":"1Z"}`,
+		`{"carrier":" UPS","trackingId":"1Z"}`,
+		`{"carrier":"UPS","trackingId":"a\u0000b"}`,
+		`{"carrier":"UPS","trackingId":"a\nb"}`,
+		`{"carrier":"UPS"}`,
+		`{"carrier":1,"trackingId":"1Z"}`,
+		`{"carrier":"UPS","trackingId":"1Z","extra":1}`,
+		`{"carrier":null,"trackingId":null}`,
+		`null`,
+		`[]`,
+	} {
+		f.Add([]byte(b))
+	}
+	e := newEnv(f)
+	id := e.do("POST", "/orders", `{"customerId":"c-1","quantity":1}`).wantJSON(f, http.StatusAccepted)["orderId"].(string)
+	if _, err := e.store.ReserveStock(f.Context(), id); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := e.store.CompletePayment(f.Context(), id, true, ""); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzPost(t, e, "POST", "/orders/"+id+"/shipment", body)
+	})
+}
+
 // FuzzListOrders fuzzes the query of GET /orders: never a 5xx.
 func FuzzListOrders(f *testing.F) {
 	for _, q := range []string{"", "limit=1", "cursor=o1.MTIz", "cursor=o1.MXxh", "status=PAID&customerId=x", "limit=-1", "limit=99999999999999999999"} {

@@ -10,11 +10,11 @@ import (
 )
 
 // insertColumns are the columns a new order sets; stock_released starts
-// false (its default).
+// false, carrier and tracking_id empty (their defaults).
 const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
 
 // orderColumns is the column list scanOrder expects.
-const orderColumns = insertColumns + `, stock_released`
+const orderColumns = insertColumns + `, stock_released, carrier, tracking_id`
 
 // Order statements.
 const (
@@ -36,7 +36,7 @@ const (
 	// qSetStatus is a compare-and-set on the status, with the history entry
 	// written in the same statement.
 	qSetStatus = `WITH o AS (
-		UPDATE orders SET status = $3, reason = $4, updated_at = $5, stock_released = $6
+		UPDATE orders SET status = $3, reason = $4, updated_at = $5, stock_released = $6, carrier = $7, tracking_id = $8
 		WHERE order_id = $1 AND status = $2
 		RETURNING order_id, status, reason, updated_at
 	)
@@ -110,6 +110,17 @@ func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order,
 	})
 }
 
+// ShipOrder marks a PAID order SHIPPED; see wims.Tx.ShipOrder. Returns
+// EINVALID for a bad shipment.
+func (s *Store) ShipOrder(ctx context.Context, orderID string, sh wims.Shipment) (wims.Order, error) {
+	if err := sh.Validate(); err != nil {
+		return wims.Order{}, err
+	}
+	return transition(s, ctx, "ship order", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.ShipOrder(orderID, sh)
+	})
+}
+
 // LockOrder implements wims.TxRows.
 func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx, r.w, qLockOrder, id)
@@ -148,7 +159,7 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 // compare-and-set always applies.
 func (r txRows) SetOrderStatus(old, next wims.Order) error {
 	tag, err := r.w.exec(qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt,
-		next.StockReleased)
+		next.StockReleased, next.Carrier, next.TrackingID)
 	if err != nil {
 		return err
 	}
@@ -179,7 +190,7 @@ func scanOrder(r pgx.Row) (wims.Order, error) {
 		created, updatedAt time.Time
 	)
 	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
-		&o.StockReleased); err != nil {
+		&o.StockReleased, &o.Carrier, &o.TrackingID); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

@@ -10,11 +10,11 @@ import (
 )
 
 // insertColumns are the columns a new order sets; stock_released starts
-// false (its default).
+// false, carrier and tracking_id empty (their defaults).
 const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
 
 // orderColumns is the column list scanOrder expects.
-const orderColumns = insertColumns + `, stock_released`
+const orderColumns = insertColumns + `, stock_released, carrier, tracking_id`
 
 // Statements the writer prepares once (see writerStatements).
 const (
@@ -23,7 +23,8 @@ const (
 	qInsertOrder = `INSERT INTO orders (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	// qReserve carries the stock guard in the UPDATE itself.
 	qReserve   = `UPDATE inventory SET quantity = quantity - ?, updated_at = ? WHERE sku = ? AND quantity >= ?`
-	qSetStatus = `UPDATE orders SET status = ?, reason = ?, stock_released = ?, updated_at = ? WHERE order_id = ? AND status = ?`
+	qSetStatus = `UPDATE orders SET status = ?, reason = ?, stock_released = ?, carrier = ?, tracking_id = ?, updated_at = ?
+		WHERE order_id = ? AND status = ?`
 )
 
 // CreateOrder inserts a PENDING order with order.ID and records an INSERT
@@ -84,6 +85,17 @@ func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order,
 	})
 }
 
+// ShipOrder marks a PAID order SHIPPED; see wims.Tx.ShipOrder. Returns
+// EINVALID for a bad shipment.
+func (s *Store) ShipOrder(ctx context.Context, orderID string, sh wims.Shipment) (wims.Order, error) {
+	if err := sh.Validate(); err != nil {
+		return wims.Order{}, err
+	}
+	return transition(s, ctx, "ship order", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.ShipOrder(orderID, sh)
+	})
+}
+
 // LockOrder implements wims.TxRows.
 func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx(), r.w, id)
@@ -118,8 +130,8 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 
 // SetOrderStatus implements wims.TxRows.
 func (r txRows) SetOrderStatus(old, next wims.Order) error {
-	res, err := r.w.exec(qSetStatus, string(next.Status), next.Reason, next.StockReleased, toMicros(next.UpdatedAt),
-		old.ID, string(old.Status))
+	res, err := r.w.exec(qSetStatus, string(next.Status), next.Reason, next.StockReleased, next.Carrier,
+		next.TrackingID, toMicros(next.UpdatedAt), old.ID, string(old.Status))
 	if err != nil {
 		return err
 	}
@@ -151,7 +163,7 @@ func scanOrder(r scanner) (wims.Order, error) {
 		created, updatedAt int64
 	)
 	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
-		&o.StockReleased); err != nil {
+		&o.StockReleased, &o.Carrier, &o.TrackingID); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)
