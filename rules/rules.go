@@ -116,6 +116,30 @@ func Defaults() []Rule {
 	}
 }
 
+// FulfillmentRule is the name of the rule --fulfillment-url adds.
+const FulfillmentRule = "order-fulfillment"
+
+// FulfillmentPattern matches an order's change to PAID: the moment it may
+// be picked, packed and shipped. It matches the change event, not the
+// domain event Payment Succeeded, because the change carries the customer
+// id the fulfillment service needs and domain events leave out.
+const FulfillmentPattern = `{"source":["wims.cdc"],"detail":{"data":{"table":["orders"],"eventType":["UPDATE"],"NewImage":{"status":["PAID"]}}}}`
+
+// Fulfillment is the built-in rule of --fulfillment-url: every order that
+// becomes PAID is posted to url, the fulfillment service, as its change
+// event (Idempotency-Key: the event id), with the webhook targets' retries
+// and dead letters. The service ships the order and reports it with POST
+// /orders/{id}/shipment. A rule of the same name in the config replaces it.
+func Fulfillment(url string) Rule {
+	return Rule{
+		Name: FulfillmentRule,
+		Description: "An order became PAID: post its change event to the fulfillment service (--fulfillment-url), " +
+			"which reports the shipment with POST /orders/{id}/shipment.",
+		Pattern: json.RawMessage(FulfillmentPattern),
+		Targets: []Target{{Type: TargetWebhook, URL: url}},
+	}
+}
+
 // LoadFile reads a JSON config file. Unknown fields are errors, so a typo in
 // a rule does not silently route nothing.
 func LoadFile(path string) (Config, error) {

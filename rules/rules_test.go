@@ -82,6 +82,34 @@ func TestDefaultsRouteTheCourse(t *testing.T) {
 	}
 }
 
+// TestFulfillmentRoutesPaidOrders: the fulfillment rule sends an order's
+// change to PAID, and nothing else, to its webhook.
+func TestFulfillmentRoutesPaidOrders(t *testing.T) {
+	s, err := rules.Compile(append(rules.Defaults(), rules.Fulfillment("http://127.0.0.1:9/fulfil")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := rules.Target{Type: rules.TargetWebhook, URL: "http://127.0.0.1:9/fulfil"}.ID()
+	reserved := wims.Order{ID: "o1", CustomerID: "c1", Status: wims.OrderReserved}
+	paid := reserved
+	paid.Status = wims.OrderPaid
+	shipped, _ := paid.Ship(wims.Shipment{Carrier: "UPS", TrackingID: "1Z"})
+	for _, tt := range []struct {
+		name string
+		ev   []byte
+		want bool
+	}{
+		{"paid", changeEvent(t, "orders", "UPDATE", []string{"status"}, paid, reserved), true},
+		{"reserved", changeEvent(t, "orders", "UPDATE", []string{"status"}, reserved, reserved), false},
+		{"shipped", changeEvent(t, "orders", "UPDATE", []string{"carrier", "status", "trackingId"}, shipped, paid), false},
+		{"inserted", changeEvent(t, "orders", "INSERT", []string{"orderId"}, paid, nil), false},
+	} {
+		if got := slices.Contains(targetsFor(t, s, tt.ev), hook); got != tt.want {
+			t.Errorf("%s: routed to fulfillment = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestConfigMergeReplacesAndAdds(t *testing.T) {
 	cfg, err := rules.Parse([]byte(`{"rules":[
 		{"name":"everything","pattern":{"source":["wims.cdc"]},"targets":[{"type":"event-log"}],"disabled":true},
