@@ -21,6 +21,7 @@ const (
 	DetailRefundPending    = "Refund Pending"
 	DetailRefundSucceeded  = "Refund Succeeded"
 	DetailOrderShipped     = "Order Shipped"
+	DetailOrderBackordered = "Order Backordered"
 	DetailPaymentSucceeded = "Payment Succeeded"
 	DetailPaymentFailed    = "Payment Failed"
 	DetailStockLow         = "Stock Low"
@@ -49,7 +50,8 @@ type StockEventDetail struct {
 
 // DomainEvents derives the domain events a change stands for: an order's
 // move to RESERVED, REJECTED, PAID, PAYMENT_FAILED, CANCELLED, REFUND_PENDING,
-// REFUNDED or SHIPPED, and a stock level's crossing of a threshold. Each event's id is derived from the change's event id
+// REFUNDED, SHIPPED or BACKORDERED, and a stock level's crossing of a
+// threshold. Each event's id is derived from the change's event id
 // and its detail-type, so deriving them again (a relay republishing after a
 // crash) yields the same ids and the bus drops the copies. Customer ids
 // stay out of domain events: rules that need them read the change event.
@@ -87,6 +89,8 @@ func DomainEvents(c Change) ([]Event, error) {
 			source, detailType = SourcePayments, DetailRefundSucceeded
 		case OrderShipped:
 			detailType = DetailOrderShipped
+		case OrderBackordered:
+			detailType = DetailOrderBackordered
 		default:
 			return nil, nil
 		}

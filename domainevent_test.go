@@ -32,6 +32,8 @@ func TestDomainEventsOfOrderTransitions(t *testing.T) {
 		{wims.OrderCancelled, wims.OrderRefundPending, wims.SourcePayments, wims.DetailRefundPending},
 		{wims.OrderRefundPending, wims.OrderRefunded, wims.SourcePayments, wims.DetailRefundSucceeded},
 		{wims.OrderPaid, wims.OrderShipped, wims.SourceOrders, wims.DetailOrderShipped},
+		{wims.OrderPending, wims.OrderBackordered, wims.SourceOrders, wims.DetailOrderBackordered},
+		{wims.OrderBackordered, wims.OrderReserved, wims.SourceOrders, wims.DetailOrderReserved},
 	}
 	for _, c := range cases {
 		evs, err := wims.DomainEvents(orderChange(t, c.from, c.to))

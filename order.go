@@ -21,7 +21,9 @@ type OrderStatus string
 // released); see Tx.CancelOrder for the races. A PAID order is shipped by
 // a person or a fulfillment service (POST /orders/{id}/shipment): SHIPPED,
 // which keeps its stock (it left the warehouse) and can no longer be
-// cancelled.
+// cancelled. An order for an item that allows backorders waits as
+// BACKORDERED instead of REJECTED when the stock is short, and a restock
+// moves it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
 const (
 	OrderPending       OrderStatus = "PENDING"
 	OrderReserved      OrderStatus = "RESERVED"
@@ -32,11 +34,12 @@ const (
 	OrderRefundPending OrderStatus = "REFUND_PENDING"
 	OrderRefunded      OrderStatus = "REFUNDED"
 	OrderShipped       OrderStatus = "SHIPPED"
+	OrderBackordered   OrderStatus = "BACKORDERED"
 )
 
 // OrderStatuses lists every status, in the order of an order's life.
 var OrderStatuses = []OrderStatus{
-	OrderPending, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed,
+	OrderPending, OrderBackordered, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed,
 	OrderCancelled, OrderRefundPending, OrderRefunded, OrderShipped,
 }
 
@@ -135,7 +138,7 @@ func (f *OrderFilter) Validate() error {
 		return FieldError("customerId", "must be at most 128 characters")
 	}
 	if f.Status != "" && !slices.Contains(OrderStatuses, f.Status) {
-		return FieldError("status", "must be one of PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED")
+		return FieldError("status", "must be one of PENDING, BACKORDERED, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED")
 	}
 	if f.Limit < 0 || f.Limit > MaxOrderLimit {
 		return FieldError("limit", "must be between 1 and %d", MaxOrderLimit)
@@ -209,6 +212,23 @@ func (o Order) Reserve(reserved bool, available int64) Order {
 	return o
 }
 
+// ReasonBackordered is the reason of a BACKORDERED order: it waits for a
+// restock.
+const ReasonBackordered = "waiting for stock"
+
+// Backorder returns a PENDING order that waits for stock: BACKORDERED, the
+// reason naming what it asked for and what was on hand, or, for available
+// < 0, that earlier backorders wait before it.
+func (o Order) Backorder(available int64) Order {
+	o.Status = OrderBackordered
+	if available < 0 {
+		o.Reason = fmt.Sprintf("%s: requested %d, behind earlier backorders", ReasonBackordered, o.Quantity)
+		return o
+	}
+	o.Reason = fmt.Sprintf("%s: requested %d, available %d", ReasonBackordered, o.Quantity, available)
+	return o
+}
+
 // Settle returns a RESERVED order after its payment's final answer: PAID, or
 // PAYMENT_FAILED with the reason ("payment declined" if none is given).
 func (o Order) Settle(paid bool, reason string) Order {
@@ -229,13 +249,13 @@ const (
 	ReasonChargedAfterCancel    = "charged after cancellation"
 )
 
-// Cancel returns the order after a cancel request: CANCELLED from PENDING
-// or RESERVED, REFUND_PENDING from PAID (the money goes back before the
+// Cancel returns the order after a cancel request: CANCELLED from PENDING,
+// BACKORDERED or RESERVED, REFUND_PENDING from PAID (the money goes back before the
 // stock does). ok is false for any other status, which a cancel cannot
 // leave; Tx.CancelOrder answers CANCELLED itself, as a repeated cancel.
 func (o Order) Cancel() (next Order, ok bool) {
 	switch o.Status {
-	case OrderPending, OrderReserved: // BACKORDERED joins here when it exists: nothing to release
+	case OrderPending, OrderBackordered, OrderReserved:
 		o.Status, o.Reason = OrderCancelled, ""
 		return o, true
 	case OrderPaid:

@@ -63,7 +63,7 @@ func TestOrderStatus(t *testing.T) {
 			t.Errorf("%s should be final", s)
 		}
 	}
-	for _, s := range []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid, wims.OrderRefundPending} {
+	for _, s := range []wims.OrderStatus{wims.OrderPending, wims.OrderBackordered, wims.OrderReserved, wims.OrderPaid, wims.OrderRefundPending} {
 		if s.Final() {
 			t.Errorf("%s is not final", s)
 		}
@@ -109,6 +109,9 @@ func TestShipment(t *testing.T) {
 		if shipped && (next.Status != wims.OrderShipped || next.Carrier != ok.Carrier || next.TrackingID != ok.TrackingID) {
 			t.Errorf("Ship = %+v", next)
 		}
+	}
+	if o, ok := (wims.Order{Status: wims.OrderBackordered}).Cancel(); !ok || o.Status != wims.OrderCancelled {
+		t.Error("a BACKORDERED order cannot be cancelled")
 	}
 	if _, ok := (wims.Order{Status: wims.OrderShipped}).Cancel(); ok {
 		t.Error("a SHIPPED order can be cancelled")

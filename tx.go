@@ -33,6 +33,18 @@ type TxRows interface {
 	// old.Status, which LockOrder rules out.
 	SetOrderStatus(old, next Order) error
 
+	// HasBackorders reports whether an order for sku is BACKORDERED. The
+	// caller holds sku's item lock, under which every order enters and
+	// leaves BACKORDERED but a cancel, which then takes the item lock to
+	// fill (Tx.CancelOrder): so the answer is the queue new orders join.
+	HasBackorders(sku string) (bool, error)
+	// LockBackorders reads up to limit BACKORDERED orders for sku, oldest
+	// first by (CreatedAt, ID), each locked as LockOrder locks. The caller
+	// holds sku's item lock: a restock locks the item, then the orders it
+	// fills, and no transition holding a BACKORDERED order waits for the
+	// item but a cancel (PostgreSQL detects that deadlock; one is retried).
+	LockBackorders(sku string, limit int) ([]Order, error)
+
 	// LockItem reads an item for its old image and keeps it as read until
 	// the transaction ends (see LockOrder); found is false if there is none.
 	LockItem(sku string) (it Item, found bool, err error)
@@ -145,6 +157,19 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 	if err != nil {
 		return Order{}, err
 	}
+	backorder := found && item.AllowBackorder
+	if backorder {
+		// Orders already waiting come first: this one queues behind them
+		// even if it would fit, or a stream of small orders could keep a
+		// large one waiting forever.
+		waiting, err := tx.Rows.HasBackorders(o.SKU)
+		if err != nil {
+			return Order{}, err
+		}
+		if waiting {
+			return tx.setStatus(o, o.Backorder(-1))
+		}
+	}
 	taken, err := tx.Rows.TakeStock(o.SKU, o.Quantity, tx.Now)
 	if err != nil {
 		return Order{}, err
@@ -153,6 +178,9 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 		available := int64(0)
 		if found {
 			available = item.Quantity
+		}
+		if backorder {
+			return tx.setStatus(o, o.Backorder(available))
 		}
 		return tx.setStatus(o, o.Reserve(false, available))
 	}
@@ -200,6 +228,8 @@ func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, e
 
 // CancelOrder cancels an order on a customer's request, in one transaction
 // with every stock movement it causes:
+//   - BACKORDERED → CANCELLED (nothing was taken), then the orders
+//     queued behind it that fit the stock on hand are filled (restock);
 //   - PENDING → CANCELLED (nothing was taken); a workflow reserving
 //     concurrently finds it CANCELLED and skips it (ReserveStock changes
 //     only PENDING orders, and the order's lock serialises the two);
@@ -217,14 +247,29 @@ func (tx Tx) CancelOrder(orderID string) (Order, error) {
 	}
 	next, ok := o.Cancel()
 	if !ok {
-		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PENDING, RESERVED and PAID orders can be cancelled", o.ID, o.Status)
+		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PENDING, BACKORDERED, RESERVED and PAID orders can be cancelled", o.ID, o.Status)
 	}
 	if o.Status == OrderReserved {
 		if err := tx.releaseStock(o); err != nil {
 			return Order{}, err
 		}
 	}
-	return tx.setStatus(o, next)
+	next, err = tx.setStatus(o, next)
+	if err != nil || o.Status != OrderBackordered {
+		return next, err
+	}
+	// The queue moved: orders behind this one may fit the stock on hand.
+	item, found, err := tx.Rows.LockItem(o.SKU)
+	if err != nil {
+		return Order{}, err
+	}
+	if !found { // impossible while orders.sku references inventory
+		return Order{}, fmt.Errorf("fill backorders: item %q missing", o.SKU)
+	}
+	if _, err := tx.restock(item, item.Quantity); err != nil {
+		return Order{}, err
+	}
+	return next, nil
 }
 
 // CompleteRefund moves a REFUND_PENDING order to REFUNDED after the
@@ -284,8 +329,53 @@ func (tx Tx) releaseStock(o Order) error {
 	if !found { // impossible while orders.sku references inventory
 		return fmt.Errorf("release stock: item %q missing", o.SKU)
 	}
-	_, err = tx.setQuantity(item, item.Quantity+o.Quantity)
+	_, err = tx.restock(item, item.Quantity+o.Quantity)
 	return err
+}
+
+// backorderBatch is how many backorders a fill locks at a time.
+const backorderBatch = 100
+
+// restock sets the quantity of item old, which the transaction has locked,
+// to quantity, first filling the item's backorders from it: strictly
+// first-come first-served, each order that fits moves to RESERVED with its
+// quantity taken, and the first that does not fit stops the fill, so no
+// later order overtakes it. The item is written, and its change recorded,
+// once, with what is left, so a restock that is all taken by backorders is
+// one change from the old quantity to the new, and crossings are those of
+// the net movement. Nothing is written if nothing changed.
+func (tx Tx) restock(old Item, quantity int64) (Item, error) {
+	left, err := tx.fillBackorders(old.SKU, quantity)
+	if err != nil {
+		return Item{}, err
+	}
+	if left == old.Quantity {
+		return old, nil
+	}
+	return tx.setQuantity(old, left)
+}
+
+// fillBackorders reserves sku's backorders, oldest first, from available
+// (see restock) and returns what is left. The caller holds the item's lock.
+func (tx Tx) fillBackorders(sku string, available int64) (int64, error) {
+	for {
+		batch, err := tx.Rows.LockBackorders(sku, backorderBatch)
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range batch {
+			if o.Quantity > available {
+				return available, nil
+			}
+			available -= o.Quantity
+			if _, err := tx.setStatus(o, o.Reserve(true, 0)); err != nil {
+				return 0, err
+			}
+		}
+		if len(batch) < backorderBatch {
+			return available, nil
+		}
+	}
 }
 
 // PutItem creates or replaces an item, stamped Now, and records an INSERT or
@@ -303,6 +393,12 @@ func (tx Tx) PutItem(item Item) (Item, error) {
 		var oldImage any // stays nil (no row before) for an INSERT
 		res := InsertDone
 		if found {
+			if item.Quantity > old.Quantity {
+				// A restock: backorders come first (see restock).
+				if item.Quantity, err = tx.fillBackorders(item.SKU, item.Quantity); err != nil {
+					return Item{}, err
+				}
+			}
 			oldImage, err = old, tx.Rows.UpdateItem(item)
 		} else {
 			res, err = tx.Rows.InsertItem(item)
@@ -339,6 +435,9 @@ func (tx Tx) AdjustStock(sku string, adj Adjustment) (Item, error) {
 	}
 	if q > MaxQuantity {
 		return Item{}, FieldError("delta", "would raise the quantity of %s to %d, above %d", sku, q, MaxQuantity)
+	}
+	if adj.Delta > 0 {
+		return tx.restock(old, q)
 	}
 	return tx.setQuantity(old, q)
 }

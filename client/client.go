@@ -90,6 +90,8 @@ type ItemRequest struct {
 	LowStockThreshold *int64 `json:"lowStockThreshold,omitempty"`
 	// HighStockThreshold, if above 0, is the overstock level.
 	HighStockThreshold int64 `json:"highStockThreshold,omitempty"`
+	// AllowBackorder lets orders beyond the stock wait as BACKORDERED.
+	AllowBackorder bool `json:"allowBackorder,omitempty"`
 }
 
 // CreateOrder places an order. With idempotencyKey set, a retry returns the

@@ -61,6 +61,8 @@ func FuzzPutInventory(f *testing.F) {
 		{"W", `{"productName":"W","quantity":1}x`},
 		{"-bad", `{"productName":"W","quantity":1}`},
 		{"a/b", `{"productName":"W","quantity":1}`},
+		{"W", `{"productName":"W","quantity":0,"allowBackorder":true}`},
+		{"W", `{"productName":"W","quantity":1,"allowBackorder":1}`},
 		{"W", `null`},
 		{"W", `{"productName":null,"quantity":null}`},
 	} {

@@ -169,6 +169,42 @@ func (r txRows) SetOrderStatus(old, next wims.Order) error {
 	return nil
 }
 
+// Backorder statements: the partial index orders_backordered (0007) holds
+// only BACKORDERED orders, oldest first per SKU.
+const (
+	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM orders WHERE sku = $1 AND status = 'BACKORDERED')`
+	// qLockBackorders locks as qLockOrder does. Under READ COMMITTED a row
+	// a concurrent cancel changed is re-checked once its lock is granted,
+	// so a cancelled order is skipped, not filled.
+	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE sku = $1 AND status = 'BACKORDERED'
+		ORDER BY created_at, order_id LIMIT $2 FOR NO KEY UPDATE`
+)
+
+// HasBackorders implements wims.TxRows.
+func (r txRows) HasBackorders(sku string) (bool, error) {
+	var waiting bool
+	err := r.w.QueryRow(r.w.ctx, qHasBackorders, sku).Scan(&waiting)
+	return waiting, err
+}
+
+// LockBackorders implements wims.TxRows.
+func (r txRows) LockBackorders(sku string, limit int) ([]wims.Order, error) {
+	rows, err := r.w.Query(r.w.ctx, qLockBackorders, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []wims.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
 // getOrder reads one order with query (qGetOrder or qLockOrder) through q;
 // found is false if there is none.
 func getOrder(ctx context.Context, q querier, query, id string) (o wims.Order, found bool, err error) {

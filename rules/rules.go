@@ -101,6 +101,13 @@ func Defaults() []Rule {
 			Targets: []Target{{Type: TargetOrderWorkflow}},
 		},
 		{
+			Name: "order-backorder-filled",
+			Description: "A BACKORDERED order was filled by a restock (now RESERVED): the order workflow enqueues its payment, " +
+				"as for an order reserved at once.",
+			Pattern: json.RawMessage(`{"source":["wims.cdc"],"detail":{"data":{"table":["orders"],"eventType":["UPDATE"],"OldImage":{"status":["BACKORDERED"]},"NewImage":{"status":["RESERVED"]}}}}`),
+			Targets: []Target{{Type: TargetOrderWorkflow}},
+		},
+		{
 			Name: "stock-changed",
 			Description: "An item's stock changed: the notifications target reports LOW_STOCK / OUT_OF_STOCK / OVERSTOCK " +
 				"once per crossing of the item's own thresholds (the course's rule fired on every update below 100).",

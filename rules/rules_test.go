@@ -66,6 +66,11 @@ func TestDefaultsRouteTheCourse(t *testing.T) {
 			[]string{"event-log"}},
 		{"order refund pending → workflow and log", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"}, refunding, order),
 			[]string{"event-log", "order-workflow"}},
+		{"backorder filled → workflow and log", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"},
+			wims.Order{ID: "o1", Status: wims.OrderReserved}, wims.Order{ID: "o1", Status: wims.OrderBackordered}),
+			[]string{"event-log", "order-workflow"}},
+		{"order backordered → log only", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"},
+			wims.Order{ID: "o1", Status: wims.OrderBackordered}, order), []string{"event-log"}},
 		{"stock changed → notifications and log", changeEvent(t, "inventory", "UPDATE", []string{"quantity", "updatedAt"}, item, item),
 			[]string{"event-log", "notifications"}},
 		{"item renamed → log only", changeEvent(t, "inventory", "UPDATE", []string{"productName"}, item, item),
@@ -122,8 +127,8 @@ func TestConfigMergeReplacesAndAdds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Rules()); got != 5 {
-		t.Fatalf("rules = %d, want 5 (4 defaults, one replaced, one added)", got)
+	if got, want := len(s.Rules()), len(rules.Defaults())+1; got != want {
+		t.Fatalf("rules = %d, want %d (the defaults, one replaced, one added)", got, want)
 	}
 	var ids []string
 	for _, tg := range s.Targets() {

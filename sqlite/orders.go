@@ -143,6 +143,42 @@ func (r txRows) SetOrderStatus(old, next wims.Order) error {
 	return recordHistory(r.w, next)
 }
 
+// Backorder statements: the partial index orders_backordered (0008) holds
+// only BACKORDERED orders, oldest first per SKU.
+const (
+	qHasBackorders  = `SELECT 1 FROM orders WHERE sku = ? AND status = 'BACKORDERED' LIMIT 1`
+	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE sku = ? AND status = 'BACKORDERED'
+		ORDER BY created_at, order_id LIMIT ?`
+)
+
+// HasBackorders implements wims.TxRows.
+func (r txRows) HasBackorders(sku string) (bool, error) {
+	var one int
+	err := r.w.QueryRowContext(r.w.ctx(), qHasBackorders, sku).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// LockBackorders implements wims.TxRows; the single writer is the lock.
+func (r txRows) LockBackorders(sku string, limit int) ([]wims.Order, error) {
+	rows, err := r.w.tx.QueryContext(r.w.ctx(), qLockBackorders, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []wims.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
 // getOrder reads one order through q; found is false if there is none.
 func getOrder(ctx context.Context, q queryer, id string) (o wims.Order, found bool, err error) {
 	o, err = scanOrder(q.QueryRowContext(ctx, qGetOrder, id))

@@ -215,7 +215,7 @@ func newOrderCommand() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&f.CustomerID, "customer", "", "only this customer's orders")
-	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED)")
+	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, BACKORDERED, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED)")
 	list.Flags().IntVar(&f.Limit, "limit", 0, "page size (server default 50, at most 500)")
 	list.Flags().StringVar(&f.Cursor, "cursor", "", "continue after the page that printed this cursor")
 
@@ -273,7 +273,7 @@ func newInventoryCommand() *cobra.Command {
 		threshold int64
 	)
 	set := &cobra.Command{
-		Use:   "set SKU --name NAME --quantity N [--model M] [--threshold T] [--high-threshold H]",
+		Use:   "set SKU --name NAME --quantity N [--model M] [--threshold T] [--high-threshold H] [--allow-backorder]",
 		Short: "Create or replace an item",
 		Args:  args(1, "one SKU"),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -299,6 +299,7 @@ func newInventoryCommand() *cobra.Command {
 	set.Flags().Int64Var(&put.Quantity, "quantity", 0, "quantity on hand (required)")
 	set.Flags().Int64Var(&threshold, "threshold", 0, "low-stock threshold (server default 100)")
 	set.Flags().Int64Var(&put.HighStockThreshold, "high-threshold", 0, "overstock threshold: rising above it is an OVERSTOCK crossing (0: none)")
+	set.Flags().BoolVar(&put.AllowBackorder, "allow-backorder", false, "orders beyond the stock wait as BACKORDERED (filled first-come first-served by restocks) instead of being REJECTED")
 
 	var adj wims.Adjustment
 	adjust := &cobra.Command{

@@ -43,9 +43,13 @@ func TestClientCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "QUANTITY") || !strings.Contains(out, " 7 ") {
 			t.Fatalf("get: %d %q", code, out)
 		}
+		code, out, _ = runClient(t, "inventory", "set", "W-BO", "--name", "Widget", "--quantity", "0", "--allow-backorder", "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &it) != nil || !it.AllowBackorder {
+			t.Fatalf("set --allow-backorder: %d %q", code, out)
+		}
 		code, out, _ = runClient(t, "inventory", "list", "--json")
 		var list struct{ Items []wims.Item }
-		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Items) != 2 {
+		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Items) != 3 {
 			t.Fatalf("list: %d %q", code, out)
 		}
 	})

@@ -125,3 +125,48 @@ func TestFulfillmentFlow(t *testing.T) {
 		t.Fatalf("fulfillment received %d events with keys %v, want one", len(sink.orders), sink.keys)
 	}
 }
+
+// TestBackorderFlow walks a backorder through the pipeline: an order beyond
+// the stock of an item that allows backorders waits as BACKORDERED (the
+// workflow enqueues no payment), a restock fills it in its own transaction,
+// and the order-backorder-filled rule runs the workflow again, so the order
+// is charged and PAID like any other; an order too large for the stock that
+// is left keeps waiting.
+func TestBackorderFlow(t *testing.T) {
+	mock, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) { c.PaymentsURL = payURL })
+	code, body := a.do("PUT", "/inventory/BO-FLOW", map[string]any{
+		"productName": "Widget", "quantity": 1, "lowStockThreshold": 0, "allowBackorder": true,
+	})
+	if code != http.StatusOK {
+		t.Fatalf("PUT = %d %s", code, body)
+	}
+	first := a.placeOrder("c-bo", 3, "BO-FLOW")
+	waitStatus(t, a, first.ID, wims.OrderBackordered)
+	second := a.placeOrder("c-bo", 1, "BO-FLOW") // fits, but queues behind the first
+	waitStatus(t, a, second.ID, wims.OrderBackordered)
+	third := a.placeOrder("c-bo", 10, "BO-FLOW")
+	waitStatus(t, a, third.ID, wims.OrderBackordered)
+
+	code, body = a.do("POST", "/inventory/BO-FLOW/adjustments", map[string]any{"delta": 4, "reason": "restock"})
+	if code != http.StatusOK {
+		t.Fatalf("restock = %d %s", code, body)
+	}
+	// 1 + 4 = 5: the first (3) and second (1) are filled, 1 is left, the
+	// third (10) waits.
+	for _, o := range []wims.Order{first, second} {
+		paid := waitStatus(t, a, o.ID, wims.OrderPaid)
+		if len(paid.Payments) == 0 {
+			t.Fatalf("%s PAID without a payment attempt", o.ID)
+		}
+	}
+	if got := a.order(third.ID); got.Status != wims.OrderBackordered {
+		t.Fatalf("third order %s, want BACKORDERED", got.Status)
+	}
+	if q := a.item("BO-FLOW").Quantity; q != 1 {
+		t.Fatalf("quantity %d, want 1", q)
+	}
+	if n := mock.Stats().Charges[third.ID]; n != 0 {
+		t.Fatalf("the waiting order was charged %d times", n)
+	}
+}
