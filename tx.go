@@ -26,23 +26,25 @@ type TxRows interface {
 	// writes nothing, if no item has o.SKU; the caller must then fail the
 	// transaction (PostgreSQL has aborted it already).
 	InsertOrder(o Order) (existing Order, res InsertOutcome, err error)
+	// ReadOrder reads an order without locking it; found is false if there
+	// is none. Only a hint: a transition decides on the row LockOrder reads.
+	ReadOrder(id string) (o Order, found bool, err error)
 	// SetOrderStatus writes next's Status, Reason, StockReleased, Carrier,
-	// TrackingID and UpdatedAt over the order if it still has old.Status, a compare-and-set
-	// so a transition can only ever apply once, and appends next to the
-	// order's history. It is an error if the order no longer has
+	// TrackingID and UpdatedAt over the order if it still has old.Status, a
+	// compare-and-set so a transition can only ever apply once, and appends
+	// next to the order's history. It is an error if the order no longer has
 	// old.Status, which LockOrder rules out.
 	SetOrderStatus(old, next Order) error
 
 	// HasBackorders reports whether an order for sku is BACKORDERED. The
 	// caller holds sku's item lock, under which every order enters and
-	// leaves BACKORDERED but a cancel, which then takes the item lock to
-	// fill (Tx.CancelOrder): so the answer is the queue new orders join.
+	// leaves BACKORDERED, so the answer is the queue new orders join.
 	HasBackorders(sku string) (bool, error)
 	// LockBackorders reads up to limit BACKORDERED orders for sku, oldest
 	// first by (CreatedAt, ID), each locked as LockOrder locks. The caller
-	// holds sku's item lock: a restock locks the item, then the orders it
-	// fills, and no transition holding a BACKORDERED order waits for the
-	// item but a cancel (PostgreSQL detects that deadlock; one is retried).
+	// holds sku's item lock: a fill locks the item, then the orders it
+	// fills, and a cancel of a BACKORDERED order takes the item lock before
+	// the order's (Tx.CancelOrder), so the two cannot deadlock.
 	LockBackorders(sku string, limit int) ([]Order, error)
 
 	// LockItem reads an item for its old image and keeps it as read until
@@ -241,6 +243,20 @@ func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, e
 //
 // Any other status is ECONFLICT. Returns ENOTFOUND for an unknown order.
 func (tx Tx) CancelOrder(orderID string) (Order, error) {
+	// A backorder's cancel fills the queue behind it, under the item's
+	// lock. That lock is taken first here, as a fill takes it before the
+	// orders it locks, so the two cannot deadlock. An unlocked read says
+	// whether it is needed; should the status change before the order's
+	// lock is granted, the locked row decides, and only the rare order that
+	// became BACKORDERED in between takes the item after it (PostgreSQL
+	// would detect that deadlock and retry).
+	if peek, found, err := tx.Rows.ReadOrder(orderID); err != nil {
+		return Order{}, err
+	} else if found && peek.Status == OrderBackordered {
+		if _, _, err := tx.Rows.LockItem(peek.SKU); err != nil {
+			return Order{}, err
+		}
+	}
 	o, err := tx.lockOrder(orderID)
 	if err != nil || o.Status == OrderCancelled {
 		return o, err

@@ -28,6 +28,7 @@ func newMemRows(items ...Item) *memRows {
 }
 
 func (r *memRows) LockOrder(id string) (Order, bool, error) { o, ok := r.orders[id]; return o, ok, nil }
+func (r *memRows) ReadOrder(id string) (Order, bool, error) { return r.LockOrder(id) }
 func (r *memRows) InsertOrder(o Order) (Order, InsertOutcome, error) {
 	if old, ok := r.orders[o.ID]; ok {
 		return old, InsertKeyExists, nil

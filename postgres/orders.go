@@ -126,6 +126,11 @@ func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx, r.w, qLockOrder, id)
 }
 
+// ReadOrder implements wims.TxRows.
+func (r txRows) ReadOrder(id string) (wims.Order, bool, error) {
+	return getOrder(r.w.ctx, r.w, qGetOrder, id)
+}
+
 // InsertOrder implements wims.TxRows. The insert does nothing on a
 // duplicate id, after waiting for a concurrent insert of the same id to
 // commit or roll back, and the foreign key reports an unknown SKU; so there

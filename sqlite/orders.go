@@ -101,6 +101,10 @@ func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx(), r.w, id)
 }
 
+// ReadOrder implements wims.TxRows: the same read, as the single writer is
+// the only lock.
+func (r txRows) ReadOrder(id string) (wims.Order, bool, error) { return r.LockOrder(id) }
+
 // InsertOrder implements wims.TxRows. Looking for the order and then
 // inserting it is safe because nothing else writes in between (the single
 // writer). The SKU is looked for too, so that an unknown one is reported as
