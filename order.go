@@ -43,6 +43,16 @@ var OrderStatuses = []OrderStatus{
 	OrderCancelled, OrderRefundPending, OrderRefunded, OrderShipped,
 }
 
+// statusList names every status for error messages, so they list what
+// OrderStatuses holds.
+var statusList = func() string {
+	names := make([]string, len(OrderStatuses))
+	for i, s := range OrderStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}()
+
 // Final reports whether no further transition leaves the status. PAID is
 // not final: a cancel moves it to REFUND_PENDING, a shipment to SHIPPED.
 func (s OrderStatus) Final() bool {
@@ -138,7 +148,7 @@ func (f *OrderFilter) Validate() error {
 		return FieldError("customerId", "must be at most 128 characters")
 	}
 	if f.Status != "" && !slices.Contains(OrderStatuses, f.Status) {
-		return FieldError("status", "must be one of PENDING, BACKORDERED, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED")
+		return FieldError("status", "must be one of %s", statusList)
 	}
 	if f.Limit < 0 || f.Limit > MaxOrderLimit {
 		return FieldError("limit", "must be between 1 and %d", MaxOrderLimit)
