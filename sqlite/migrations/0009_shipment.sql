@@ -1,4 +1,4 @@
--- 0007_shipment: a PAID order can be shipped (DESIGN §10, issue 13 item 4):
+-- 0009_shipment: a PAID order can be shipped (DESIGN §10, issue 13 item 4):
 -- the SHIPPED status, and the shipment's carrier and tracking id.
 --
 -- SQLite cannot alter a CHECK constraint, so the table is rebuilt, as in
@@ -8,8 +8,6 @@
 CREATE TABLE orders_new (
     order_id       TEXT PRIMARY KEY,
     customer_id    TEXT NOT NULL,
-    -- No index on sku: inventory rows are never deleted or re-keyed, so SQLite
-    -- never has to search orders for children, and the accept path stays lean.
     sku            TEXT NOT NULL REFERENCES inventory (sku),
     quantity       INTEGER NOT NULL CHECK (quantity > 0),
     status         TEXT NOT NULL CHECK (status IN ('PENDING', 'RESERVED', 'PAID', 'REJECTED', 'PAYMENT_FAILED',
@@ -28,3 +26,4 @@ ALTER TABLE orders_new RENAME TO orders;
 CREATE INDEX orders_customer_id ON orders (customer_id, created_at);
 CREATE INDEX orders_status ON orders (status, created_at);
 CREATE INDEX orders_created_at_id ON orders (created_at, order_id);
+CREATE INDEX orders_sku ON orders (sku, created_at, order_id); -- made by 0007, dropped with the old table
