@@ -20,6 +20,8 @@ const (
 	DetailOrderCancelled   = "Order Cancelled"
 	DetailRefundPending    = "Refund Pending"
 	DetailRefundSucceeded  = "Refund Succeeded"
+	DetailOrderShipped     = "Order Shipped"
+	DetailOrderBackordered = "Order Backordered"
 	DetailPaymentSucceeded = "Payment Succeeded"
 	DetailPaymentFailed    = "Payment Failed"
 	DetailStockLow         = "Stock Low"
@@ -34,6 +36,9 @@ type OrderEventDetail struct {
 	Quantity int64       `json:"quantity"`
 	Status   OrderStatus `json:"status"`
 	Reason   string      `json:"reason,omitempty"`
+	// Carrier and TrackingID are set on Order Shipped.
+	Carrier    string `json:"carrier,omitempty"`
+	TrackingID string `json:"trackingId,omitempty"`
 }
 
 // StockEventDetail is the detail of a stock-level domain event.
@@ -44,9 +49,9 @@ type StockEventDetail struct {
 }
 
 // DomainEvents derives the domain events a change stands for: an order's
-// move to RESERVED, REJECTED, PAID, PAYMENT_FAILED, CANCELLED, REFUND_PENDING
-// or REFUNDED, and a stock level's
-// downward crossing. Each event's id is derived from the change's event id
+// move to RESERVED, REJECTED, PAID, PAYMENT_FAILED, CANCELLED, REFUND_PENDING,
+// REFUNDED, SHIPPED or BACKORDERED, and a stock level's crossing of a
+// threshold. Each event's id is derived from the change's event id
 // and its detail-type, so deriving them again (a relay republishing after a
 // crash) yields the same ids and the bus drops the copies. Customer ids
 // stay out of domain events: rules that need them read the change event.
@@ -82,11 +87,16 @@ func DomainEvents(c Change) ([]Event, error) {
 			source, detailType = SourcePayments, DetailRefundPending
 		case OrderRefunded:
 			source, detailType = SourcePayments, DetailRefundSucceeded
+		case OrderShipped:
+			detailType = DetailOrderShipped
+		case OrderBackordered:
+			detailType = DetailOrderBackordered
 		default:
 			return nil, nil
 		}
 		ev, err := domainEvent(c, source, detailType, OrderEventDetail{
 			OrderID: n.ID, SKU: n.SKU, Quantity: n.Quantity, Status: n.Status, Reason: n.Reason,
+			Carrier: n.Carrier, TrackingID: n.TrackingID,
 		}, "arn:aws:wims:"+EventRegion+":"+EventAccount+":order/"+n.ID)
 		return []Event{ev}, err
 	case TableInventory:

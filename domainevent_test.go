@@ -31,6 +31,9 @@ func TestDomainEventsOfOrderTransitions(t *testing.T) {
 		{wims.OrderPaid, wims.OrderRefundPending, wims.SourcePayments, wims.DetailRefundPending},
 		{wims.OrderCancelled, wims.OrderRefundPending, wims.SourcePayments, wims.DetailRefundPending},
 		{wims.OrderRefundPending, wims.OrderRefunded, wims.SourcePayments, wims.DetailRefundSucceeded},
+		{wims.OrderPaid, wims.OrderShipped, wims.SourceOrders, wims.DetailOrderShipped},
+		{wims.OrderPending, wims.OrderBackordered, wims.SourceOrders, wims.DetailOrderBackordered},
+		{wims.OrderBackordered, wims.OrderReserved, wims.SourceOrders, wims.DetailOrderReserved},
 	}
 	for _, c := range cases {
 		evs, err := wims.DomainEvents(orderChange(t, c.from, c.to))
@@ -55,6 +58,27 @@ func TestDomainEventsOfOrderTransitions(t *testing.T) {
 	}
 	if evs, _ := wims.DomainEvents(orderChange(t, wims.OrderReserved, wims.OrderReserved)); len(evs) != 0 {
 		t.Errorf("no status change gave %d events", len(evs))
+	}
+}
+
+// TestDomainEventOrderShipped: the Order Shipped event says how the order
+// left, so a rule can tell the customer without reading the order.
+func TestDomainEventOrderShipped(t *testing.T) {
+	o := wims.Order{ID: "o1", CustomerID: "c1", SKU: "S", Quantity: 3, Status: wims.OrderPaid}
+	n, ok := o.Ship(wims.Shipment{Carrier: "UPS", TrackingID: "1Z999"})
+	if !ok {
+		t.Fatal("a PAID order cannot ship")
+	}
+	oi, _ := json.Marshal(o)
+	ni, _ := json.Marshal(n)
+	evs, err := wims.DomainEvents(wims.Change{EventID: "e", Table: wims.TableOrders, EventType: wims.ChangeUpdate,
+		OldImage: oi, NewImage: ni})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("%v, %d events", err, len(evs))
+	}
+	var d wims.OrderEventDetail
+	if err := json.Unmarshal(evs[0].Detail, &d); err != nil || d.Carrier != "UPS" || d.TrackingID != "1Z999" {
+		t.Fatalf("detail %s (%v)", evs[0].Detail, err)
 	}
 }
 

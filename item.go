@@ -18,8 +18,12 @@ type Item struct {
 	LowStockThreshold int64  `json:"lowStockThreshold"`
 	// HighStockThreshold, if above 0, makes a quantity rising above it an
 	// OVERSTOCK crossing (0: none). It must be above LowStockThreshold.
-	HighStockThreshold int64     `json:"highStockThreshold,omitempty"`
-	UpdatedAt          time.Time `json:"updatedAt"`
+	HighStockThreshold int64 `json:"highStockThreshold,omitempty"`
+	// AllowBackorder makes an order beyond the stock on hand wait as
+	// BACKORDERED, filled first-come first-served by restocks, instead of
+	// being REJECTED (see Tx.ReserveStock).
+	AllowBackorder bool      `json:"allowBackorder,omitempty"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 var skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // OrderStatus is where an order is in its life.
@@ -16,7 +18,12 @@ type OrderStatus string
 // stock, nothing charged), or RESERVED → PAYMENT_FAILED (declined, stock
 // released). A cancel moves PENDING or RESERVED to CANCELLED (stock released)
 // and PAID to REFUND_PENDING, which the refund moves to REFUNDED (stock
-// released); see Tx.CancelOrder for the races.
+// released); see Tx.CancelOrder for the races. A PAID order is shipped by
+// a person or a fulfillment service (POST /orders/{id}/shipment): SHIPPED,
+// which keeps its stock (it left the warehouse) and can no longer be
+// cancelled. An order for an item that allows backorders waits as
+// BACKORDERED instead of REJECTED when the stock is short, and a restock
+// moves it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
 const (
 	OrderPending       OrderStatus = "PENDING"
 	OrderReserved      OrderStatus = "RESERVED"
@@ -26,26 +33,40 @@ const (
 	OrderCancelled     OrderStatus = "CANCELLED"
 	OrderRefundPending OrderStatus = "REFUND_PENDING"
 	OrderRefunded      OrderStatus = "REFUNDED"
+	OrderShipped       OrderStatus = "SHIPPED"
+	OrderBackordered   OrderStatus = "BACKORDERED"
 )
 
 // OrderStatuses lists every status, in the order of an order's life.
 var OrderStatuses = []OrderStatus{
-	OrderPending, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed,
-	OrderCancelled, OrderRefundPending, OrderRefunded,
+	OrderPending, OrderBackordered, OrderReserved, OrderPaid, OrderRejected, OrderPaymentFailed,
+	OrderCancelled, OrderRefundPending, OrderRefunded, OrderShipped,
 }
 
+// statusList names every status for error messages, so they list what
+// OrderStatuses holds.
+var statusList = func() string {
+	names := make([]string, len(OrderStatuses))
+	for i, s := range OrderStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}()
+
 // Final reports whether no further transition leaves the status. PAID is
-// not final: a cancel moves it to REFUND_PENDING.
+// not final: a cancel moves it to REFUND_PENDING, a shipment to SHIPPED.
 func (s OrderStatus) Final() bool {
-	return s == OrderRejected || s == OrderPaymentFailed || s == OrderCancelled || s == OrderRefunded
+	return s == OrderRejected || s == OrderPaymentFailed || s == OrderCancelled || s == OrderRefunded ||
+		s == OrderShipped
 }
 
 // HoldsStock reports whether an order in this status normally has stock set
 // aside for it. A REFUND_PENDING order keeps its stock until the refund
 // succeeds, unless its stock went back at a cancel before a late charge
-// (Order.StockReleased); Order.HoldsStock tells the two apart.
+// (Order.StockReleased); Order.HoldsStock tells the two apart. A SHIPPED
+// order's stock left with it: it stays taken from the quantity on hand.
 func (s OrderStatus) HoldsStock() bool {
-	return s == OrderReserved || s == OrderPaid || s == OrderRefundPending
+	return s == OrderReserved || s == OrderPaid || s == OrderRefundPending || s == OrderShipped
 }
 
 // Order is a customer's request for a quantity of one SKU.
@@ -60,9 +81,13 @@ type Order struct {
 	// hand already: it was cancelled while RESERVED (stock released) and
 	// its charge, in flight at the cancel, succeeded afterwards. Its refund
 	// then releases nothing, so stock is never put back twice.
-	StockReleased bool      `json:"stockReleased,omitempty"`
-	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	StockReleased bool `json:"stockReleased,omitempty"`
+	// Carrier and TrackingID are the shipment of a SHIPPED order (see
+	// Order.Ship), empty before.
+	Carrier    string    `json:"carrier,omitempty"`
+	TrackingID string    `json:"trackingId,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
 }
 
 // HoldsStock reports whether the order has stock set aside for it, which
@@ -132,7 +157,7 @@ func (f *OrderFilter) Validate() error {
 		}
 	}
 	if f.Status != "" && !slices.Contains(OrderStatuses, f.Status) {
-		return FieldError("status", "must be one of PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED")
+		return FieldError("status", "must be one of %s", statusList)
 	}
 	if f.Limit < 0 || f.Limit > MaxOrderLimit {
 		return FieldError("limit", "must be between 1 and %d", MaxOrderLimit)
@@ -206,6 +231,23 @@ func (o Order) Reserve(reserved bool, available int64) Order {
 	return o
 }
 
+// ReasonBackordered is the reason of a BACKORDERED order: it waits for a
+// restock.
+const ReasonBackordered = "waiting for stock"
+
+// Backorder returns a PENDING order that waits for stock: BACKORDERED, the
+// reason naming what it asked for and what was on hand, or, for available
+// < 0, that earlier backorders wait before it.
+func (o Order) Backorder(available int64) Order {
+	o.Status = OrderBackordered
+	if available < 0 {
+		o.Reason = fmt.Sprintf("%s: requested %d, behind earlier backorders", ReasonBackordered, o.Quantity)
+		return o
+	}
+	o.Reason = fmt.Sprintf("%s: requested %d, available %d", ReasonBackordered, o.Quantity, available)
+	return o
+}
+
 // Settle returns a RESERVED order after its payment's final answer: PAID, or
 // PAYMENT_FAILED with the reason ("payment declined" if none is given).
 func (o Order) Settle(paid bool, reason string) Order {
@@ -226,13 +268,13 @@ const (
 	ReasonChargedAfterCancel    = "charged after cancellation"
 )
 
-// Cancel returns the order after a cancel request: CANCELLED from PENDING
-// or RESERVED, REFUND_PENDING from PAID (the money goes back before the
+// Cancel returns the order after a cancel request: CANCELLED from PENDING,
+// BACKORDERED or RESERVED, REFUND_PENDING from PAID (the money goes back before the
 // stock does). ok is false for any other status, which a cancel cannot
 // leave; Tx.CancelOrder answers CANCELLED itself, as a repeated cancel.
 func (o Order) Cancel() (next Order, ok bool) {
 	switch o.Status {
-	case OrderPending, OrderReserved: // BACKORDERED joins here when it exists: nothing to release
+	case OrderPending, OrderBackordered, OrderReserved:
 		o.Status, o.Reason = OrderCancelled, ""
 		return o, true
 	case OrderPaid:
@@ -240,6 +282,56 @@ func (o Order) Cancel() (next Order, ok bool) {
 		return o, true
 	}
 	return o, false
+}
+
+// Shipment is how a PAID order left the warehouse: the body of POST
+// /orders/{id}/shipment.
+type Shipment struct {
+	Carrier    string `json:"carrier"`
+	TrackingID string `json:"trackingId"`
+}
+
+// Limits of a Shipment's fields.
+const (
+	MaxCarrierLength    = 64
+	MaxTrackingIDLength = 128
+)
+
+// Validate checks a shipment's client-supplied fields: both are required,
+// bounded, and free of control characters and surrounding spaces, so that
+// the same shipment sent again compares equal (Tx.ShipOrder) and prints on
+// one line.
+func (s Shipment) Validate() error {
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"carrier", s.Carrier, MaxCarrierLength}, {"trackingId", s.TrackingID, MaxTrackingIDLength}} {
+		switch {
+		case f.v == "":
+			return FieldError(f.name, "is required")
+		case len(f.v) > f.max:
+			return FieldError(f.name, "must be at most %d bytes", f.max)
+		case strings.TrimSpace(f.v) != f.v:
+			return FieldError(f.name, "must not start or end with spaces")
+		case !utf8.ValidString(f.v):
+			return FieldError(f.name, "must be valid UTF-8")
+		case strings.ContainsFunc(f.v, unicode.IsControl):
+			return FieldError(f.name, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// Ship returns a PAID order after its shipment: SHIPPED with the carrier and
+// tracking id. ok is false for any other status; Tx.ShipOrder answers a
+// SHIPPED order with the same shipment itself, as a repeated request.
+func (o Order) Ship(s Shipment) (next Order, ok bool) {
+	if o.Status != OrderPaid {
+		return o, false
+	}
+	o.Status, o.Reason = OrderShipped, ""
+	o.Carrier, o.TrackingID = s.Carrier, s.TrackingID
+	return o, true
 }
 
 // NewOrderPage is the page of a listing that read up to limit+1 orders,

@@ -57,18 +57,19 @@ func TestItemValidate(t *testing.T) {
 }
 
 func TestOrderStatus(t *testing.T) {
-	for _, s := range []wims.OrderStatus{wims.OrderRejected, wims.OrderPaymentFailed, wims.OrderCancelled, wims.OrderRefunded} {
+	for _, s := range []wims.OrderStatus{wims.OrderRejected, wims.OrderPaymentFailed, wims.OrderCancelled, wims.OrderRefunded,
+		wims.OrderShipped} {
 		if !s.Final() {
 			t.Errorf("%s should be final", s)
 		}
 	}
-	for _, s := range []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid, wims.OrderRefundPending} {
+	for _, s := range []wims.OrderStatus{wims.OrderPending, wims.OrderBackordered, wims.OrderReserved, wims.OrderPaid, wims.OrderRefundPending} {
 		if s.Final() {
 			t.Errorf("%s is not final", s)
 		}
 	}
 	for _, s := range wims.OrderStatuses {
-		want := s == wims.OrderReserved || s == wims.OrderPaid || s == wims.OrderRefundPending
+		want := s == wims.OrderReserved || s == wims.OrderPaid || s == wims.OrderRefundPending || s == wims.OrderShipped
 		if got := (wims.Order{Status: s}).HoldsStock(); got != want {
 			t.Errorf("%s: HoldsStock = %v, want %v", s, got, want)
 		}
@@ -76,6 +77,44 @@ func TestOrderStatus(t *testing.T) {
 	// A late charge after a cancel owes money back, not stock.
 	if (wims.Order{Status: wims.OrderRefundPending, StockReleased: true}).HoldsStock() {
 		t.Error("REFUND_PENDING with its stock released holds stock")
+	}
+}
+
+func TestShipment(t *testing.T) {
+	ok := wims.Shipment{Carrier: "DHL Express", TrackingID: "JD0146000000"}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid shipment: %v", err)
+	}
+	for _, c := range []struct {
+		s     wims.Shipment
+		field string
+	}{
+		{wims.Shipment{TrackingID: "x"}, "carrier"},
+		{wims.Shipment{Carrier: "x"}, "trackingId"},
+		{wims.Shipment{Carrier: strings.Repeat("c", wims.MaxCarrierLength+1), TrackingID: "x"}, "carrier"},
+		{wims.Shipment{Carrier: "x", TrackingID: strings.Repeat("t", wims.MaxTrackingIDLength+1)}, "trackingId"},
+		{wims.Shipment{Carrier: " UPS", TrackingID: "x"}, "carrier"},
+		{wims.Shipment{Carrier: "UPS", TrackingID: "a\nb"}, "trackingId"},
+		{wims.Shipment{Carrier: "UPS", TrackingID: "\xff"}, "trackingId"},
+	} {
+		if got := wims.ErrorField(c.s.Validate()); got != c.field {
+			t.Errorf("%+v: field %q, want %q", c.s, got, c.field)
+		}
+	}
+	for _, st := range wims.OrderStatuses {
+		next, shipped := wims.Order{Status: st}.Ship(ok)
+		if shipped != (st == wims.OrderPaid) {
+			t.Errorf("%s: Ship ok = %v", st, shipped)
+		}
+		if shipped && (next.Status != wims.OrderShipped || next.Carrier != ok.Carrier || next.TrackingID != ok.TrackingID) {
+			t.Errorf("Ship = %+v", next)
+		}
+	}
+	if o, ok := (wims.Order{Status: wims.OrderBackordered}).Cancel(); !ok || o.Status != wims.OrderCancelled {
+		t.Error("a BACKORDERED order cannot be cancelled")
+	}
+	if _, ok := (wims.Order{Status: wims.OrderShipped}).Cancel(); ok {
+		t.Error("a SHIPPED order can be cancelled")
 	}
 }
 

@@ -63,6 +63,12 @@ type OrderStore interface {
 	// stock unless that happened at its cancel. An order in any other
 	// status is returned unchanged.
 	CompleteRefund(ctx context.Context, orderID string) (Order, error)
+	// ShipOrder marks a PAID order SHIPPED with the shipment, which it
+	// validates (EINVALID naming the field); the same shipment again
+	// returns the SHIPPED order unchanged. Returns ENOTFOUND for an
+	// unknown order and ECONFLICT for any other status or a different
+	// shipment. See Tx.ShipOrder.
+	ShipOrder(ctx context.Context, orderID string, s Shipment) (Order, error)
 	// ListOrders returns a page of the orders matching f, newest first by
 	// (CreatedAt, ID) descending, and the cursor of the next page ("" when
 	// there is none). Cursors are EncodeOrderCursor's, so they stay valid

@@ -26,12 +26,26 @@ type TxRows interface {
 	// writes nothing, if no item has o.SKU; the caller must then fail the
 	// transaction (PostgreSQL has aborted it already).
 	InsertOrder(o Order) (existing Order, res InsertOutcome, err error)
-	// SetOrderStatus writes next's Status, Reason, StockReleased and
-	// UpdatedAt over the order if it still has old.Status, a compare-and-set
-	// so a transition can only ever apply once, and appends next to the
-	// order's history. It is an error if the order no longer has
+	// ReadOrder reads an order without locking it; found is false if there
+	// is none. Only a hint: a transition decides on the row LockOrder reads.
+	ReadOrder(id string) (o Order, found bool, err error)
+	// SetOrderStatus writes next's Status, Reason, StockReleased, Carrier,
+	// TrackingID and UpdatedAt over the order if it still has old.Status, a
+	// compare-and-set so a transition can only ever apply once, and appends
+	// next to the order's history. It is an error if the order no longer has
 	// old.Status, which LockOrder rules out.
 	SetOrderStatus(old, next Order) error
+
+	// HasBackorders reports whether an order for sku is BACKORDERED. The
+	// caller holds sku's item lock, under which every order enters and
+	// leaves BACKORDERED, so the answer is the queue new orders join.
+	HasBackorders(sku string) (bool, error)
+	// LockBackorders reads up to limit BACKORDERED orders for sku, oldest
+	// first by (CreatedAt, ID), each locked as LockOrder locks. The caller
+	// holds sku's item lock: a fill locks the item, then the orders it
+	// fills, and a cancel of a BACKORDERED order takes the item lock before
+	// the order's (Tx.CancelOrder), so the two cannot deadlock.
+	LockBackorders(sku string, limit int) ([]Order, error)
 
 	// LockItem reads an item for its old image and keeps it as read until
 	// the transaction ends (see LockOrder); found is false if there is none.
@@ -145,6 +159,19 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 	if err != nil {
 		return Order{}, err
 	}
+	backorder := found && item.AllowBackorder
+	if backorder {
+		// Orders already waiting come first: this one queues behind them
+		// even if it would fit, or a stream of small orders could keep a
+		// large one waiting forever.
+		waiting, err := tx.Rows.HasBackorders(o.SKU)
+		if err != nil {
+			return Order{}, err
+		}
+		if waiting {
+			return tx.setStatus(o, o.Backorder(-1))
+		}
+	}
 	taken, err := tx.Rows.TakeStock(o.SKU, o.Quantity, tx.Now)
 	if err != nil {
 		return Order{}, err
@@ -153,6 +180,9 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 		available := int64(0)
 		if found {
 			available = item.Quantity
+		}
+		if backorder {
+			return tx.setStatus(o, o.Backorder(available))
 		}
 		return tx.setStatus(o, o.Reserve(false, available))
 	}
@@ -200,6 +230,8 @@ func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, e
 
 // CancelOrder cancels an order on a customer's request, in one transaction
 // with every stock movement it causes:
+//   - BACKORDERED → CANCELLED (nothing was taken), then the orders
+//     queued behind it that fit the stock on hand are filled (restock);
 //   - PENDING → CANCELLED (nothing was taken); a workflow reserving
 //     concurrently finds it CANCELLED and skips it (ReserveStock changes
 //     only PENDING orders, and the order's lock serialises the two);
@@ -211,20 +243,49 @@ func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, e
 //
 // Any other status is ECONFLICT. Returns ENOTFOUND for an unknown order.
 func (tx Tx) CancelOrder(orderID string) (Order, error) {
+	// A backorder's cancel fills the queue behind it, under the item's
+	// lock. That lock is taken first here, as a fill takes it before the
+	// orders it locks, so the two cannot deadlock. An unlocked read says
+	// whether it is needed; should the status change before the order's
+	// lock is granted, the locked row decides, and only the rare order that
+	// became BACKORDERED in between takes the item after it (PostgreSQL
+	// would detect that deadlock and retry).
+	if peek, found, err := tx.Rows.ReadOrder(orderID); err != nil {
+		return Order{}, err
+	} else if found && peek.Status == OrderBackordered {
+		if _, _, err := tx.Rows.LockItem(peek.SKU); err != nil {
+			return Order{}, err
+		}
+	}
 	o, err := tx.lockOrder(orderID)
 	if err != nil || o.Status == OrderCancelled {
 		return o, err
 	}
 	next, ok := o.Cancel()
 	if !ok {
-		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PENDING, RESERVED and PAID orders can be cancelled", o.ID, o.Status)
+		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PENDING, BACKORDERED, RESERVED and PAID orders can be cancelled", o.ID, o.Status)
 	}
 	if o.Status == OrderReserved {
 		if err := tx.releaseStock(o); err != nil {
 			return Order{}, err
 		}
 	}
-	return tx.setStatus(o, next)
+	next, err = tx.setStatus(o, next)
+	if err != nil || o.Status != OrderBackordered {
+		return next, err
+	}
+	// The queue moved: orders behind this one may fit the stock on hand.
+	item, found, err := tx.Rows.LockItem(o.SKU)
+	if err != nil {
+		return Order{}, err
+	}
+	if !found { // impossible while orders.sku references inventory
+		return Order{}, fmt.Errorf("fill backorders: item %q missing", o.SKU)
+	}
+	if _, err := tx.restock(item, item.Quantity); err != nil {
+		return Order{}, err
+	}
+	return next, nil
 }
 
 // CompleteRefund moves a REFUND_PENDING order to REFUNDED after the
@@ -248,6 +309,31 @@ func (tx Tx) CompleteRefund(orderID string) (Order, error) {
 	return tx.setStatus(o, next)
 }
 
+// ShipOrder marks a PAID order SHIPPED with its shipment s, which must have
+// passed Validate, and records the order UPDATE change. The stock stays
+// taken: it left with the order. A SHIPPED order with the same shipment is
+// returned unchanged with nothing recorded, so a client may retry freely;
+// with a different shipment, or in any other status, it is ECONFLICT.
+// Returns ENOTFOUND for an unknown order.
+func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
+	o, err := tx.lockOrder(orderID)
+	if err != nil {
+		return o, err
+	}
+	if o.Status == OrderShipped {
+		if o.Carrier == s.Carrier && o.TrackingID == s.TrackingID {
+			return o, nil
+		}
+		return Order{}, Errorf(ECONFLICT, "order %q was shipped already, with carrier %q and tracking id %q",
+			o.ID, o.Carrier, o.TrackingID)
+	}
+	next, ok := o.Ship(s)
+	if !ok {
+		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PAID orders can be shipped", o.ID, o.Status)
+	}
+	return tx.setStatus(o, next)
+}
+
 // releaseStock puts the quantity of order o, which the transaction has
 // locked, back in stock. The order is locked before the item, the lock
 // order every write keeps.
@@ -259,8 +345,53 @@ func (tx Tx) releaseStock(o Order) error {
 	if !found { // impossible while orders.sku references inventory
 		return fmt.Errorf("release stock: item %q missing", o.SKU)
 	}
-	_, err = tx.setQuantity(item, item.Quantity+o.Quantity)
+	_, err = tx.restock(item, item.Quantity+o.Quantity)
 	return err
+}
+
+// backorderBatch is how many backorders a fill locks at a time.
+const backorderBatch = 100
+
+// restock sets the quantity of item old, which the transaction has locked,
+// to quantity, first filling the item's backorders from it: strictly
+// first-come first-served, each order that fits moves to RESERVED with its
+// quantity taken, and the first that does not fit stops the fill, so no
+// later order overtakes it. The item is written, and its change recorded,
+// once, with what is left, so a restock that is all taken by backorders is
+// one change from the old quantity to the new, and crossings are those of
+// the net movement. Nothing is written if nothing changed.
+func (tx Tx) restock(old Item, quantity int64) (Item, error) {
+	left, err := tx.fillBackorders(old.SKU, quantity)
+	if err != nil {
+		return Item{}, err
+	}
+	if left == old.Quantity {
+		return old, nil
+	}
+	return tx.setQuantity(old, left)
+}
+
+// fillBackorders reserves sku's backorders, oldest first, from available
+// (see restock) and returns what is left. The caller holds the item's lock.
+func (tx Tx) fillBackorders(sku string, available int64) (int64, error) {
+	for {
+		batch, err := tx.Rows.LockBackorders(sku, backorderBatch)
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range batch {
+			if o.Quantity > available {
+				return available, nil
+			}
+			available -= o.Quantity
+			if _, err := tx.setStatus(o, o.Reserve(true, 0)); err != nil {
+				return 0, err
+			}
+		}
+		if len(batch) < backorderBatch {
+			return available, nil
+		}
+	}
 }
 
 // PutItem creates or replaces an item, stamped Now, and records an INSERT or
@@ -278,6 +409,12 @@ func (tx Tx) PutItem(item Item) (Item, error) {
 		var oldImage any // stays nil (no row before) for an INSERT
 		res := InsertDone
 		if found {
+			if item.Quantity > old.Quantity {
+				// A restock: backorders come first (see restock).
+				if item.Quantity, err = tx.fillBackorders(item.SKU, item.Quantity); err != nil {
+					return Item{}, err
+				}
+			}
 			oldImage, err = old, tx.Rows.UpdateItem(item)
 		} else {
 			res, err = tx.Rows.InsertItem(item)
@@ -314,6 +451,9 @@ func (tx Tx) AdjustStock(sku string, adj Adjustment) (Item, error) {
 	}
 	if q > MaxQuantity {
 		return Item{}, FieldError("delta", "would raise the quantity of %s to %d, above %d", sku, q, MaxQuantity)
+	}
+	if adj.Delta > 0 {
+		return tx.restock(old, q)
 	}
 	return tx.setQuantity(old, q)
 }

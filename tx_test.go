@@ -1,7 +1,10 @@
 package wims
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,6 +28,7 @@ func newMemRows(items ...Item) *memRows {
 }
 
 func (r *memRows) LockOrder(id string) (Order, bool, error) { o, ok := r.orders[id]; return o, ok, nil }
+func (r *memRows) ReadOrder(id string) (Order, bool, error) { return r.LockOrder(id) }
 func (r *memRows) InsertOrder(o Order) (Order, InsertOutcome, error) {
 	if old, ok := r.orders[o.ID]; ok {
 		return old, InsertKeyExists, nil
@@ -67,6 +71,22 @@ func (r *memRows) TakeStock(sku string, q int64, at time.Time) (bool, error) {
 	it.Quantity, it.UpdatedAt = it.Quantity-q, at
 	r.items[sku] = it
 	return true, nil
+}
+func (r *memRows) HasBackorders(sku string) (bool, error) {
+	b, err := r.LockBackorders(sku, 1)
+	return len(b) > 0, err
+}
+func (r *memRows) LockBackorders(sku string, limit int) ([]Order, error) {
+	var out []Order
+	for _, o := range r.orders {
+		if o.SKU == sku && o.Status == OrderBackordered {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b Order) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out[:min(limit, len(out))], nil
 }
 func (r *memRows) InsertPaymentAttempt(PaymentAttempt) error              { return nil }
 func (r *memRows) UpsertExecution(Execution, []byte) error                { return nil }

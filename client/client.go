@@ -90,6 +90,8 @@ type ItemRequest struct {
 	LowStockThreshold *int64 `json:"lowStockThreshold,omitempty"`
 	// HighStockThreshold, if above 0, is the overstock level.
 	HighStockThreshold int64 `json:"highStockThreshold,omitempty"`
+	// AllowBackorder lets orders beyond the stock wait as BACKORDERED.
+	AllowBackorder bool `json:"allowBackorder,omitempty"`
 }
 
 // CreateOrder places an order. With idempotencyKey set, a retry returns the
@@ -120,6 +122,16 @@ func (c *Client) GetOrder(ctx context.Context, id string) (OrderDetail, error) {
 func (c *Client) CancelOrder(ctx context.Context, id string) (wims.Order, error) {
 	var o wims.Order
 	_, err := c.do(ctx, "POST", "/orders/"+url.PathEscape(id)+"/cancel", nil, nil, &o)
+	return o, err
+}
+
+// ShipOrder marks a PAID order SHIPPED with the shipment and returns it.
+// The same shipment again returns the order unchanged; any other status,
+// or another shipment of a SHIPPED order, is a 409 problem (type
+// order-not-shippable).
+func (c *Client) ShipOrder(ctx context.Context, id string, s wims.Shipment) (wims.Order, error) {
+	var o wims.Order
+	_, err := c.do(ctx, "POST", "/orders/"+url.PathEscape(id)+"/shipment", s, nil, &o)
 	return o, err
 }
 

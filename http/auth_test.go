@@ -79,6 +79,7 @@ func TestRoles(t *testing.T) {
 		{"POST", "/orders", order, 202, 202, 403},
 		{"GET", "/orders", "", 200, 200, 200},
 		{"POST", "/orders/no-such-order/cancel", "", 404, 404, 403},
+		{"POST", "/orders/no-such-order/shipment", `{"carrier":"UPS","trackingId":"1Z"}`, 404, 403, 403},
 		{"GET", "/events", "", 503, 403, 503},
 		{"GET", "/dead-letters", "", 503, 403, 503},
 		{"GET", "/traces/4bf92f3577b34da6a3ce929d0e0e4736", "", 503, 403, 503},

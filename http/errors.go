@@ -42,6 +42,7 @@ var (
 	kindIdempotencyReused    = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused"}
 	kindIdempotencyInFlight  = problemKind{http.StatusConflict, "idempotency-key-in-flight", "Idempotency key in use"}
 	kindNotCancellable       = problemKind{http.StatusConflict, "order-not-cancellable", "Order cannot be cancelled"}
+	kindNotShippable         = problemKind{http.StatusConflict, "order-not-shippable", "Order cannot be shipped"}
 )
 
 // internalDetail is all a client learns about a 5xx.

@@ -61,6 +61,8 @@ func FuzzPutInventory(f *testing.F) {
 		{"W", `{"productName":"W","quantity":1}x`},
 		{"-bad", `{"productName":"W","quantity":1}`},
 		{"a/b", `{"productName":"W","quantity":1}`},
+		{"W", `{"productName":"W","quantity":0,"allowBackorder":true}`},
+		{"W", `{"productName":"W","quantity":1,"allowBackorder":1}`},
 		{"W", `null`},
 		{"W", `{"productName":null,"quantity":null}`},
 	} {
@@ -91,6 +93,38 @@ func FuzzAdjustStock(f *testing.F) {
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, sku string, body []byte) {
 		fuzzPost(t, e, "POST", "/inventory/"+url.PathEscape(sku)+"/adjustments", body)
+	})
+}
+
+// FuzzShipOrder fuzzes the body of POST /orders/{id}/shipment against a
+// PAID order: never a 5xx, and a refused shipment changes nothing.
+func FuzzShipOrder(f *testing.F) {
+	for _, b := range []string{
+		`{"carrier":"UPS","trackingId":"1Z999"}`,
+		`{"carrier":"UPS","trackingId":"other"}`,
+		`{"carrier":"","trackingId":"1Z"}`,
+		`{"carrier":" UPS","trackingId":"1Z"}`,
+		`{"carrier":"UPS","trackingId":"a\u0000b"}`,
+		`{"carrier":"UPS","trackingId":"a\nb"}`,
+		`{"carrier":"UPS"}`,
+		`{"carrier":1,"trackingId":"1Z"}`,
+		`{"carrier":"UPS","trackingId":"1Z","extra":1}`,
+		`{"carrier":null,"trackingId":null}`,
+		`null`,
+		`[]`,
+	} {
+		f.Add([]byte(b))
+	}
+	e := newEnv(f)
+	id := e.do("POST", "/orders", `{"customerId":"c-1","quantity":1}`).wantJSON(f, http.StatusAccepted)["orderId"].(string)
+	if _, err := e.store.ReserveStock(f.Context(), id); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := e.store.CompletePayment(f.Context(), id, true, ""); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzPost(t, e, "POST", "/orders/"+id+"/shipment", body)
 	})
 }
 

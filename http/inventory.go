@@ -21,12 +21,16 @@ type putItemRequest struct {
 	LowStockThreshold *int64  `json:"lowStockThreshold"`
 	// HighStockThreshold 0 or absent: no overstock level.
 	HighStockThreshold int64 `json:"highStockThreshold"`
+	// AllowBackorder absent: false (orders beyond the stock are REJECTED).
+	AllowBackorder bool `json:"allowBackorder"`
 }
 
 // handlePutItem creates or replaces an item. PUT replaces the whole item, so
 // an omitted optional member takes its default rather than keeping the
 // stored value: model "", lowStockThreshold DefaultLowStockThreshold,
-// highStockThreshold 0 (none).
+// highStockThreshold 0 (none), allowBackorder false. A quantity above the
+// stored one is a restock: waiting backorders take their share first, and
+// the answer shows what is left.
 func (s *Server) handlePutItem(w http.ResponseWriter, r *http.Request) error {
 	sku := r.PathValue("sku")
 	if err := wims.ValidateSKU(sku); err != nil {
@@ -48,6 +52,7 @@ func (s *Server) handlePutItem(w http.ResponseWriter, r *http.Request) error {
 		Model:             req.Model,
 		Quantity:          *req.Quantity,
 		LowStockThreshold: DefaultLowStockThreshold, HighStockThreshold: req.HighStockThreshold,
+		AllowBackorder: req.AllowBackorder,
 	}
 	if req.LowStockThreshold != nil {
 		item.LowStockThreshold = *req.LowStockThreshold

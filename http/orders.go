@@ -229,6 +229,35 @@ func (s *Server) handleCancelOrder(w http.ResponseWriter, r *http.Request) error
 	return s.writeJSON(w, r, http.StatusOK, o)
 }
 
+// handleShipOrder answers POST /orders/{id}/shipment {"carrier","trackingId"}
+// with the order after the shipment (200): SHIPPED with both recorded. Only
+// a PAID order ships; the same shipment again is a success that changes
+// nothing, so a fulfillment service may retry freely; any other status, or
+// a different shipment of a SHIPPED order, is 409 order-not-shippable, an
+// unknown order 404, a bad body 400 naming the field. Warehouse work, like
+// stock adjustments, so admin only.
+func (s *Server) handleShipOrder(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if id == "" || len(id) > 255 {
+		return wims.Errorf(wims.ENOTFOUND, "No such order.")
+	}
+	var req wims.Shipment
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	o, err := s.store.ShipOrder(r.Context(), id, req)
+	if wims.ErrorCode(err) == wims.ECONFLICT {
+		return newAPIError(kindNotShippable, wims.ECONFLICT, "", wims.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, o)
+}
+
 // handleListOrders answers GET /orders?customerId=&status=&limit=&cursor=:
 // {"orders":[…],"nextCursor":"…"}, newest first. nextCursor is omitted on
 // the last page; pass it back as cursor for the next one.

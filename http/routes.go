@@ -20,6 +20,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /orders", s.handleListOrders)
 	s.handle("GET /orders/{id}", s.handleGetOrder)
 	s.handle("POST /orders/{id}/cancel", s.handleCancelOrder)
+	s.handle("POST /orders/{id}/shipment", s.handleShipOrder)
 	s.handle("GET /events", s.handleEvents)
 	s.handle("GET /events/stream", s.handleEventStream)
 	s.handle("GET /traces/{traceId}", s.handleTrace)
@@ -93,6 +94,7 @@ var routeACL = map[string]acl{
 	"GET /orders":                       {roles: []Role{RoleOrders}},
 	"GET /orders/{id}":                  {roles: []Role{RoleOrders}},
 	"POST /orders/{id}/cancel":          {roles: []Role{RoleOrders}},
+	"POST /orders/{id}/shipment":        {},
 	"GET /events":                       {},
 	"GET /events/stream":                {},
 	"GET /traces/{traceId}":             {},

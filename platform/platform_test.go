@@ -49,7 +49,7 @@ func TestReconcile(t *testing.T) {
 	for _, r := range rs {
 		byName[r.Name] = r
 	}
-	if len(rs) != 6 || byName["everything"].State != wims.RuleDisabled || byName["order-placed"].ManagedBy != wims.ManagedByWims || byName["mine"].ManagedBy != "" {
+	if len(rs) != 7 || byName["everything"].State != wims.RuleDisabled || byName["order-placed"].ManagedBy != wims.ManagedByWims || byName["mine"].ManagedBy != "" {
 		t.Fatalf("rules = %+v", rs)
 	}
 	dest := platform.WebhookDestination("http://127.0.0.1:9/h")

@@ -21,7 +21,9 @@
 //   - Order transitions are compare-and-set: UPDATE ... WHERE order_id = $1
 //     AND status = $2.
 //   - Locks are taken in one order (the order row, then the item row, then the
-//     change_seq row last; resource writes take the resource_generation row
+//     change_seq row last; a fill of backorders, which holds the item row,
+//     locks the BACKORDERED orders after it, and a cancel of one takes the
+//     item row before it, see wims.Tx.CancelOrder; resource writes take the resource_generation row
 //     first, which serialises them, see resources.go), and the foreign key
 //     from orders to inventory takes only FOR KEY SHARE, which FOR NO KEY
 //     UPDATE does not conflict with. So writes do not deadlock; should

@@ -9,7 +9,7 @@ import (
 )
 
 // itemColumns is the column list scanItem expects.
-const itemColumns = `sku, product_name, model, quantity, low_stock_threshold, updated_at, high_stock_threshold`
+const itemColumns = `sku, product_name, model, quantity, low_stock_threshold, updated_at, high_stock_threshold, allow_backorder`
 
 // Item statements.
 const (
@@ -18,10 +18,10 @@ const (
 	// transaction ends. NO KEY UPDATE, not UPDATE: it does not conflict with
 	// the KEY SHARE lock an order insert's foreign key check takes.
 	qLockItem   = qGetItem + ` FOR NO KEY UPDATE`
-	qInsertItem = `INSERT INTO inventory (` + itemColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	qInsertItem = `INSERT INTO inventory (` + itemColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (sku) DO NOTHING`
 	qUpdateItem = `UPDATE inventory SET product_name = $2, model = $3, quantity = $4, low_stock_threshold = $5, updated_at = $6,
-		high_stock_threshold = $7 WHERE sku = $1`
+		high_stock_threshold = $7, allow_backorder = $8 WHERE sku = $1`
 	qSetQuantity = `UPDATE inventory SET quantity = $2, updated_at = $3 WHERE sku = $1`
 )
 
@@ -97,7 +97,8 @@ func (r txRows) LockItem(sku string) (wims.Item, bool, error) {
 // caller's context have ended meanwhile, that is the error, so that the
 // caller's lock-or-insert loop ends.
 func (r txRows) InsertItem(it wims.Item) (wims.InsertOutcome, error) {
-	tag, err := r.w.exec(qInsertItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, it.UpdatedAt, it.HighStockThreshold)
+	tag, err := r.w.exec(qInsertItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, it.UpdatedAt,
+		it.HighStockThreshold, it.AllowBackorder)
 	if err != nil {
 		return 0, err
 	}
@@ -109,7 +110,8 @@ func (r txRows) InsertItem(it wims.Item) (wims.InsertOutcome, error) {
 
 // UpdateItem implements wims.TxRows.
 func (r txRows) UpdateItem(it wims.Item) error {
-	_, err := r.w.exec(qUpdateItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, it.UpdatedAt, it.HighStockThreshold)
+	_, err := r.w.exec(qUpdateItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, it.UpdatedAt,
+		it.HighStockThreshold, it.AllowBackorder)
 	return err
 }
 
@@ -144,7 +146,8 @@ func scanItem(r pgx.Row) (wims.Item, error) {
 		it wims.Item
 		at time.Time
 	)
-	if err := r.Scan(&it.SKU, &it.ProductName, &it.Model, &it.Quantity, &it.LowStockThreshold, &at, &it.HighStockThreshold); err != nil {
+	if err := r.Scan(&it.SKU, &it.ProductName, &it.Model, &it.Quantity, &it.LowStockThreshold, &at, &it.HighStockThreshold,
+		&it.AllowBackorder); err != nil {
 		return wims.Item{}, err
 	}
 	it.UpdatedAt = at.UTC()

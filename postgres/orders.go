@@ -10,11 +10,11 @@ import (
 )
 
 // insertColumns are the columns a new order sets; stock_released starts
-// false (its default).
+// false, carrier and tracking_id empty (their defaults).
 const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
 
 // orderColumns is the column list scanOrder expects.
-const orderColumns = insertColumns + `, stock_released`
+const orderColumns = insertColumns + `, stock_released, carrier, tracking_id`
 
 // Order statements.
 const (
@@ -36,7 +36,7 @@ const (
 	// qSetStatus is a compare-and-set on the status, with the history entry
 	// written in the same statement.
 	qSetStatus = `WITH o AS (
-		UPDATE orders SET status = $3, reason = $4, updated_at = $5, stock_released = $6
+		UPDATE orders SET status = $3, reason = $4, updated_at = $5, stock_released = $6, carrier = $7, tracking_id = $8
 		WHERE order_id = $1 AND status = $2
 		RETURNING order_id, status, reason, updated_at
 	)
@@ -110,9 +110,25 @@ func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order,
 	})
 }
 
+// ShipOrder marks a PAID order SHIPPED; see wims.Tx.ShipOrder. Returns
+// EINVALID for a bad shipment.
+func (s *Store) ShipOrder(ctx context.Context, orderID string, sh wims.Shipment) (wims.Order, error) {
+	if err := sh.Validate(); err != nil {
+		return wims.Order{}, err
+	}
+	return transition(s, ctx, "ship order", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.ShipOrder(orderID, sh)
+	})
+}
+
 // LockOrder implements wims.TxRows.
 func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx, r.w, qLockOrder, id)
+}
+
+// ReadOrder implements wims.TxRows.
+func (r txRows) ReadOrder(id string) (wims.Order, bool, error) {
+	return getOrder(r.w.ctx, r.w, qGetOrder, id)
 }
 
 // InsertOrder implements wims.TxRows. The insert does nothing on a
@@ -148,7 +164,7 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 // compare-and-set always applies.
 func (r txRows) SetOrderStatus(old, next wims.Order) error {
 	tag, err := r.w.exec(qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt,
-		next.StockReleased)
+		next.StockReleased, next.Carrier, next.TrackingID)
 	if err != nil {
 		return err
 	}
@@ -156,6 +172,42 @@ func (r txRows) SetOrderStatus(old, next wims.Order) error {
 		return fmt.Errorf("order %s changed under its row lock", old.ID)
 	}
 	return nil
+}
+
+// Backorder statements: the partial index orders_backordered (0007) holds
+// only BACKORDERED orders, oldest first per SKU.
+const (
+	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM orders WHERE sku = $1 AND status = 'BACKORDERED')`
+	// qLockBackorders locks as qLockOrder does. Under READ COMMITTED a row
+	// a concurrent cancel changed is re-checked once its lock is granted,
+	// so a cancelled order is skipped, not filled.
+	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE sku = $1 AND status = 'BACKORDERED'
+		ORDER BY created_at, order_id LIMIT $2 FOR NO KEY UPDATE`
+)
+
+// HasBackorders implements wims.TxRows.
+func (r txRows) HasBackorders(sku string) (bool, error) {
+	var waiting bool
+	err := r.w.QueryRow(r.w.ctx, qHasBackorders, sku).Scan(&waiting)
+	return waiting, err
+}
+
+// LockBackorders implements wims.TxRows.
+func (r txRows) LockBackorders(sku string, limit int) ([]wims.Order, error) {
+	rows, err := r.w.Query(r.w.ctx, qLockBackorders, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []wims.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }
 
 // getOrder reads one order with query (qGetOrder or qLockOrder) through q;
@@ -179,7 +231,7 @@ func scanOrder(r pgx.Row) (wims.Order, error) {
 		created, updatedAt time.Time
 	)
 	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
-		&o.StockReleased); err != nil {
+		&o.StockReleased, &o.Carrier, &o.TrackingID); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

@@ -101,6 +101,13 @@ func Defaults() []Rule {
 			Targets: []Target{{Type: TargetOrderWorkflow}},
 		},
 		{
+			Name: "order-backorder-filled",
+			Description: "A BACKORDERED order was filled by a restock (now RESERVED): the order workflow enqueues its payment, " +
+				"as for an order reserved at once.",
+			Pattern: json.RawMessage(`{"source":["wims.cdc"],"detail":{"data":{"table":["orders"],"eventType":["UPDATE"],"OldImage":{"status":["BACKORDERED"]},"NewImage":{"status":["RESERVED"]}}}}`),
+			Targets: []Target{{Type: TargetOrderWorkflow}},
+		},
+		{
 			Name: "stock-changed",
 			Description: "An item's stock changed: the notifications target reports LOW_STOCK / OUT_OF_STOCK / OVERSTOCK " +
 				"once per crossing of the item's own thresholds (the course's rule fired on every update below 100).",
@@ -113,6 +120,30 @@ func Defaults() []Rule {
 			Pattern:     json.RawMessage(`{"source":[{"prefix":""}]}`),
 			Targets:     []Target{{Type: TargetEventLog}},
 		},
+	}
+}
+
+// FulfillmentRule is the name of the rule --fulfillment-url adds.
+const FulfillmentRule = "order-fulfillment"
+
+// FulfillmentPattern matches an order's change to PAID: the moment it may
+// be picked, packed and shipped. It matches the change event, not the
+// domain event Payment Succeeded, because the change carries the customer
+// id the fulfillment service needs and domain events leave out.
+const FulfillmentPattern = `{"source":["wims.cdc"],"detail":{"data":{"table":["orders"],"eventType":["UPDATE"],"NewImage":{"status":["PAID"]}}}}`
+
+// Fulfillment is the built-in rule of --fulfillment-url: every order that
+// becomes PAID is posted to url, the fulfillment service, as its change
+// event (Idempotency-Key: the event id), with the webhook targets' retries
+// and dead letters. The service ships the order and reports it with POST
+// /orders/{id}/shipment. A rule of the same name in the config replaces it.
+func Fulfillment(url string) Rule {
+	return Rule{
+		Name: FulfillmentRule,
+		Description: "An order became PAID: post its change event to the fulfillment service (--fulfillment-url), " +
+			"which reports the shipment with POST /orders/{id}/shipment.",
+		Pattern: json.RawMessage(FulfillmentPattern),
+		Targets: []Target{{Type: TargetWebhook, URL: url}},
 	}
 }
 

@@ -66,6 +66,11 @@ func TestDefaultsRouteTheCourse(t *testing.T) {
 			[]string{"event-log"}},
 		{"order refund pending → workflow and log", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"}, refunding, order),
 			[]string{"event-log", "order-workflow"}},
+		{"backorder filled → workflow and log", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"},
+			wims.Order{ID: "o1", Status: wims.OrderReserved}, wims.Order{ID: "o1", Status: wims.OrderBackordered}),
+			[]string{"event-log", "order-workflow"}},
+		{"order backordered → log only", changeEvent(t, "orders", "UPDATE", []string{"reason", "status"},
+			wims.Order{ID: "o1", Status: wims.OrderBackordered}, order), []string{"event-log"}},
 		{"stock changed → notifications and log", changeEvent(t, "inventory", "UPDATE", []string{"quantity", "updatedAt"}, item, item),
 			[]string{"event-log", "notifications"}},
 		{"item renamed → log only", changeEvent(t, "inventory", "UPDATE", []string{"productName"}, item, item),
@@ -82,6 +87,34 @@ func TestDefaultsRouteTheCourse(t *testing.T) {
 	}
 }
 
+// TestFulfillmentRoutesPaidOrders: the fulfillment rule sends an order's
+// change to PAID, and nothing else, to its webhook.
+func TestFulfillmentRoutesPaidOrders(t *testing.T) {
+	s, err := rules.Compile(append(rules.Defaults(), rules.Fulfillment("http://127.0.0.1:9/fulfil")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := rules.Target{Type: rules.TargetWebhook, URL: "http://127.0.0.1:9/fulfil"}.ID()
+	reserved := wims.Order{ID: "o1", CustomerID: "c1", Status: wims.OrderReserved}
+	paid := reserved
+	paid.Status = wims.OrderPaid
+	shipped, _ := paid.Ship(wims.Shipment{Carrier: "UPS", TrackingID: "1Z"})
+	for _, tt := range []struct {
+		name string
+		ev   []byte
+		want bool
+	}{
+		{"paid", changeEvent(t, "orders", "UPDATE", []string{"status"}, paid, reserved), true},
+		{"reserved", changeEvent(t, "orders", "UPDATE", []string{"status"}, reserved, reserved), false},
+		{"shipped", changeEvent(t, "orders", "UPDATE", []string{"carrier", "status", "trackingId"}, shipped, paid), false},
+		{"inserted", changeEvent(t, "orders", "INSERT", []string{"orderId"}, paid, nil), false},
+	} {
+		if got := slices.Contains(targetsFor(t, s, tt.ev), hook); got != tt.want {
+			t.Errorf("%s: routed to fulfillment = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestConfigMergeReplacesAndAdds(t *testing.T) {
 	cfg, err := rules.Parse([]byte(`{"rules":[
 		{"name":"everything","pattern":{"source":["wims.cdc"]},"targets":[{"type":"event-log"}],"disabled":true},
@@ -94,8 +127,8 @@ func TestConfigMergeReplacesAndAdds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Rules()); got != 5 {
-		t.Fatalf("rules = %d, want 5 (4 defaults, one replaced, one added)", got)
+	if got, want := len(s.Rules()), len(rules.Defaults())+1; got != want {
+		t.Fatalf("rules = %d, want %d (the defaults, one replaced, one added)", got, want)
 	}
 	var ids []string
 	for _, tg := range s.Targets() {

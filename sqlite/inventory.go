@@ -10,14 +10,14 @@ import (
 )
 
 // itemColumns is the column list scanItem expects.
-const itemColumns = `sku, product_name, model, quantity, low_stock_threshold, updated_at, high_stock_threshold`
+const itemColumns = `sku, product_name, model, quantity, low_stock_threshold, updated_at, high_stock_threshold, allow_backorder`
 
 // Statements the writer prepares once (see writerStatements).
 const (
 	qGetItem    = `SELECT ` + itemColumns + ` FROM inventory WHERE sku = ?`
-	qInsertItem = `INSERT INTO inventory (` + itemColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qInsertItem = `INSERT INTO inventory (` + itemColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateItem = `UPDATE inventory SET product_name = ?, model = ?, quantity = ?, low_stock_threshold = ?, updated_at = ?,
-		high_stock_threshold = ? WHERE sku = ?`
+		high_stock_threshold = ?, allow_backorder = ? WHERE sku = ?`
 	qSetQuantity = `UPDATE inventory SET quantity = ?, updated_at = ? WHERE sku = ?`
 )
 
@@ -80,13 +80,15 @@ func (r txRows) LockItem(sku string) (wims.Item, bool, error) {
 // InsertItem implements wims.TxRows. LockItem found no item and nothing else
 // writes, so the insert cannot meet an existing one.
 func (r txRows) InsertItem(it wims.Item) (wims.InsertOutcome, error) {
-	_, err := r.w.exec(qInsertItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, toMicros(it.UpdatedAt), it.HighStockThreshold)
+	_, err := r.w.exec(qInsertItem, it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, toMicros(it.UpdatedAt),
+		it.HighStockThreshold, it.AllowBackorder)
 	return wims.InsertDone, err
 }
 
 // UpdateItem implements wims.TxRows.
 func (r txRows) UpdateItem(it wims.Item) error {
-	_, err := r.w.exec(qUpdateItem, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, toMicros(it.UpdatedAt), it.HighStockThreshold, it.SKU)
+	_, err := r.w.exec(qUpdateItem, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, toMicros(it.UpdatedAt),
+		it.HighStockThreshold, it.AllowBackorder, it.SKU)
 	return err
 }
 
@@ -128,7 +130,8 @@ func scanItem(r scanner) (wims.Item, error) {
 		it wims.Item
 		at int64
 	)
-	if err := r.Scan(&it.SKU, &it.ProductName, &it.Model, &it.Quantity, &it.LowStockThreshold, &at, &it.HighStockThreshold); err != nil {
+	if err := r.Scan(&it.SKU, &it.ProductName, &it.Model, &it.Quantity, &it.LowStockThreshold, &at, &it.HighStockThreshold,
+		&it.AllowBackorder); err != nil {
 		return wims.Item{}, err
 	}
 	it.UpdatedAt = fromMicros(at)

@@ -10,11 +10,11 @@ import (
 )
 
 // insertColumns are the columns a new order sets; stock_released starts
-// false (its default).
+// false, carrier and tracking_id empty (their defaults).
 const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
 
 // orderColumns is the column list scanOrder expects.
-const orderColumns = insertColumns + `, stock_released`
+const orderColumns = insertColumns + `, stock_released, carrier, tracking_id`
 
 // Statements the writer prepares once (see writerStatements).
 const (
@@ -23,7 +23,8 @@ const (
 	qInsertOrder = `INSERT INTO orders (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	// qReserve carries the stock guard in the UPDATE itself.
 	qReserve   = `UPDATE inventory SET quantity = quantity - ?, updated_at = ? WHERE sku = ? AND quantity >= ?`
-	qSetStatus = `UPDATE orders SET status = ?, reason = ?, stock_released = ?, updated_at = ? WHERE order_id = ? AND status = ?`
+	qSetStatus = `UPDATE orders SET status = ?, reason = ?, stock_released = ?, carrier = ?, tracking_id = ?, updated_at = ?
+		WHERE order_id = ? AND status = ?`
 )
 
 // CreateOrder inserts a PENDING order with order.ID and records an INSERT
@@ -85,10 +86,25 @@ func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order,
 	})
 }
 
+// ShipOrder marks a PAID order SHIPPED; see wims.Tx.ShipOrder. Returns
+// EINVALID for a bad shipment.
+func (s *Store) ShipOrder(ctx context.Context, orderID string, sh wims.Shipment) (wims.Order, error) {
+	if err := sh.Validate(); err != nil {
+		return wims.Order{}, err
+	}
+	return transition(s, ctx, "ship order", orderID, func(tx wims.Tx) (wims.Order, error) {
+		return tx.ShipOrder(orderID, sh)
+	})
+}
+
 // LockOrder implements wims.TxRows.
 func (r txRows) LockOrder(id string) (wims.Order, bool, error) {
 	return getOrder(r.w.ctx(), r.w, id)
 }
+
+// ReadOrder implements wims.TxRows: the same read, as the single writer is
+// the only lock.
+func (r txRows) ReadOrder(id string) (wims.Order, bool, error) { return r.LockOrder(id) }
 
 // InsertOrder implements wims.TxRows. Looking for the order and then
 // inserting it is safe because nothing else writes in between (the single
@@ -119,8 +135,8 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 
 // SetOrderStatus implements wims.TxRows.
 func (r txRows) SetOrderStatus(old, next wims.Order) error {
-	res, err := r.w.exec(qSetStatus, string(next.Status), next.Reason, next.StockReleased, toMicros(next.UpdatedAt),
-		old.ID, string(old.Status))
+	res, err := r.w.exec(qSetStatus, string(next.Status), next.Reason, next.StockReleased, next.Carrier,
+		next.TrackingID, toMicros(next.UpdatedAt), old.ID, string(old.Status))
 	if err != nil {
 		return err
 	}
@@ -130,6 +146,42 @@ func (r txRows) SetOrderStatus(old, next wims.Order) error {
 		return fmt.Errorf("order %s changed under the writer", old.ID)
 	}
 	return recordHistory(r.w, next)
+}
+
+// Backorder statements: the partial index orders_backordered (0008) holds
+// only BACKORDERED orders, oldest first per SKU.
+const (
+	qHasBackorders  = `SELECT 1 FROM orders WHERE sku = ? AND status = 'BACKORDERED' LIMIT 1`
+	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE sku = ? AND status = 'BACKORDERED'
+		ORDER BY created_at, order_id LIMIT ?`
+)
+
+// HasBackorders implements wims.TxRows.
+func (r txRows) HasBackorders(sku string) (bool, error) {
+	var one int
+	err := r.w.QueryRowContext(r.w.ctx(), qHasBackorders, sku).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// LockBackorders implements wims.TxRows; the single writer is the lock.
+func (r txRows) LockBackorders(sku string, limit int) ([]wims.Order, error) {
+	rows, err := r.w.tx.QueryContext(r.w.ctx(), qLockBackorders, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []wims.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }
 
 // getOrder reads one order through q; found is false if there is none.
@@ -152,7 +204,7 @@ func scanOrder(r scanner) (wims.Order, error) {
 		created, updatedAt int64
 	)
 	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
-		&o.StockReleased); err != nil {
+		&o.StockReleased, &o.Carrier, &o.TrackingID); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

@@ -216,7 +216,7 @@ func testConservation(t *testing.T, s wims.Store) {
 func randomOp(t *testing.T, s wims.Store, r *rand.Rand, g, i int, skus []string,
 	pick func(*rand.Rand) (string, bool), created func(string), adjusted func(string, int64)) error {
 	ctx := t.Context()
-	switch n := r.IntN(12); {
+	switch n := r.IntN(13); {
 	case n < 4: // create, and usually reserve at once like the workflow would
 		id := fmt.Sprintf("o-%d-%d", g, i)
 		k := skus[r.IntN(len(skus))]
@@ -251,6 +251,13 @@ func randomOp(t *testing.T, s wims.Store, r *rand.Rand, g, i int, skus []string,
 		if id, ok := pick(r); ok {
 			if _, err := s.CompleteRefund(ctx, id); err != nil {
 				return fmt.Errorf("refund %s: %w", id, err)
+			}
+		}
+	case n < 11: // a shipment: of a PAID order, or refused
+		if id, ok := pick(r); ok {
+			_, err := s.ShipOrder(ctx, id, wims.Shipment{Carrier: "UPS", TrackingID: "1Z-" + id})
+			if err != nil && wims.ErrorCode(err) != wims.ECONFLICT {
+				return fmt.Errorf("ship %s: %w", id, err)
 			}
 		}
 	default:

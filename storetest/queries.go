@@ -219,7 +219,7 @@ func testQueries(t *testing.T, open func(t *testing.T) wims.Store) {
 			_, err := s.ListOrders(t.Context(), wims.OrderFilter{Cursor: c})
 			mustField(t, err, "cursor")
 		}
-		_, err := s.ListOrders(t.Context(), wims.OrderFilter{Status: "SHIPPED"})
+		_, err := s.ListOrders(t.Context(), wims.OrderFilter{Status: "LOST"})
 		mustField(t, err, "status")
 		_, err = s.ListOrders(t.Context(), wims.OrderFilter{Limit: wims.MaxOrderLimit + 1})
 		mustField(t, err, "limit")

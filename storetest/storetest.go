@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) wims.Store) {
 	t.Run("Inventory", func(t *testing.T) { testInventory(t, open) })
 	t.Run("Orders", func(t *testing.T) { testOrders(t, open) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, open) })
+	t.Run("Ship", func(t *testing.T) { testShip(t, open) })
+	t.Run("Backorders", func(t *testing.T) { testBackorders(t, open) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Logs", func(t *testing.T) { testLogs(t, open) })

@@ -167,6 +167,10 @@ func (h *Handler) complete(ctx context.Context, o wims.Order) (wims.Order, int, 
 		return o, 0, wims.Errorf(wims.EINSUFFICIENT, "Not enough stock for order %s: %s", o.ID, o.Reason)
 	case wims.OrderPaid:
 		return o, 0, nil
+	case wims.OrderBackordered:
+		// Waits for a restock. V1 has no pipeline to charge it once a
+		// restock fills it: that needs V2's order-backorder-filled rule.
+		return o, 0, nil
 	case wims.OrderPaymentFailed:
 		return o, 0, &paymentError{clientStatus: http.StatusPaymentRequired, slug: "payment-declined",
 			title: "Payment declined", reason: o.Reason}

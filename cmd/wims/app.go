@@ -92,7 +92,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	ruleSet, err := loadRules(cfg.ConfigFile)
+	ruleSet, err := loadRules(cfg.ConfigFile, cfg.FulfillmentURL)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,10 @@ func (a *App) startPaymentsAPI(ctx context.Context) error {
 	return nil
 }
 
-func loadRules(path string) (*rules.Set, error) {
+// loadRules compiles the built-in rules, the fulfillment rule if
+// fulfillmentURL is set, and the rules of the config file at path, which
+// may replace either.
+func loadRules(path, fulfillmentURL string) (*rules.Set, error) {
 	var cfg rules.Config
 	if path != "" {
 		var err error
@@ -262,7 +265,11 @@ func loadRules(path string) (*rules.Set, error) {
 			return nil, fmt.Errorf("--config %s: %w", path, err)
 		}
 	}
-	return rules.Compile(rules.Merge(rules.Defaults(), cfg))
+	defaults := rules.Defaults()
+	if fulfillmentURL != "" {
+		defaults = append(defaults, rules.Fulfillment(fulfillmentURL))
+	}
+	return rules.Compile(rules.Merge(defaults, cfg))
 }
 
 // startPayments runs the payment dispatcher on the payments work queue while

@@ -83,7 +83,7 @@ func apiError(err error) error {
 
 func newOrderCommand() *cobra.Command {
 	var cf clientFlags
-	cmd := &cobra.Command{Use: "order", Short: "Create, get, list and cancel orders on a wims server"}
+	cmd := &cobra.Command{Use: "order", Short: "Create, get, list, cancel and ship orders on a wims server"}
 	cf.register(cmd.PersistentFlags())
 
 	var (
@@ -163,6 +163,29 @@ func newOrderCommand() *cobra.Command {
 		},
 	}
 
+	var shipment wims.Shipment
+	ship := &cobra.Command{
+		Use:   "ship ID --carrier CARRIER --tracking-id ID",
+		Short: "Mark a PAID order SHIPPED with its carrier and tracking id (admin)",
+		Args:  args(1, "one order id"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			o, err := c.ShipOrder(cmd.Context(), a[0], shipment)
+			if err != nil {
+				return apiError(err)
+			}
+			if cf.json {
+				return writeJSON(cmd.OutOrStdout(), o)
+			}
+			return writeOrders(cmd.OutOrStdout(), []wims.Order{o})
+		},
+	}
+	ship.Flags().StringVar(&shipment.Carrier, "carrier", "", "carrier (required)")
+	ship.Flags().StringVar(&shipment.TrackingID, "tracking-id", "", "the carrier's tracking id (required)")
+
 	var f wims.OrderFilter
 	var status string
 	list := &cobra.Command{
@@ -192,11 +215,11 @@ func newOrderCommand() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&f.CustomerID, "customer", "", "only this customer's orders")
-	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED)")
+	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, BACKORDERED, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED)")
 	list.Flags().IntVar(&f.Limit, "limit", 0, "page size (server default 50, at most 500)")
 	list.Flags().StringVar(&f.Cursor, "cursor", "", "continue after the page that printed this cursor")
 
-	cmd.AddCommand(create, get, list, cancel)
+	cmd.AddCommand(create, get, list, cancel, ship)
 	return cmd
 }
 
@@ -250,7 +273,7 @@ func newInventoryCommand() *cobra.Command {
 		threshold int64
 	)
 	set := &cobra.Command{
-		Use:   "set SKU --name NAME --quantity N [--model M] [--threshold T] [--high-threshold H]",
+		Use:   "set SKU --name NAME --quantity N [--model M] [--threshold T] [--high-threshold H] [--allow-backorder]",
 		Short: "Create or replace an item",
 		Args:  args(1, "one SKU"),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -276,6 +299,7 @@ func newInventoryCommand() *cobra.Command {
 	set.Flags().Int64Var(&put.Quantity, "quantity", 0, "quantity on hand (required)")
 	set.Flags().Int64Var(&threshold, "threshold", 0, "low-stock threshold (server default 100)")
 	set.Flags().Int64Var(&put.HighStockThreshold, "high-threshold", 0, "overstock threshold: rising above it is an OVERSTOCK crossing (0: none)")
+	set.Flags().BoolVar(&put.AllowBackorder, "allow-backorder", false, "orders beyond the stock wait as BACKORDERED (filled first-come first-served by restocks) instead of being REJECTED")
 
 	var adj wims.Adjustment
 	adjust := &cobra.Command{
@@ -332,6 +356,9 @@ func writeOrderDetail(w io.Writer, o client.OrderDetail) error {
 	fmt.Fprintf(tw, "Order:\t%s\nCustomer:\t%s\nSKU:\t%s\nQuantity:\t%d\nStatus:\t%s\n", o.ID, o.CustomerID, o.SKU, o.Quantity, o.Status)
 	if o.Reason != "" {
 		fmt.Fprintf(tw, "Reason:\t%s\n", o.Reason)
+	}
+	if o.Carrier != "" {
+		fmt.Fprintf(tw, "Shipped:\t%s %s\n", o.Carrier, o.TrackingID)
 	}
 	fmt.Fprintf(tw, "Created:\t%s\nUpdated:\t%s\n", stamp(o.CreatedAt), stamp(o.UpdatedAt))
 	fmt.Fprintln(tw, "\nHISTORY\tAT\tREASON")

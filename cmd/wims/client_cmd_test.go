@@ -43,9 +43,13 @@ func TestClientCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "QUANTITY") || !strings.Contains(out, " 7 ") {
 			t.Fatalf("get: %d %q", code, out)
 		}
+		code, out, _ = runClient(t, "inventory", "set", "W-BO", "--name", "Widget", "--quantity", "0", "--allow-backorder", "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &it) != nil || !it.AllowBackorder {
+			t.Fatalf("set --allow-backorder: %d %q", code, out)
+		}
 		code, out, _ = runClient(t, "inventory", "list", "--json")
 		var list struct{ Items []wims.Item }
-		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Items) != 2 {
+		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Items) != 3 {
 			t.Fatalf("list: %d %q", code, out)
 		}
 	})
@@ -128,6 +132,46 @@ func TestClientCommands(t *testing.T) {
 		}
 		if code, _, errs := runClient(t, "order", "cancel"); code != 2 {
 			t.Fatalf("cancel without an id: exit %d (%s), want 2", code, errs)
+		}
+	})
+	t.Run("OrderShip", func(t *testing.T) {
+		code, out, errs := runClient(t, "order", "create", "--customer", "c-11", "--quantity", "1", "--json")
+		var o wims.Order
+		if code != 0 || json.Unmarshal([]byte(out), &o) != nil {
+			t.Fatalf("create: %d %q %q", code, out, errs)
+		}
+		eventually(t, 30*time.Second, func() error {
+			_, out, _ := runClient(t, "order", "get", o.ID)
+			if !strings.Contains(out, "PAID") {
+				return fmt.Errorf("order not paid yet: %s", out)
+			}
+			return nil
+		})
+		// Shipping is the warehouse's: the orders role may not.
+		code, _, errs = runClient(t, "order", "ship", o.ID, "--carrier", "UPS", "--tracking-id", "1Z9", "--api-key", "shop-key")
+		if code != 1 || !strings.Contains(errs, "403") {
+			t.Fatalf("ship as orders: %d %q", code, errs)
+		}
+		for range 2 { // the second is the same shipment: the same answer
+			code, out, errs = runClient(t, "order", "ship", o.ID, "--carrier", "UPS", "--tracking-id", "1Z9")
+			if code != 0 || !strings.Contains(out, o.ID) || !strings.Contains(out, "SHIPPED") {
+				t.Fatalf("ship: %d %q %q", code, out, errs)
+			}
+		}
+		code, out, _ = runClient(t, "order", "get", o.ID)
+		if code != 0 || !strings.Contains(out, "Shipped:") || !strings.Contains(out, "UPS 1Z9") {
+			t.Fatalf("get of a shipped order: %d %q", code, out)
+		}
+		code, _, errs = runClient(t, "order", "ship", o.ID, "--carrier", "DHL", "--tracking-id", "JD1")
+		if code != 1 || !strings.Contains(errs, "409") || !strings.Contains(errs, "order-not-shippable") {
+			t.Fatalf("another shipment: %d %q", code, errs)
+		}
+		code, _, errs = runClient(t, "order", "ship", o.ID, "--carrier", "UPS")
+		if code != 1 || !strings.Contains(errs, "400") || !strings.Contains(errs, "trackingId") {
+			t.Fatalf("ship without a tracking id: %d %q", code, errs)
+		}
+		if code, _, errs := runClient(t, "order", "ship"); code != 2 {
+			t.Fatalf("ship without an id: exit %d (%s), want 2", code, errs)
 		}
 	})
 	t.Run("Errors", func(t *testing.T) {

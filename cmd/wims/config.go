@@ -31,6 +31,9 @@ type Config struct {
 	// PaymentsMaxBackoff caps the delay between failed payment attempts.
 	PaymentsMaxBackoff time.Duration
 	NotifyWebhooks     []string
+	// FulfillmentURL, if set, receives every order that becomes PAID (the
+	// built-in rule order-fulfillment).
+	FulfillmentURL string
 	// SMTPURL is the mail server for NotifyEmails (it may hold a password:
 	// String redacts it).
 	SMTPURL         string
@@ -93,6 +96,7 @@ func (c *Config) flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.PaymentsRate, "payments-rate", 5, "requests/s the payment dispatcher may send")
 	fs.DurationVar(&c.PaymentsMaxBackoff, "payments-max-backoff", 30*time.Second, "longest delay between failed payment attempts (10 failures go to the dead-letter stream)")
 	fs.StringArrayVar(&c.NotifyWebhooks, "notify-webhook", nil, "URL that receives LOW_STOCK/OUT_OF_STOCK/OVERSTOCK notifications (repeatable)")
+	fs.StringVar(&c.FulfillmentURL, "fulfillment-url", "", "URL that receives every order that becomes PAID, as its change event (rule order-fulfillment, retried, dead-lettered); it reports shipments with POST /orders/{id}/shipment")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "mail server for --notify-email: smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://… (implicit TLS)")
 	fs.StringArrayVar(&c.NotifyEmails, "notify-email", nil, "address that receives the notifications by mail, one per crossing (repeatable; needs --smtp-url)")
 	fs.StringVar(&c.NotifyEmailFrom, "notify-email-from", "wims@localhost", "sender address of the notification mails")
@@ -167,6 +171,11 @@ func (c *Config) validate() error {
 	for _, f := range c.SensitiveFields {
 		if _, err := eventcrypt.ParseField(f); err != nil {
 			return fmt.Errorf("--sensitive-field: %w", err)
+		}
+	}
+	if c.FulfillmentURL != "" {
+		if err := checkURL(c.FulfillmentURL); err != nil {
+			return fmt.Errorf("--fulfillment-url: %w", err)
 		}
 	}
 	if len(c.NotifyEmails) > 0 && c.SMTPURL == "" {

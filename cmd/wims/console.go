@@ -17,7 +17,7 @@ func (a *App) newConsole(opt wimshttp.Options) *console.Handler {
 	return console.New(console.Options{
 		Store: opt.Store, APIKeys: opt.APIKeys, Logger: a.log.With("component", "console"),
 		Events: opt.Events, DeadLetters: opt.DeadLetters, Platform: opt.Platform, Schemas: opt.Schemas, Traces: opt.Traces,
-		Stats: consoleStats(opt.Registry, a.cfg.PaymentsRate),
+		Stats:    consoleStats(opt.Registry, a.cfg.PaymentsRate),
 		Patterns: patterns,
 	})
 }

@@ -196,7 +196,7 @@ func TestEventBridgeSDK(t *testing.T) {
 	// The built-in rules are listed on the default bus, managed by wims.
 	rules, err := c.ListRules(ctx, &eventbridge.ListRulesInput{})
 	mustNil(t, err)
-	if len(rules.Rules) != 4 || *rules.Rules[0].ManagedBy != wims.ManagedByWims {
+	if len(rules.Rules) != 5 || *rules.Rules[0].ManagedBy != wims.ManagedByWims {
 		t.Fatalf("default bus rules = %+v", rules.Rules)
 	}
 	_, err = c.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("order-placed")})
