@@ -89,7 +89,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	defer s.pool.release(c)
 	// The transaction is driven with plain statements rather than pgx.Tx so
 	// that the change-log append and COMMIT can go in one round trip (see
-	// commitWithChanges).
+	// appendAndCommit).
 	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -114,7 +114,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	if err := s.hooks.run(ctx, s.hooks.beforeSeq, c); err != nil {
 		return err
 	}
-	if err := w.commitWithChanges(s.hooks.commitSQL()); err != nil {
+	if err := appendAndCommit(ctx, c, w.changes, s.hooks.commitSQL()); err != nil {
 		return err
 	}
 	// Wake a relay in this process at once, and tell the others.
