@@ -14,3 +14,6 @@ import (
 func SetTestHooks(s *Store, beforeSeq func(ctx context.Context, c *pgx.Conn) error, beforeCommit func() string) {
 	s.hooks = hooks{beforeSeq: beforeSeq, beforeCommit: beforeCommit}
 }
+
+// QueuedWrites is how many writes wait for a committer.
+func QueuedWrites(s *Store) int { return len(s.batchOps) }
