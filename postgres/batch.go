@@ -174,11 +174,13 @@ func (s *Store) commitBatch(batch []*batchOp) {
 // committed batch appended, or the error that ended the whole batch; an op's
 // own failure goes to errs[i] and costs the batch nothing but that op.
 //
-// Ops rarely fail, and a savepoint around each costs two more round trips
-// per op, so the batch first runs without them. If an op fails, that
-// transaction is rolled back and the batch runs again with a savepoint
-// around each op, so only the failing ops are lost. A single op needs no
-// savepoint: its failure is the batch's.
+// A batch of several ops is first run speculatively (speculate.go): all
+// their order inserts in one statement. If that is not possible, ops run one
+// after the other; they rarely fail, and a savepoint around each costs two
+// more round trips per op, so the batch first runs without them. If an op
+// fails, that transaction is rolled back and the batch runs again with a
+// savepoint around each op, so only the failing ops are lost. A single op
+// needs no savepoint: its failure is the batch's.
 func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error) (changes int, err error) {
 	c, err := s.pool.acquire(ctx)
 	if err != nil {
@@ -196,19 +198,32 @@ func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error) (c
 		_, _ = c.Exec(rctx, "ROLLBACK")
 	}()
 
-	pending, failed, err := s.runBatch(ctx, c, batch, errs, false)
-	if err == nil && failed && len(batch) > 1 {
-		if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
-			return 0, fmt.Errorf("rollback: %w", err)
+	var (
+		pending []pendingChange
+		done    bool
+	)
+	if len(batch) > 1 {
+		pending, done, err = s.speculate(ctx, c, batch, errs)
+		if err != nil {
+			return 0, err
 		}
-		clear(errs)
-		pending, _, err = s.runBatch(ctx, c, batch, errs, true)
 	}
-	if err != nil {
-		return 0, err
-	}
-	if failed && len(batch) == 1 {
-		return 0, nil // the deferred ROLLBACK undoes the failed op
+	if !done {
+		var failed bool
+		pending, failed, err = s.runBatch(ctx, c, batch, errs, false)
+		if err == nil && failed && len(batch) > 1 {
+			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
+				return 0, fmt.Errorf("rollback: %w", err)
+			}
+			clear(errs)
+			pending, _, err = s.runBatch(ctx, c, batch, errs, true)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if failed && len(batch) == 1 {
+			return 0, nil // the deferred ROLLBACK undoes the failed op
+		}
 	}
 	if len(pending) == 0 {
 		return 0, commit(ctx, c)
@@ -223,58 +238,77 @@ func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error) (c
 }
 
 // runBatch begins a transaction on c and runs in it every op whose caller
-// still waits, each with its own clock reading and traceparent, and returns
-// the change records of the ops that succeeded, in the order made. Without
-// savepoints it stops at the first failing op (failed, with the op's error
-// in errs) and the transaction is left for the caller to roll back. With
-// savepoints, a failing op is rolled back alone. err reports a failure of
-// the transaction itself, including a deadlock or serialization failure in
-// any op, which commitBatch retries whole.
+// still waits (see runOne), and returns the change records of the ops that
+// succeeded, in the order made. Without savepoints it stops at the first
+// failing op (failed, with the op's error in errs) and the transaction is
+// left for the caller to roll back. With savepoints, a failing op is rolled
+// back alone. err reports a failure of the transaction itself.
 func (s *Store) runBatch(ctx context.Context, c *pgx.Conn, batch []*batchOp, errs []error, savepoints bool) (pending []pendingChange, failed bool, err error) {
 	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
 		return nil, false, fmt.Errorf("begin: %w", err)
 	}
 	for i, op := range batch {
-		// A caller that has given up gets nothing written on its behalf.
-		if err := op.ctx.Err(); err != nil {
-			errs[i] = err
+		changes, opFailed, err := s.runOne(ctx, c, op, errs, i, savepoints)
+		if err != nil {
+			return nil, true, err
+		}
+		if opFailed {
+			if !savepoints {
+				return nil, true, nil
+			}
+			failed = true
 			continue
 		}
-		w := &writeTx{ctx: ctx, tx: c, now: s.now(), traceParent: wims.TraceParent(op.ctx)}
-		if savepoints {
-			if _, err := c.Exec(ctx, qSavepoint); err != nil {
-				return nil, false, fmt.Errorf("savepoint: %w", err)
-			}
-		}
-		opErr := runOp(op, w)
-		if savepoints && opErr == nil {
-			// RELEASE also fails if the op swallowed a statement's error
-			// (the subtransaction is then aborted); that is the op's error.
-			if _, err := c.Exec(ctx, qRelease); err != nil {
-				opErr = fmt.Errorf("release savepoint: %w", err)
-			}
-		}
-		if opErr == nil {
-			pending = append(pending, w.changes...)
-			continue
-		}
-		switch pgCode(opErr) {
-		case pgSerializationFailure, pgDeadlockDetected:
-			return nil, true, opErr
-		}
-		errs[i] = opErr
-		if !savepoints {
-			return nil, true, nil
-		}
-		if _, err := c.Exec(ctx, qRollbackTo); err != nil {
-			return nil, true, fmt.Errorf("rollback to savepoint: %w", err)
-		}
-		if _, err := c.Exec(ctx, qRelease); err != nil {
-			return nil, true, fmt.Errorf("release savepoint: %w", err)
-		}
-		failed = true
+		pending = append(pending, changes...)
 	}
 	return pending, failed, nil
+}
+
+// runOne runs op, batch entry i, in the transaction open on c, with its own
+// clock reading and traceparent, inside a savepoint if asked, and returns
+// its change records. An op whose caller has given up is skipped. If the op
+// fails, its error goes to errs[i] and failed is set; with a savepoint the
+// op has then been rolled back alone. err reports a failure of the
+// transaction itself, including a deadlock or serialization failure in the
+// op, which commitBatch retries whole.
+func (s *Store) runOne(ctx context.Context, c *pgx.Conn, op *batchOp, errs []error, i int, savepoint bool) (changes []pendingChange, failed bool, err error) {
+	// A caller that has given up gets nothing written on its behalf.
+	if err := op.ctx.Err(); err != nil {
+		errs[i] = err
+		return nil, false, nil
+	}
+	w := &writeTx{ctx: ctx, tx: c, now: s.now(), traceParent: wims.TraceParent(op.ctx)}
+	if savepoint {
+		if _, err := c.Exec(ctx, qSavepoint); err != nil {
+			return nil, false, fmt.Errorf("savepoint: %w", err)
+		}
+	}
+	opErr := runOp(op, w)
+	if savepoint && opErr == nil {
+		// RELEASE also fails if the op swallowed a statement's error (the
+		// subtransaction is then aborted); that is the op's error.
+		if _, err := c.Exec(ctx, qRelease); err != nil {
+			opErr = fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	if opErr == nil {
+		return w.changes, false, nil
+	}
+	switch pgCode(opErr) {
+	case pgSerializationFailure, pgDeadlockDetected:
+		return nil, true, opErr
+	}
+	errs[i] = opErr
+	if !savepoint {
+		return nil, true, nil
+	}
+	if _, err := c.Exec(ctx, qRollbackTo); err != nil {
+		return nil, true, fmt.Errorf("rollback to savepoint: %w", err)
+	}
+	if _, err := c.Exec(ctx, qRelease); err != nil {
+		return nil, true, fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil, true, nil
 }
 
 // runOp runs one closure, turning a panic into an error so that a bug in one

@@ -32,7 +32,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // is held inside a write while more queue up, then released, so the queued
 // ones share one transaction. In the first batch every op succeeds (one
 // repeats an id created earlier in the same batch); in the second one op
-// fails (unknown SKU) and one's caller gives up before its turn. Each caller
+// fails (unknown SKU), one's caller gives up before its turn, and one
+// repeats an id committed before. Each caller
 // must get its own outcome, a batch's orders must be committed together, and
 // the change log must stay gap-free and in batch order.
 func TestGroupCommitBatch(t *testing.T) {
@@ -132,6 +133,7 @@ func TestGroupCommitBatch(t *testing.T) {
 		{ctx, "o-bad", "c", "SKU-NONE"},
 		{ctx, "o-4", "c", "SKU-A"},
 		{cctx, "o-gone", "c", "SKU-A"},
+		{ctx, "o-first", "c-again", "SKU-A"},
 	}, cancel)
 	if hold.err != nil || !hold.created {
 		t.Fatalf("o-hold: created %v, %v", hold.created, hold.err)
@@ -146,6 +148,12 @@ func TestGroupCommitBatch(t *testing.T) {
 	}
 	if r := rs[3]; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("o-gone: %v, want context.Canceled", r.err)
+	}
+	if r := rs[4]; r.err != nil || r.created || r.o.CustomerID != "c" {
+		t.Fatalf("o-first again: %+v created %v, %v; want the stored o-first, not created", r.o, r.created, r.err)
+	}
+	if x3, x4 := xmin("o-3"), xmin("o-4"); x3 != x4 {
+		t.Fatalf("xmin o-3 %s, o-4 %s: want one transaction", x3, x4)
 	}
 	for _, id := range []string{"o-bad", "o-gone"} {
 		if _, err := s.GetOrder(ctx, id); wims.ErrorCode(err) != wims.ENOTFOUND {

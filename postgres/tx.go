@@ -32,6 +32,9 @@ type writeTx struct {
 	traceParent string
 	// changes are the change records built so far, in the order made.
 	changes []pendingChange
+	// spec is set while a batched op runs speculatively (speculate.go): its
+	// rows are then speculativeRows, and tx is nil.
+	spec *speculation
 }
 
 // exec runs a statement in the transaction.
@@ -177,7 +180,11 @@ var _ wims.TxRows = txRows{}
 
 // domain is the transaction as wims.Tx's transitions see it.
 func (w *writeTx) domain() wims.Tx {
-	return wims.Tx{Rows: txRows{w}, Now: w.now, TraceParent: w.traceParent}
+	var rows wims.TxRows = txRows{w}
+	if w.spec != nil {
+		rows = speculativeRows{w}
+	}
+	return wims.Tx{Rows: rows, Now: w.now, TraceParent: w.traceParent}
 }
 
 // transition runs fn, one of wims.Tx's transitions, in a write transaction
