@@ -39,7 +39,7 @@ type Options struct {
 	MaxConns int32
 	// Committers is how many group-commit batches of order creations the
 	// store runs at once, each on one pooled connection (see the package
-	// doc, "Group commit"); 0 means 4.
+	// doc, "Group commit"); 0 means 1.
 	Committers int
 }
 
