@@ -171,7 +171,11 @@ func (s *Store) speculate(ctx context.Context, c *pgx.Conn, batch []*batchOp, er
 	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-	b.Queue(qInsertOrders, id, customer, sku, quantity, status, reason, created, updated)
+	if s.hooks.breakSpeculation {
+		b.Queue(`SELECT (1/0)::text`)
+	} else {
+		b.Queue(qInsertOrders, id, customer, sku, quantity, status, reason, created, updated)
+	}
 	inserted := make(map[string]bool, n)
 	br := c.SendBatch(ctx, b)
 	_, err = br.Exec()

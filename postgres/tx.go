@@ -143,9 +143,13 @@ func commit(ctx context.Context, c *pgx.Conn) error {
 // taken; beforeCommit returns a statement ("" for none) sent between the
 // append and COMMIT, in the same round trip. Tests use them to hold
 // transactions open (pg_sleep) and provoke late commits.
+//
+// breakSpeculation makes a batch's one-statement order insert fail, so
+// tests reach the op-by-op fallback (speculate.go).
 type hooks struct {
-	beforeSeq    func(ctx context.Context, c *pgx.Conn) error
-	beforeCommit func() string
+	beforeSeq        func(ctx context.Context, c *pgx.Conn) error
+	beforeCommit     func() string
+	breakSpeculation bool
 }
 
 // commitSQL is the statement beforeCommit asks for, if any.
