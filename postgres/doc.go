@@ -90,9 +90,10 @@
 // about 1.65k orders/s with append and COMMIT in two round trips, 2.1k in one
 // (and, measured earlier under load, 0.9k with an in-transaction NOTIFY and
 // 3.3k with no counter at all, which has no ordering guarantee). With group
-// commit (below), interleaved runs under load 12-16 from other work: 16
-// callers 0.78k before, 1.9-2.1k after; 32 callers (-cpu 4) 0.87k before,
-// 7.4k after; 64 callers (-cpu 8) 0.72k before, 6.4k after.
+// commit (below), on the same machine under load 11-17 from other work, so
+// the spread is wide: 16 callers 0.37-0.97k before, 1.9-3.4k after; 32
+// callers (-cpu 4) 0.38-0.87k before, 3.1-7.4k after; 64 callers (-cpu 8)
+// 0.72k before, 6.4k after.
 //
 // Alternatives considered: reading up to an xmin horizon (pg_snapshot_xmin
 // with an xid8 column) avoids the serialisation but breaks the numeric
