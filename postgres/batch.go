@@ -50,7 +50,9 @@ type batchOp struct {
 // reported as success, so an acknowledged write is durable.
 //
 // Only writes whose locks cannot form a cycle with another batch's may use
-// it (see the package doc, "Group commit"): today that is CreateOrder.
+// it (see the package doc, "Group commit"): today that is CreateOrder. fn
+// must reach the database only through w.domain(), since it may first run
+// speculatively, against rows that execute nothing (speculate.go).
 //
 // If ctx ends first, batched returns ctx.Err(); fn then runs only if its
 // committer had already started it, so the outcome is unknown to the caller,

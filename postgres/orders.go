@@ -46,9 +46,8 @@ const (
 // CreateOrder inserts a PENDING order with order.ID and records an INSERT
 // change and the PENDING history entry; see wims.Tx.CreateOrder. Concurrent
 // calls share transactions (group commit, batch.go); each returns only once
-// its order is committed. Returns
-// EINVALID for a bad order or ID, with field "sku" when the SKU does not
-// exist.
+// its order is committed. Returns EINVALID for a bad order or ID, with field
+// "sku" when the SKU does not exist.
 func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, bool, error) {
 	if err := order.ValidateCreate(); err != nil {
 		return wims.Order{}, false, err
