@@ -208,6 +208,10 @@ func TestGroupCommitStress(t *testing.T) {
 	// A second instance on the same database, whose batches interleave with
 	// the first's.
 	s2 := mustOpen(t, postgres.Options{URL: url, MaxConns: 8})
+	// The reader and the checks use a third, so that the writing two can be
+	// closed first: a caller that gave up may return before its batch
+	// commits, and Close waits for every queued batch.
+	rd := mustOpen(t, postgres.Options{URL: url, MaxConns: 4})
 	ctx := t.Context()
 	const initial = 100000
 	skus := []string{"SKU-A", "SKU-B"}
@@ -235,7 +239,7 @@ func TestGroupCommitStress(t *testing.T) {
 		var cursor int64
 		finished := false
 		for {
-			page, err := s.ReadChanges(ctx, cursor, 200)
+			page, err := rd.ReadChanges(ctx, cursor, 200)
 			if err != nil {
 				readErr = err
 				return
@@ -257,7 +261,7 @@ func TestGroupCommitStress(t *testing.T) {
 			select {
 			case <-done:
 				finished = true
-			case <-s.ChangeSignal():
+			case <-rd.ChangeSignal():
 			case <-time.After(5 * time.Millisecond):
 			}
 		}
@@ -319,6 +323,8 @@ func TestGroupCommitStress(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	s.Close()
+	s2.Close()
 	close(done)
 	reader.Wait()
 	close(errs)
@@ -329,11 +335,19 @@ func TestGroupCommitStress(t *testing.T) {
 		t.Fatal(readErr)
 	}
 
-	// Gap-free: the reader saw seqs 1..n, each once, in order.
+	// Gap-free: the reader saw seqs 1..n, each once, in order, and that is
+	// the whole log.
 	for i, c := range seen {
 		if c.Seq != int64(i+1) {
 			t.Fatalf("change %d has seq %d: the log has a gap or the reader skipped", i, c.Seq)
 		}
+	}
+	var logged, maxSeq int64
+	if err := rawConn(t, url).QueryRow(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM change_log`).Scan(&logged, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if logged != int64(len(seen)) || maxSeq != logged {
+		t.Fatalf("the log holds %d changes up to seq %d; the reader saw %d", logged, maxSeq, len(seen))
 	}
 	inserts := map[string]int{}
 	for _, c := range seen {
@@ -343,7 +357,7 @@ func TestGroupCommitStress(t *testing.T) {
 	}
 	held := map[string]int64{}
 	for id := range tried {
-		o, err := s.GetOrder(ctx, id)
+		o, err := rd.GetOrder(ctx, id)
 		key := `{"orderId":"` + id + `"}`
 		switch {
 		case wims.ErrorCode(err) == wims.ENOTFOUND:
@@ -362,7 +376,7 @@ func TestGroupCommitStress(t *testing.T) {
 		}
 	}
 	for _, k := range skus {
-		it, err := s.GetItem(ctx, k)
+		it, err := rd.GetItem(ctx, k)
 		if err != nil {
 			t.Fatal(err)
 		}
