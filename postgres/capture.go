@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"time"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -14,10 +17,14 @@ import (
 const changeChannel = "wims_changes"
 
 // pendingChange is one change record built during a write, waiting to be
-// appended to the change log at the end of the transaction.
+// appended to the change log at the end of the transaction. It carries its
+// own time and traceparent because one transaction may hold the writes of
+// many callers (see batch.go).
 type pendingChange struct {
 	eventID, table, eventType, key, columns string
 	newImage, oldImage                      *string // nil for none (SQL NULL)
+	at                                      time.Time
+	traceParent                             string
 }
 
 // addChange adds a change record built by wims.NewChange or
@@ -29,7 +36,7 @@ func addChange(w *writeTx, c wims.Change) error {
 	}
 	w.changes = append(w.changes, pendingChange{
 		eventID: c.EventID, table: c.Table, eventType: c.EventType, key: string(c.Key), columns: string(cols),
-		newImage: text(c.NewImage), oldImage: text(c.OldImage),
+		newImage: text(c.NewImage), oldImage: text(c.OldImage), at: w.now, traceParent: w.traceParent,
 	})
 	return nil
 }
@@ -43,46 +50,51 @@ func addChange(w *writeTx, c wims.Change) error {
 // what makes seq order commit order (see the package doc); so this runs as
 // the transaction's last statement, to hold that lock as briefly as possible.
 //
-// Parameters: $1..$7 the records' columns as parallel arrays, $8 their time,
-// $9 the traceparent, $10 how many there are.
+// Parameters: $1..$9 the records' columns as parallel arrays (the last two
+// their times and traceparents), $10 how many there are.
 const qAppendChanges = `WITH s AS (
 	UPDATE change_seq SET seq = seq + $10::bigint WHERE id = 1 RETURNING seq
 ), c AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-		WITH ORDINALITY AS c (event_id, tbl, event_type, key_json, changed_columns_json, new_image, old_image, ord)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::timestamptz[], $9::text[])
+		WITH ORDINALITY AS c (event_id, tbl, event_type, key_json, changed_columns_json, new_image, old_image,
+			at, traceparent, ord)
 ), ins AS (
 	INSERT INTO change_log (seq, event_id, tbl, event_type, key_json, changed_columns_json, new_image, old_image, at, traceparent)
 	SELECT s.seq - $10::bigint + c.ord, c.event_id, c.tbl, c.event_type, c.key_json, c.changed_columns_json,
-		c.new_image, c.old_image, $8, $9
+		c.new_image, c.old_image, c.at, c.traceparent
 	FROM s CROSS JOIN c
 	RETURNING seq
 )
 SELECT count(*), max(seq) FROM ins`
 
-// commitWithChanges appends w's change records to the change log (see
-// qAppendChanges) and commits, in one round trip: the counter's lock, which
-// serialises every writer of the database, is then held for the append and
-// the commit's WAL flush only, not for a round trip to this process as well
-// (which, with the process waiting for a CPU, could be milliseconds). extra,
-// if not "", is sent between the two (tests). It checks that every record
-// got its seq and that the transaction committed.
-func (w *writeTx) commitWithChanges(extra string) error {
-	n := len(w.changes)
+// appendAndCommit appends changes to the change log (see qAppendChanges)
+// and commits the transaction open on c, in one round trip: the counter's
+// lock, which serialises every change-appending commit of the database, is
+// then held for the append and the commit's WAL flush only, not for a round
+// trip to this process as well (which, with the process waiting for a CPU,
+// could be milliseconds). extra, if not "", is sent between the two (tests).
+// It checks that every record got its seq and that the transaction
+// committed.
+func appendAndCommit(ctx context.Context, c *pgx.Conn, changes []pendingChange, extra string) error {
+	n := len(changes)
 	var (
 		ids, tables, types, keys, cols = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		newImages, oldImages           = make([]*string, n), make([]*string, n)
+		ats, traces                    = make([]time.Time, n), make([]string, n)
 	)
-	for i, c := range w.changes {
+	for i, c := range changes {
 		ids[i], tables[i], types[i], keys[i], cols[i] = c.eventID, c.table, c.eventType, c.key, c.columns
 		newImages[i], oldImages[i] = c.newImage, c.oldImage
+		ats[i], traces[i] = c.at, c.traceParent
 	}
 	b := &pgx.Batch{}
-	b.Queue(qAppendChanges, ids, tables, types, keys, cols, newImages, oldImages, w.now, w.traceParent, int64(n))
+	b.Queue(qAppendChanges, ids, tables, types, keys, cols, newImages, oldImages, ats, traces, int64(n))
 	if extra != "" {
 		b.Queue(extra)
 	}
 	b.Queue("COMMIT")
-	br := w.tx.SendBatch(w.ctx, b)
+	br := c.SendBatch(ctx, b)
 	var count, last int64
 	err := br.QueryRow().Scan(&count, &last)
 	if err == nil && extra != "" {
@@ -116,5 +128,5 @@ func text(b []byte) *string {
 }
 
 // Record implements wims.TxRows: the change waits in w for commit (see
-// commitWithChanges).
+// appendAndCommit).
 func (r txRows) Record(c wims.Change) error { return addChange(r.w, c) }

@@ -12,5 +12,12 @@ import (
 // before COMMIT, in the same round trip. Call it before the store is used
 // concurrently.
 func SetTestHooks(s *Store, beforeSeq func(ctx context.Context, c *pgx.Conn) error, beforeCommit func() string) {
-	s.hooks = hooks{beforeSeq: beforeSeq, beforeCommit: beforeCommit}
+	s.hooks.beforeSeq, s.hooks.beforeCommit = beforeSeq, beforeCommit
 }
+
+// QueuedWrites is how many writes wait for a committer.
+func QueuedWrites(s *Store) int { return len(s.batchOps) }
+
+// BreakSpeculation makes every batch's one-statement order insert fail, so
+// batches run op by op. Call it before the store is used concurrently.
+func BreakSpeculation(s *Store) { s.hooks.breakSpeculation = true }

@@ -44,19 +44,30 @@ const (
 )
 
 // CreateOrder inserts a PENDING order with order.ID and records an INSERT
-// change and the PENDING history entry; see wims.Tx.CreateOrder. Returns
-// EINVALID for a bad order or ID, with field "sku" when the SKU does not
-// exist.
+// change and the PENDING history entry; see wims.Tx.CreateOrder. Concurrent
+// calls share transactions (group commit, batch.go); each returns only once
+// its order is committed. Returns EINVALID for a bad order or ID, with field
+// "sku" when the SKU does not exist.
 func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, bool, error) {
 	if err := order.ValidateCreate(); err != nil {
 		return wims.Order{}, false, err
 	}
-	var created bool
-	o, err := transition(s, ctx, "create order", order.ID, func(tx wims.Tx) (o wims.Order, err error) {
-		o, created, err = tx.CreateOrder(order)
-		return o, err
+	// Order creation is the accept path, so it is group-committed (batch.go).
+	// o and created are read only after batched reports the outcome, never
+	// after it returned early for ctx, when the closure may still run.
+	var (
+		o       wims.Order
+		created bool
+	)
+	err := s.batched(ctx, func(w *writeTx) error {
+		var err error
+		o, created, err = w.domain().CreateOrder(order)
+		return err
 	})
-	return o, created && err == nil, err
+	if err != nil {
+		return wims.Order{}, false, wrap("create order "+order.ID, err)
+	}
+	return o, created, nil
 }
 
 // GetOrder returns the order with the ID, or ENOTFOUND.

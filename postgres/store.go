@@ -37,6 +37,10 @@ type Options struct {
 	// MaxConns bounds the store's pool of connections (the change listener
 	// uses one more); 0 means 16.
 	MaxConns int32
+	// Committers is how many group-commit batches of order creations the
+	// store runs at once, each on one pooled connection (see the package
+	// doc, "Group commit"); 0 means 1.
+	Committers int
 }
 
 // Store is a wims.Store backed by a PostgreSQL database. It is safe for
@@ -53,6 +57,13 @@ type Store struct {
 	announcing    chan struct{}
 	stopAnnouncer context.CancelFunc
 	announcerDone chan struct{}
+
+	// batchOps queues writes for the committers (batch.go); batchMu guards
+	// sending on it against Close closing it, and batchClosed records that.
+	batchOps    chan *batchOp
+	batchMu     sync.RWMutex
+	batchClosed bool
+	committers  sync.WaitGroup
 
 	// hooks let tests widen race windows inside write transactions; nil
 	// fields (always, outside tests) do nothing.
@@ -85,6 +96,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 
 		announcing:    make(chan struct{}, 1),
 		announcerDone: make(chan struct{}),
+		batchOps:      make(chan *batchOp, maxBatch),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -110,6 +122,14 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	actx, cancel := context.WithCancel(context.Background())
 	s.stopAnnouncer = cancel
 	go s.runAnnouncer(actx)
+	committers := opt.Committers
+	if committers <= 0 {
+		committers = defaultCommitters
+	}
+	for range committers {
+		s.committers.Add(1)
+		go s.runCommitter()
+	}
 	if opt.Seed {
 		if err := s.seed(ctx); err != nil {
 			s.Close()
@@ -119,11 +139,17 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the change listener, waits for operations in progress to end,
-// and closes every connection. Operations started after Close fail with
-// EUNAVAILABLE. It is safe to call more than once.
+// Close commits the writes already queued for group commit, stops the change
+// listener, waits for operations in progress to end, and closes every
+// connection. Operations started after Close fail with EUNAVAILABLE. It is
+// safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.batchMu.Lock()
+		s.batchClosed = true
+		close(s.batchOps)
+		s.batchMu.Unlock()
+		s.committers.Wait()
 		s.stopAnnouncer()
 		<-s.announcerDone
 		s.listen.stop()

@@ -32,6 +32,9 @@ type writeTx struct {
 	traceParent string
 	// changes are the change records built so far, in the order made.
 	changes []pendingChange
+	// spec is set while a batched op runs speculatively (speculate.go): its
+	// rows are then speculativeRows, and tx is nil.
+	spec *speculation
 }
 
 // exec runs a statement in the transaction.
@@ -89,7 +92,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	defer s.pool.release(c)
 	// The transaction is driven with plain statements rather than pgx.Tx so
 	// that the change-log append and COMMIT can go in one round trip (see
-	// commitWithChanges).
+	// appendAndCommit).
 	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -114,7 +117,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	if err := s.hooks.run(ctx, s.hooks.beforeSeq, c); err != nil {
 		return err
 	}
-	if err := w.commitWithChanges(s.hooks.commitSQL()); err != nil {
+	if err := appendAndCommit(ctx, c, w.changes, s.hooks.commitSQL()); err != nil {
 		return err
 	}
 	// Wake a relay in this process at once, and tell the others.
@@ -140,9 +143,13 @@ func commit(ctx context.Context, c *pgx.Conn) error {
 // taken; beforeCommit returns a statement ("" for none) sent between the
 // append and COMMIT, in the same round trip. Tests use them to hold
 // transactions open (pg_sleep) and provoke late commits.
+//
+// breakSpeculation makes a batch's one-statement order insert fail, so
+// tests reach the op-by-op fallback (speculate.go).
 type hooks struct {
-	beforeSeq    func(ctx context.Context, c *pgx.Conn) error
-	beforeCommit func() string
+	beforeSeq        func(ctx context.Context, c *pgx.Conn) error
+	beforeCommit     func() string
+	breakSpeculation bool
 }
 
 // commitSQL is the statement beforeCommit asks for, if any.
@@ -177,7 +184,11 @@ var _ wims.TxRows = txRows{}
 
 // domain is the transaction as wims.Tx's transitions see it.
 func (w *writeTx) domain() wims.Tx {
-	return wims.Tx{Rows: txRows{w}, Now: w.now, TraceParent: w.traceParent}
+	var rows wims.TxRows = txRows{w}
+	if w.spec != nil {
+		rows = speculativeRows{w}
+	}
+	return wims.Tx{Rows: rows, Now: w.now, TraceParent: w.traceParent}
 }
 
 // transition runs fn, one of wims.Tx's transitions, in a write transaction

@@ -1,0 +1,394 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/wims/wims"
+	"github.com/wims/wims/postgres"
+	"github.com/wims/wims/postgres/pgtest"
+)
+
+// waitFor polls cond until it holds, failing the test after a generous
+// deadline; it never asserts on timing.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGroupCommitBatch builds batches deterministically: the only committer
+// is held inside a write while more queue up, then released, so the queued
+// ones share one transaction. In the first batch every op succeeds (one
+// repeats an id created earlier in the same batch); in the second one op
+// fails (unknown SKU), one's caller gives up before its turn, and one
+// repeats an id committed before. Each caller
+// must get its own outcome, a batch's orders must be committed together, and
+// the change log must stay gap-free and in batch order.
+//
+// It runs twice: with batches' order inserts in one statement, and with that
+// statement failing, so that batches fall back to running op by op.
+func TestGroupCommitBatch(t *testing.T) {
+	t.Run("OneStatement", func(t *testing.T) { testGroupCommitBatch(t, false) })
+	t.Run("OpByOp", func(t *testing.T) { testGroupCommitBatch(t, true) })
+}
+
+func testGroupCommitBatch(t *testing.T, opByOp bool) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url, Committers: 1})
+	if opByOp {
+		postgres.BreakSpeculation(s)
+	}
+	ctx := t.Context()
+	if _, err := s.PutItem(ctx, wims.Item{SKU: "SKU-A", ProductName: "P", Quantity: 100}); err != nil {
+		t.Fatal(err)
+	}
+	// gate holds a release channel while a round wants the committer held;
+	// the hook takes it and waits on it.
+	gate := make(chan chan struct{}, 1)
+	postgres.SetTestHooks(s, func(context.Context, *pgx.Conn) error {
+		select {
+		case release := <-gate:
+			<-release
+		default:
+		}
+		return nil
+	}, nil)
+
+	type result struct {
+		o       wims.Order
+		created bool
+		err     error
+	}
+	type op struct {
+		ctx               context.Context
+		id, customer, sku string
+	}
+	create := func(o op) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			got, created, err := s.CreateOrder(o.ctx, wims.Order{ID: o.id, CustomerID: o.customer, SKU: o.sku, Quantity: 2})
+			ch <- result{got, created, err}
+		}()
+		return ch
+	}
+	// round holds the committer in holder's write, queues ops one at a time
+	// (so the batch keeps their order), calls before, releases the
+	// committer, and returns the holder's and the ops' results.
+	round := func(holder op, ops []op, before func()) (result, []result) {
+		release := make(chan struct{})
+		gate <- release
+		first := create(holder)
+		waitFor(t, "the committer to be held", func() bool { return len(gate) == 0 })
+		var chs []chan result
+		for i, o := range ops {
+			chs = append(chs, create(o))
+			waitFor(t, fmt.Sprintf("op %d to queue", i), func() bool { return postgres.QueuedWrites(s) == i+1 })
+		}
+		before()
+		close(release)
+		var rs []result
+		for _, ch := range chs {
+			rs = append(rs, <-ch)
+		}
+		return <-first, rs
+	}
+	c := rawConn(t, url)
+	xmin := func(id string) string {
+		var x string
+		if err := c.QueryRow(ctx, `SELECT xmin::text FROM orders WHERE order_id = $1`, id).Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+
+	// Round 1: every op succeeds, so the batch runs without savepoints and
+	// its rows carry the batch transaction's xid.
+	first, rs := round(op{ctx, "o-first", "c", "SKU-A"}, []op{
+		{ctx, "o-1", "c1", "SKU-A"},
+		{ctx, "o-2", "c", "SKU-A"},
+		{ctx, "o-1", "c-dup", "SKU-A"},
+	}, func() {})
+	if first.err != nil || !first.created {
+		t.Fatalf("o-first: created %v, %v", first.created, first.err)
+	}
+	if r := rs[0]; r.err != nil || !r.created || r.o.CustomerID != "c1" {
+		t.Fatalf("o-1: %+v created %v, %v", r.o, r.created, r.err)
+	}
+	if r := rs[1]; r.err != nil || !r.created {
+		t.Fatalf("o-2: created %v, %v", r.created, r.err)
+	}
+	if r := rs[2]; r.err != nil || r.created || r.o.CustomerID != "c1" {
+		t.Fatalf("o-1 again: %+v created %v, %v; want the first o-1, not created", r.o, r.created, r.err)
+	}
+	if x1, x2, xf := xmin("o-1"), xmin("o-2"), xmin("o-first"); x1 != x2 || x1 == xf {
+		t.Fatalf("xmin o-1 %s, o-2 %s, o-first %s: want o-1 and o-2 in one transaction, o-first in another", x1, x2, xf)
+	}
+
+	// Round 2: one op fails and one caller gives up while queued.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hold, rs := round(op{ctx, "o-hold", "c", "SKU-A"}, []op{
+		{ctx, "o-3", "c", "SKU-A"},
+		{ctx, "o-bad", "c", "SKU-NONE"},
+		{ctx, "o-4", "c", "SKU-A"},
+		{cctx, "o-gone", "c", "SKU-A"},
+		{ctx, "o-first", "c-again", "SKU-A"},
+	}, cancel)
+	if hold.err != nil || !hold.created {
+		t.Fatalf("o-hold: created %v, %v", hold.created, hold.err)
+	}
+	for _, i := range []int{0, 2} {
+		if r := rs[i]; r.err != nil || !r.created {
+			t.Fatalf("op %d: created %v, %v", i, r.created, r.err)
+		}
+	}
+	if r := rs[1]; wims.ErrorCode(r.err) != wims.EINVALID {
+		t.Fatalf("o-bad: %v (code %s), want EINVALID", r.err, wims.ErrorCode(r.err))
+	}
+	if r := rs[3]; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("o-gone: %v, want context.Canceled", r.err)
+	}
+	if r := rs[4]; r.err != nil || r.created || r.o.CustomerID != "c" {
+		t.Fatalf("o-first again: %+v created %v, %v; want the stored o-first, not created", r.o, r.created, r.err)
+	}
+	// Op by op, a failing op makes the batch use savepoints, whose rows
+	// carry subtransaction xids.
+	if x3, x4 := xmin("o-3"), xmin("o-4"); x3 != x4 && !opByOp {
+		t.Fatalf("xmin o-3 %s, o-4 %s: want one transaction", x3, x4)
+	}
+	for _, id := range []string{"o-bad", "o-gone"} {
+		if _, err := s.GetOrder(ctx, id); wims.ErrorCode(err) != wims.ENOTFOUND {
+			t.Fatalf("%s: %v, want ENOTFOUND", id, err)
+		}
+	}
+
+	// The log: the item, then the orders in batch order, with seqs 1..n.
+	cs, err := s.ReadChanges(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	want = append(want, `{"sku":"SKU-A"}`)
+	for _, id := range []string{"o-first", "o-1", "o-2", "o-hold", "o-3", "o-4"} {
+		want = append(want, `{"orderId":"`+id+`"}`)
+	}
+	if len(cs) != len(want) {
+		t.Fatalf("%d changes, want %d: %v", len(cs), len(want), cs)
+	}
+	for i, ch := range cs {
+		if ch.Seq != int64(i+1) || string(ch.Key) != want[i] {
+			t.Fatalf("change %d: seq %d key %s, want seq %d key %s", i, ch.Seq, ch.Key, i+1, want[i])
+		}
+	}
+}
+
+// TestGroupCommitStress runs many concurrent order creations on two
+// instances, mixed with reservations, unknown SKUs, repeated ids and callers
+// that give up at random moments, while a reader pages through the log like
+// the relay. At
+// the end the log must hold seqs 1..n with no gap, every change exactly
+// once and in increasing seq order as the reader saw them, one INSERT per
+// existing order and none for a missing one, every acknowledged order must
+// exist, and stock must be conserved.
+func TestGroupCommitStress(t *testing.T) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url, MaxConns: 8, Committers: 2})
+	// A second instance on the same database, whose batches interleave with
+	// the first's.
+	s2 := mustOpen(t, postgres.Options{URL: url, MaxConns: 8})
+	// The reader and the checks use a third, so that the writing two can be
+	// closed first: a caller that gave up may return before its batch
+	// commits, and Close waits for every queued batch.
+	rd := mustOpen(t, postgres.Options{URL: url, MaxConns: 4})
+	ctx := t.Context()
+	const initial = 100000
+	skus := []string{"SKU-A", "SKU-B"}
+	for _, k := range skus {
+		if _, err := s.PutItem(ctx, wims.Item{SKU: k, ProductName: "P", Quantity: initial}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const (
+		writers = 32
+		opsEach = 40
+	)
+	var (
+		mu    sync.Mutex
+		acked = map[string]bool{} // order ids acknowledged as existing
+		tried = map[string]bool{} // every id a create was attempted for
+	)
+	done := make(chan struct{})
+	var (
+		seen    []wims.Change
+		readErr error
+		reader  sync.WaitGroup
+	)
+	reader.Go(func() {
+		var cursor int64
+		finished := false
+		for {
+			page, err := rd.ReadChanges(ctx, cursor, 200)
+			if err != nil {
+				readErr = err
+				return
+			}
+			for _, c := range page {
+				if c.Seq <= cursor {
+					readErr = fmt.Errorf("ReadChanges(after=%d) returned seq %d", cursor, c.Seq)
+					return
+				}
+				cursor = c.Seq
+			}
+			seen = append(seen, page...)
+			if len(page) > 0 {
+				continue
+			}
+			if finished {
+				return
+			}
+			select {
+			case <-done:
+				finished = true
+			case <-rd.ChangeSignal():
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	})
+
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for g := range writers {
+		st := s
+		if g%2 == 1 {
+			st = s2
+		}
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, uint64(g)))
+			for i := range opsEach {
+				id := fmt.Sprintf("o-%d-%d", g, i)
+				sku := skus[r.IntN(len(skus))]
+				switch n := r.IntN(20); {
+				case n < 2 && i > 0:
+					// A retried request; it returns the stored order, SKU
+					// and all, so it keeps to a known SKU.
+					id = fmt.Sprintf("o-%d-%d", g, i-1)
+				case n == 2:
+					sku = "SKU-NONE"
+				}
+				octx, cancel := ctx, context.CancelFunc(func() {})
+				giveUp := r.IntN(10) == 0
+				if giveUp {
+					octx, cancel = context.WithTimeout(ctx, time.Duration(r.IntN(2000))*time.Microsecond)
+				}
+				mu.Lock()
+				tried[id] = true
+				mu.Unlock()
+				_, _, err := st.CreateOrder(octx, wims.Order{ID: id, CustomerID: "c", SKU: sku, Quantity: 1 + r.Int64N(5)})
+				cancel()
+				switch {
+				case err == nil && sku == "SKU-NONE":
+					errs <- fmt.Errorf("create %s on an unknown SKU succeeded", id)
+					return
+				case err == nil:
+					mu.Lock()
+					acked[id] = true
+					mu.Unlock()
+				case sku == "SKU-NONE" && wims.ErrorCode(err) == wims.EINVALID:
+				case giveUp && octx.Err() != nil:
+				default:
+					errs <- fmt.Errorf("create %s: %w", id, err)
+					return
+				}
+				if err == nil && r.IntN(2) == 0 {
+					if _, err := st.ReserveStock(ctx, id); err != nil {
+						errs <- fmt.Errorf("reserve %s: %w", id, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.Close()
+	s2.Close()
+	close(done)
+	reader.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+
+	// Gap-free: the reader saw seqs 1..n, each once, in order, and that is
+	// the whole log.
+	for i, c := range seen {
+		if c.Seq != int64(i+1) {
+			t.Fatalf("change %d has seq %d: the log has a gap or the reader skipped", i, c.Seq)
+		}
+	}
+	var logged, maxSeq int64
+	if err := rawConn(t, url).QueryRow(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM change_log`).Scan(&logged, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if logged != int64(len(seen)) || maxSeq != logged {
+		t.Fatalf("the log holds %d changes up to seq %d; the reader saw %d", logged, maxSeq, len(seen))
+	}
+	inserts := map[string]int{}
+	for _, c := range seen {
+		if c.Table == wims.TableOrders && c.EventType == wims.ChangeInsert {
+			inserts[string(c.Key)]++
+		}
+	}
+	held := map[string]int64{}
+	for id := range tried {
+		o, err := rd.GetOrder(ctx, id)
+		key := `{"orderId":"` + id + `"}`
+		switch {
+		case wims.ErrorCode(err) == wims.ENOTFOUND:
+			if acked[id] || inserts[key] != 0 {
+				t.Fatalf("%s: missing, but acknowledged %v, %d INSERT changes", id, acked[id], inserts[key])
+			}
+			continue
+		case err != nil:
+			t.Fatal(err)
+		}
+		if inserts[key] != 1 {
+			t.Fatalf("%s: exists with %d INSERT changes, want 1", id, inserts[key])
+		}
+		if o.HoldsStock() {
+			held[o.SKU] += o.Quantity
+		}
+	}
+	for _, k := range skus {
+		it, err := rd.GetItem(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Quantity != initial-held[k] {
+			t.Fatalf("%s: quantity %d, want %d - %d held", k, it.Quantity, initial, held[k])
+		}
+	}
+	var txs, orders int
+	if err := rawConn(t, url).QueryRow(ctx, `SELECT count(DISTINCT xmin::text), count(*) FROM orders`).Scan(&txs, &orders); err != nil {
+		t.Fatal(err)
+	}
+	// xmin is the inserting subtransaction when the batch used savepoints,
+	// so this over-counts transactions; it is a hint, not a check.
+	t.Logf("%d changes; %d orders (%d acknowledged) with %d distinct xmins", len(seen), orders, len(acked), txs)
+}
