@@ -70,6 +70,17 @@ func (r speculativeRows) LockOrder(string) (wims.Order, bool, error) {
 	return wims.Order{}, false, r.refuse()
 }
 
+// ReadOrder implements wims.TxRows by refusing.
+func (r speculativeRows) ReadOrder(string) (wims.Order, bool, error) {
+	return wims.Order{}, false, r.refuse()
+}
+
+// HasBackorders implements wims.TxRows by refusing.
+func (r speculativeRows) HasBackorders(string) (bool, error) { return false, r.refuse() }
+
+// LockBackorders implements wims.TxRows by refusing.
+func (r speculativeRows) LockBackorders(string, int) ([]wims.Order, error) { return nil, r.refuse() }
+
 // SetOrderStatus implements wims.TxRows by refusing.
 func (r speculativeRows) SetOrderStatus(wims.Order, wims.Order) error { return r.refuse() }
 
