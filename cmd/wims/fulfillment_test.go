@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +59,8 @@ func (s *fulfillmentSink) received() []wims.Order {
 // TestFulfillmentFlow walks an order from its placement to SHIPPED with
 // --fulfillment-url: once PAID, its change event reaches the fulfillment
 // service (after two refused attempts, retried), carrying what it needs to
-// ship (customer, SKU, quantity); the service's POST /orders/{id}/shipment
+// ship (SKU, quantity, and the customer as every event carries it:
+// encrypted, so the service reads it from GET /orders/{id} with its key); the service's POST /orders/{id}/shipment
 // makes it SHIPPED, with the stock still taken and an Order Shipped event
 // in the event log. Orders that never become PAID are never sent.
 func TestFulfillmentFlow(t *testing.T) {
@@ -85,9 +87,12 @@ func TestFulfillmentFlow(t *testing.T) {
 		got = r[0]
 		return nil
 	})
-	if got.ID != o.ID || got.Status != wims.OrderPaid || got.CustomerID != "c-ship" || got.SKU != "SHIP-1" ||
+	if got.ID != o.ID || got.Status != wims.OrderPaid || !strings.HasPrefix(got.CustomerID, "wims:enc:") || got.SKU != "SHIP-1" ||
 		got.Quantity != 3 {
-		t.Fatalf("fulfillment received %+v, want order %s PAID for c-ship, 3 of SHIP-1", got, o.ID)
+		t.Fatalf("fulfillment received %+v, want order %s PAID, its customer encrypted, 3 of SHIP-1", got, o.ID)
+	}
+	if byID := a.order(o.ID); byID.CustomerID != "c-ship" {
+		t.Fatalf("GET /orders/%s names customer %q, want c-ship", o.ID, byID.CustomerID)
 	}
 
 	code, body := a.do("POST", "/orders/"+o.ID+"/shipment", map[string]string{"carrier": "UPS", "trackingId": "1Z42"})
