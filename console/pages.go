@@ -122,6 +122,9 @@ type orderView struct {
 	Executions    []wims.Execution
 	Journey       journey
 	SeesCustomers bool
+	// CanCancel says whether the Cancel form is shown (admin, and an
+	// order a cancel can still change).
+	CanCancel bool
 }
 
 // handleOrder shows one order with its journey (request, history, steps,
@@ -139,7 +142,7 @@ func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s *session
 		h.storeError(w, r, s, err)
 		return
 	}
-	v := orderView{Order: o, SeesCustomers: s.seesCustomers()}
+	v := orderView{Order: o, SeesCustomers: s.seesCustomers(), CanCancel: s.canAct() && cancellable(o)}
 	if v.History, err = h.store.OrderHistory(ctx, id); err == nil {
 		if v.Payments, err = h.store.PaymentAttempts(ctx, id); err == nil {
 			v.Executions, err = h.store.Executions(ctx, id)

@@ -373,6 +373,7 @@ func TestConsoleActionsRefused(t *testing.T) {
 		"/ui/archives/delete":        {"name": {"keep"}, "confirm": {"1"}},
 		"/ui/replays":                {"name": {"r"}, "archive": {"keep"}, "start": {now.Add(-time.Hour).Format(time.RFC3339)}, "end": {now.Format(time.RFC3339)}},
 		"/ui/replays/r/cancel":       {"confirm": {"1"}},
+		"/ui/orders/any/cancel":      {"confirm": {"1"}},
 	}
 	rc, readToken := consoleLogin(t, a.url, reader)
 	ac, _ := consoleLogin(t, a.url, admin)
