@@ -79,6 +79,11 @@ type sample struct {
 	at    time.Time
 	stats Stats
 	ok    bool // stats was read (Options.Stats set and it answered)
+	// read says whether stats was asked for: a sample is filled in by what
+	// its askers need, so a page that shows only the stock does not wait
+	// for the counters (a scrape of the bus), and one that shows both
+	// finds the counters in the sample the other took.
+	read bool
 	// stock is the quantity of the SKUs of each watched inventory page,
 	// by the page's cursor (the SKU it starts after, "" for the first).
 	stock map[string]map[string]int64
@@ -105,45 +110,55 @@ func newRing(store wimshttp.Store, stats StatsFunc, interval time.Duration) *rin
 	return &ring{store: store, stats: stats, interval: interval, now: time.Now, pages: map[string]time.Time{}}
 }
 
-// take adds a sample unless the newest is younger than the interval (or
-// fresh is set), and returns a copy of the samples within liveWindow,
-// oldest first. withStock marks the inventory page after page as watched,
-// so the samples from now on hold its SKUs' stock; a page not yet in the
-// newest sample takes a new one.
-func (r *ring) take(ctx context.Context, fresh bool, page string, withStock bool) ([]sample, error) {
+// take adds a sample unless the newest is younger than the interval, fills
+// in what the caller needs and the newest sample lacks, and returns a copy
+// of the samples within liveWindow, oldest first. withStats reads the
+// counters into the newest sample if nobody has; withStock marks the
+// inventory page after page as watched, so the samples from now on hold
+// its SKUs' stock, and reads it into the newest sample if missing (fresh:
+// re-reads every watched page's stock, for a page just rendered from the
+// store after an adjust, which its stream must not then overwrite with an
+// older reading).
+func (r *ring) take(ctx context.Context, fresh bool, page string, withStats, withStock bool) ([]sample, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
 	if withStock {
 		r.watch(page, now)
 	}
-	n := len(r.samples)
-	if withStock && n > 0 {
-		_, has := r.samples[n-1].stock[page]
-		fresh = fresh || !has
+	if n := len(r.samples); n == 0 || now.Sub(r.samples[n-1].at) >= r.interval {
+		r.samples = append(r.samples, sample{at: now})
+		fresh = true // a new sample holds every watched page
 	}
-	if n == 0 || fresh || now.Sub(r.samples[n-1].at) >= r.interval {
-		s := sample{at: now}
-		if r.stats != nil {
-			// A failed reading is a gap in the figures, not a failed
-			// page: the counts and the stock still show.
-			if st, err := r.stats(ctx); err == nil {
-				s.stats, s.ok = st, true
-			}
+	newest := &r.samples[len(r.samples)-1]
+	if withStats && !newest.read && r.stats != nil {
+		// A failed reading is a gap in the figures, not a failed page:
+		// the counts and the stock still show.
+		st, err := r.stats(ctx)
+		newest.stats, newest.ok, newest.read = st, err == nil, true
+	}
+	if withStock {
+		// A new map, never an update: copies handed out earlier share
+		// the old one.
+		stock := make(map[string]map[string]int64, len(r.pages))
+		for p, q := range newest.stock {
+			stock[p] = q
 		}
-		s.stock = make(map[string]map[string]int64, len(r.pages))
 		for p := range r.pages {
+			if _, has := stock[p]; has && !fresh {
+				continue
+			}
 			items, err := listItemPage(ctx, r.store, p, maxSampledSKUs)
 			if err != nil {
 				return nil, err
 			}
-			stock := make(map[string]int64, len(items))
+			q := make(map[string]int64, len(items))
 			for _, it := range items {
-				stock[it.SKU] = it.Quantity
+				q[it.SKU] = it.Quantity
 			}
-			s.stock[p] = stock
+			stock[p] = q
 		}
-		r.samples = append(r.samples, s)
+		newest.stock = stock
 	}
 	// Drop what left the window, and the oldest beyond the cap.
 	drop := 0
@@ -453,13 +468,13 @@ func formatSeconds(s float64) string {
 	}
 }
 
-// liveFigures returns the live figures (and, withStock, the stock plots)
+// liveFigures returns the live figures (withStats) and the stock plots (withStock)
 // from a look at the ring. fresh takes a new sample whatever the newest's
 // age: a page just rendered from the store (the inventory after an adjust)
 // must not then be overwritten by its stream with a sample from before.
 // The stock is that of the inventory page after page.
-func (h *Handler) liveFigures(ctx context.Context, page string, withStock, fresh bool) (live, error) {
-	samples, err := h.ring.take(ctx, fresh, page, withStock)
+func (h *Handler) liveFigures(ctx context.Context, page string, withStats, withStock, fresh bool) (live, error) {
+	samples, err := h.ring.take(ctx, fresh, page, withStats, withStock)
 	if err != nil {
 		return live{}, err
 	}

@@ -27,7 +27,7 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 		h.storeError(w, r, s, err)
 		return
 	}
-	l, err := h.liveFigures(r.Context(), "", false, false)
+	l, err := h.liveFigures(r.Context(), "", true, false, false)
 	if err != nil {
 		h.storeError(w, r, s, err)
 		return
@@ -203,7 +203,7 @@ func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	v.Items, v.CanAct = items, s.canAct()
 	v.CanEdit = v.CanAct && h.itemEditor() != nil
-	if v.Live, err = h.liveFigures(r.Context(), v.After, true, true); err != nil {
+	if v.Live, err = h.liveFigures(r.Context(), v.After, false, true, true); err != nil {
 		h.storeError(w, r, s, err)
 		return
 	}

@@ -220,7 +220,7 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery, js *
 		followed = &o
 	}
 	if sq.live || sq.stock {
-		l, err := h.liveFigures(ctx, sq.after, sq.stock, false)
+		l, err := h.liveFigures(ctx, sq.after, sq.live, sq.stock, false)
 		if err != nil {
 			return snap, err
 		}
