@@ -44,7 +44,7 @@ func (h *Handler) handleOrderCancel(w http.ResponseWriter, r *http.Request, s *s
 		h.confirm(w, r, s, "orders", confirmView{
 			Question: "Cancel order " + id + "?",
 			Detail:   detail,
-			Action:   page + "/cancel", Button: "Cancel order " + id, Back: page,
+			Action:   page + "/cancel", Button: "Cancel order " + id, Back: page, BackLabel: "Keep the order",
 		})
 		return
 	}
