@@ -14,6 +14,9 @@ import (
 // the ring plots, so every row of a page has its sparkline.
 const inventoryPageSize = maxSampledSKUs
 
+// maxSKULength bounds a page cursor: no SKU is longer (wims.ValidateSKU).
+const maxSKULength = 64
+
 // listItemPage returns up to limit items after the SKU after, by SKU:
 // through the store's wims.ItemPager (an index range), or, for a store
 // without one, by cutting the page out of ListItems.

@@ -106,6 +106,9 @@ func TestConsoleInventoryPages(t *testing.T) {
 	if ev := got.String(); !strings.Contains(ev, `"`+want[100]+`":`) || strings.Contains(ev, `"`+want[0]+`":`) {
 		t.Errorf("page 2's stream does not carry page 2's stock: %.300s", ev)
 	}
+	if resp, _ := get(t, c, srv.URL+"/ui/inventory?after="+strings.Repeat("x", 65)); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a cursor longer than any SKU: %d, want 400", resp.StatusCode)
+	}
 	resp, _ = post(t, c, srv.URL+"/ui/inventory/"+want[150]+"/adjust", map[string][]string{
 		"csrf": {csrfOf(t, second)}, "delta": {"1"}, "reason": {"restock"}, "after": {after[1]}})
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "after="+after[1]) {

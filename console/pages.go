@@ -190,7 +190,10 @@ func (h *Handler) handleInventory(w http.ResponseWriter, r *http.Request, s *ses
 func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *session, status int, v inventoryView) {
 	// FormValue: the page's query on a GET, the form's hidden field on a
 	// refused POST.
-	v.After = r.FormValue("after")
+	if v.After = r.FormValue("after"); len(v.After) > maxSKULength {
+		h.renderError(w, r, s, http.StatusBadRequest, "after: at most 64 characters, the longest SKU.")
+		return
+	}
 	// One more than a page tells whether there is a next page.
 	items, err := listItemPage(r.Context(), h.store, v.After, inventoryPageSize+1)
 	if err != nil {

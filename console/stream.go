@@ -113,7 +113,9 @@ type streamQuery struct {
 func parseStreamQuery(q url.Values) (streamQuery, error) {
 	sq := streamQuery{ids: q["order"], newest: q.Get("newest") == "1", status: wims.OrderStatus(q.Get("status")), detail: q.Get("detail") == "1"}
 	sq.live, sq.stock = q.Get("live") == "1", q.Get("stock") == "1"
-	sq.after = q.Get("after")
+	if sq.after = q.Get("after"); len(sq.after) > maxSKULength {
+		return sq, fmt.Errorf("after: at most %d characters, the longest SKU", maxSKULength)
+	}
 	if len(sq.ids) > maxStreamOrders {
 		return sq, fmt.Errorf("at most %d orders", maxStreamOrders)
 	}
