@@ -144,6 +144,9 @@ func (c *Client) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.Order
 	if f.Status != "" {
 		q.Set("status", string(f.Status))
 	}
+	if f.SKU != "" {
+		q.Set("sku", f.SKU)
+	}
 	if f.Limit != 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}

@@ -58,6 +58,12 @@ func TestClientRoundTrips(t *testing.T) {
 	if err != nil || len(page.Orders) != 1 || page.Orders[0].ID != o.ID {
 		t.Fatalf("ListOrders = %+v, %v", page, err)
 	}
+	if page, err := c.ListOrders(ctx, wims.OrderFilter{SKU: "W-1"}); err != nil || len(page.Orders) != 1 || page.Orders[0].ID != o.ID {
+		t.Fatalf("ListOrders(SKU W-1) = %+v, %v", page, err)
+	}
+	if page, err := c.ListOrders(ctx, wims.OrderFilter{SKU: "MACGUFFIN-LX"}); err != nil || len(page.Orders) != 0 {
+		t.Fatalf("ListOrders(SKU MACGUFFIN-LX) = %+v, %v", page, err)
+	}
 }
 
 func TestClientErrorsCarryProblems(t *testing.T) {

@@ -8,6 +8,8 @@ package console
 func (h *Handler) actionRoutes() {
 	h.mux.HandleFunc("GET /ui/dead-letters/{seq}", h.viewer(h.handleDeadLetter))
 	h.mux.HandleFunc("POST /ui/dead-letters/bulk", h.viewer(h.handleBulk))
+	h.mux.HandleFunc("POST /ui/orders/{id}/cancel", h.viewer(h.handleOrderCancel))
+	h.busRoutes()
 	h.ruleRoutes()
 	h.connectionRoutes()
 	h.archiveRoutes()

@@ -13,9 +13,9 @@
 // With API keys, a visitor logs in with a key at /ui/login; the session
 // cookie holds an opaque id, never the key. Without keys (loopback
 // development) everyone is admin. read (and orders) may look; only admin
-// acts (adjusts stock, redrives and purges dead letters, changes rules and
-// their targets, connections, API destinations and archives, starts and
-// cancels replays).
+// acts (adjusts stock, cancels orders, redrives and purges dead letters,
+// creates and deletes event buses, changes rules and their targets,
+// connections, API destinations and archives, starts and cancels replays).
 // read never sees customer identifiers, in orders, events or dead letters.
 //
 // Besides the orders and the inventory, the console shows the event log

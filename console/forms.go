@@ -50,7 +50,10 @@ type confirmView struct {
 	Question, Detail string
 	Action, Button   string
 	Back             string
-	Fields           []headerRow
+	// BackLabel is the Back link's text, "Cancel" when empty; an action
+	// that is itself a cancel needs another word.
+	BackLabel string
+	Fields    []headerRow
 }
 
 // confirm shows the confirmation page of an action.

@@ -116,7 +116,7 @@ func (h *Handler) handleThresholds(w http.ResponseWriter, r *http.Request, s *se
 		case "":
 			h.log.InfoContext(r.Context(), "console: stock levels set", "sku", sku, "low", item.LowStockThreshold,
 				"high", item.HighStockThreshold, "key", s.fingerprint, "role", s.role)
-			http.Redirect(w, r, "/ui/inventory?"+url.Values{"levels": {sku}}.Encode(), http.StatusSeeOther)
+			http.Redirect(w, r, inventoryURL(r.PostForm.Get("after"), url.Values{"levels": {sku}}), http.StatusSeeOther)
 			return
 		case wims.EINVALID:
 			form.failErr(err, "lowStockThreshold")
@@ -160,7 +160,7 @@ func (h *Handler) handleCreateItem(w http.ResponseWriter, r *http.Request, s *se
 		case "":
 			h.log.InfoContext(r.Context(), "console: item created", "sku", created.SKU, "quantity", created.Quantity,
 				"key", s.fingerprint, "role", s.role)
-			http.Redirect(w, r, "/ui/inventory?"+url.Values{"created": {created.SKU}}.Encode(), http.StatusSeeOther)
+			http.Redirect(w, r, inventoryURL(r.PostForm.Get("after"), url.Values{"created": {created.SKU}}), http.StatusSeeOther)
 			return
 		case wims.ECONFLICT:
 			form.fail("sku", "already exists; change its stock with Adjust below")

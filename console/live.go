@@ -68,6 +68,10 @@ const (
 	figureWindow   = time.Minute
 	maxSamples     = 1200 // 10 minutes at 0.5 s; a shorter interval thins the plot
 	maxSampledSKUs = 100  // the inventory page's SKUs whose stock is plotted
+	// maxStockPages is how many inventory pages the ring samples at once:
+	// the pages most recently watched, so a few open tabs each see their
+	// own SKUs' plots while the sampling cost stays bounded.
+	maxStockPages = 8
 )
 
 // sample is one reading of the ring.
@@ -75,8 +79,14 @@ type sample struct {
 	at    time.Time
 	stats Stats
 	ok    bool // stats was read (Options.Stats set and it answered)
-	// stock is the quantity of the first maxSampledSKUs SKUs.
-	stock map[string]int64
+	// read says whether stats was asked for: a sample is filled in by what
+	// its askers need, so a page that shows only the stock does not wait
+	// for the counters (a scrape of the bus), and one that shows both
+	// finds the counters in the sample the other took.
+	read bool
+	// stock is the quantity of the SKUs of each watched inventory page,
+	// by the page's cursor (the SKU it starts after, "" for the first).
+	stock map[string]map[string]int64
 }
 
 // ring keeps the recent samples, taken at most once per interval by
@@ -91,37 +101,64 @@ type ring struct {
 
 	mu      sync.Mutex
 	samples []sample // oldest first
+	// pages are the inventory pages whose stock is sampled, by cursor,
+	// with when a page or stream last asked for each.
+	pages map[string]time.Time
 }
 
 func newRing(store wimshttp.Store, stats StatsFunc, interval time.Duration) *ring {
-	return &ring{store: store, stats: stats, interval: interval, now: time.Now}
+	return &ring{store: store, stats: stats, interval: interval, now: time.Now, pages: map[string]time.Time{}}
 }
 
-// take adds a sample unless the newest is younger than the interval (or
-// fresh is set), and returns a copy of the samples within liveWindow,
-// oldest first.
-func (r *ring) take(ctx context.Context, fresh bool) ([]sample, error) {
+// take adds a sample unless the newest is younger than the interval, fills
+// in what the caller needs and the newest sample lacks, and returns a copy
+// of the samples within liveWindow, oldest first. withStats reads the
+// counters into the newest sample if nobody has; withStock marks the
+// inventory page after page as watched, so the samples from now on hold
+// its SKUs' stock, and reads it into the newest sample if missing (fresh:
+// re-reads every watched page's stock, for a page just rendered from the
+// store after an adjust, which its stream must not then overwrite with an
+// older reading).
+func (r *ring) take(ctx context.Context, fresh bool, page string, withStats, withStock bool) ([]sample, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	if n := len(r.samples); n == 0 || fresh || now.Sub(r.samples[n-1].at) >= r.interval {
-		s := sample{at: now}
-		if r.stats != nil {
-			// A failed reading is a gap in the figures, not a failed
-			// page: the counts and the stock still show.
-			if st, err := r.stats(ctx); err == nil {
-				s.stats, s.ok = st, true
+	if withStock {
+		r.watch(page, now)
+	}
+	if n := len(r.samples); n == 0 || now.Sub(r.samples[n-1].at) >= r.interval {
+		r.samples = append(r.samples, sample{at: now})
+		fresh = true // a new sample holds every watched page
+	}
+	newest := &r.samples[len(r.samples)-1]
+	if withStats && !newest.read && r.stats != nil {
+		// A failed reading is a gap in the figures, not a failed page:
+		// the counts and the stock still show.
+		st, err := r.stats(ctx)
+		newest.stats, newest.ok, newest.read = st, err == nil, true
+	}
+	if withStock {
+		// A new map, never an update: copies handed out earlier share
+		// the old one.
+		stock := make(map[string]map[string]int64, len(r.pages))
+		for p, q := range newest.stock {
+			stock[p] = q
+		}
+		for p := range r.pages {
+			if _, has := stock[p]; has && !fresh {
+				continue
 			}
+			items, err := listItemPage(ctx, r.store, p, maxSampledSKUs)
+			if err != nil {
+				return nil, err
+			}
+			q := make(map[string]int64, len(items))
+			for _, it := range items {
+				q[it.SKU] = it.Quantity
+			}
+			stock[p] = q
 		}
-		items, err := r.store.ListItems(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s.stock = make(map[string]int64, min(len(items), maxSampledSKUs))
-		for _, it := range items[:min(len(items), maxSampledSKUs)] {
-			s.stock[it.SKU] = it.Quantity
-		}
-		r.samples = append(r.samples, s)
+		newest.stock = stock
 	}
 	// Drop what left the window, and the oldest beyond the cap.
 	drop := 0
@@ -186,13 +223,14 @@ const (
 // Rates and quantiles over "the last minute" come from the difference
 // between the newest sample and the newest one at least a minute older (or
 // the oldest, when the page has been open for less).
-func liveFrom(samples []sample, withStock bool) live {
+// withStock adds the plots and quantities of the inventory page after page.
+func liveFrom(samples []sample, page string, withStock bool) live {
 	l := live{Figures: map[string]string{}, Plots: map[string]string{}, Backlogs: []backlogRow{}}
 	if withStock {
-		l.Stock = stockPlots(samples)
+		l.Stock = stockPlots(samples, page)
 		if n := len(samples); n > 0 {
 			l.Quantities = map[string]string{}
-			for sku, q := range samples[n-1].stock {
+			for sku, q := range samples[n-1].stock[page] {
 				l.Quantities[sku] = group(q)
 			}
 		}
@@ -277,15 +315,16 @@ func liveFrom(samples []sample, withStock bool) live {
 	return l
 }
 
-// stockPlots is the sparkline of each sampled SKU's stock.
-func stockPlots(samples []sample) map[string]string {
+// stockPlots is the sparkline of the stock of each SKU of the inventory
+// page after page, over the samples that hold that page.
+func stockPlots(samples []sample, page string) map[string]string {
 	if len(samples) == 0 {
 		return nil
 	}
 	start, end := samples[0].at, samples[len(samples)-1].at
 	series := map[string][]point{}
 	for _, s := range samples {
-		for sku, q := range s.stock {
+		for sku, q := range s.stock[page] {
 			series[sku] = append(series[sku], point{s.at, float64(q)})
 		}
 	}
@@ -429,16 +468,17 @@ func formatSeconds(s float64) string {
 	}
 }
 
-// liveFigures returns the live figures (and, withStock, the stock plots)
+// liveFigures returns the live figures (withStats) and the stock plots (withStock)
 // from a look at the ring. fresh takes a new sample whatever the newest's
 // age: a page just rendered from the store (the inventory after an adjust)
 // must not then be overwritten by its stream with a sample from before.
-func (h *Handler) liveFigures(ctx context.Context, withStock, fresh bool) (live, error) {
-	samples, err := h.ring.take(ctx, fresh)
+// The stock is that of the inventory page after page.
+func (h *Handler) liveFigures(ctx context.Context, page string, withStats, withStock, fresh bool) (live, error) {
+	samples, err := h.ring.take(ctx, fresh, page, withStats, withStock)
 	if err != nil {
 		return live{}, err
 	}
-	return liveFrom(samples, withStock), nil
+	return liveFrom(samples, page, withStock), nil
 }
 
 // overviewView is the overview page's data: the counts and the live figures.

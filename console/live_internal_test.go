@@ -43,7 +43,7 @@ func TestLiveFromDeltas(t *testing.T) {
 		read(90*time.Second, 1600, 600, 1000),
 		read(100*time.Second, 1700, 700, 1000),
 	}
-	l := liveFrom(samples, false)
+	l := liveFrom(samples, "", false)
 	if !l.Available {
 		t.Fatal("not available")
 	}

@@ -27,7 +27,7 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 		h.storeError(w, r, s, err)
 		return
 	}
-	l, err := h.liveFigures(r.Context(), false, false)
+	l, err := h.liveFigures(r.Context(), "", true, false, false)
 	if err != nil {
 		h.storeError(w, r, s, err)
 		return
@@ -122,6 +122,9 @@ type orderView struct {
 	Executions    []wims.Execution
 	Journey       journey
 	SeesCustomers bool
+	// CanCancel says whether the Cancel form is shown (admin, and an
+	// order a cancel can still change).
+	CanCancel bool
 }
 
 // handleOrder shows one order with its journey (request, history, steps,
@@ -139,7 +142,7 @@ func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s *session
 		h.storeError(w, r, s, err)
 		return
 	}
-	v := orderView{Order: o, SeesCustomers: s.seesCustomers()}
+	v := orderView{Order: o, SeesCustomers: s.seesCustomers(), CanCancel: s.canAct() && cancellable(o)}
 	if v.History, err = h.store.OrderHistory(ctx, id); err == nil {
 		if v.Payments, err = h.store.PaymentAttempts(ctx, id); err == nil {
 			v.Executions, err = h.store.Executions(ctx, id)
@@ -170,8 +173,12 @@ type inventoryView struct {
 	Created, LevelsSet string
 	// Create and Levels are a refused form, with its values and errors.
 	Create, Levels *itemForm
-	// Live holds the stock sparklines of the sampled SKUs.
+	// Live holds the stock sparklines of the page's SKUs.
 	Live live
+	// After is the SKU the page starts after ("" on the first page); the
+	// forms send it back so that they return to the same page. Next is
+	// the URL of the next page, "" on the last.
+	After, Next string
 }
 
 // handleInventory lists the items, with an adjust form per item for admin.
@@ -181,20 +188,35 @@ func (h *Handler) handleInventory(w http.ResponseWriter, r *http.Request, s *ses
 }
 
 func (h *Handler) showInventory(w http.ResponseWriter, r *http.Request, s *session, status int, v inventoryView) {
-	items, err := h.store.ListItems(r.Context())
+	// FormValue: the page's query on a GET, the form's hidden field on a
+	// refused POST.
+	if v.After = r.FormValue("after"); len(v.After) > maxSKULength {
+		h.renderError(w, r, s, http.StatusBadRequest, "after: at most 64 characters, the longest SKU.")
+		return
+	}
+	// One more than a page tells whether there is a next page.
+	items, err := listItemPage(r.Context(), h.store, v.After, inventoryPageSize+1)
 	if err != nil {
 		h.storeError(w, r, s, err)
 		return
 	}
+	if len(items) > inventoryPageSize {
+		items = items[:inventoryPageSize]
+		v.Next = inventoryURL(items[len(items)-1].SKU, nil)
+	}
 	v.Items, v.CanAct = items, s.canAct()
 	v.CanEdit = v.CanAct && h.itemEditor() != nil
-	if v.Live, err = h.liveFigures(r.Context(), true, true); err != nil {
+	if v.Live, err = h.liveFigures(r.Context(), v.After, false, true, true); err != nil {
 		h.storeError(w, r, s, err)
 		return
 	}
+	stream := url.Values{"stock": {"1"}}
+	if v.After != "" {
+		stream.Set("after", v.After)
+	}
 	h.renderView(w, r, status, "inventory", view{
 		Title: "Inventory", Nav: "inventory", Session: s, LoginNeeded: h.keys.enabled(), Data: v,
-		Stream: "/ui/stream?stock=1",
+		Stream: "/ui/stream?" + stream.Encode(),
 	})
 }
 
@@ -237,5 +259,5 @@ func (h *Handler) handleAdjust(w http.ResponseWriter, r *http.Request, s *sessio
 	h.log.InfoContext(r.Context(), "console: stock adjusted", "sku", item.SKU, "delta", delta, "quantity", item.Quantity,
 		"key", s.fingerprint, "role", s.role)
 	// Post/redirect/get: a reload must not adjust again.
-	http.Redirect(w, r, "/ui/inventory?"+url.Values{"adjusted": {item.SKU}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, inventoryURL(r.PostForm.Get("after"), url.Values{"adjusted": {item.SKU}}), http.StatusSeeOther)
 }

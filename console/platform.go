@@ -41,6 +41,11 @@ type platformView struct {
 	CanAct     bool
 	Changed    string // the rule whose state just changed
 	Deleted    string // the rule just deleted
+	// Bus is the new-bus form's values, BusErrors a refused one's errors,
+	// BusDone what the last bus action did (e.g. "created bus x").
+	Bus       wims.EventBus
+	BusErrors formErrors
+	BusDone   string
 }
 
 // handleBuses shows the event platform: buses, rules and targets,
@@ -50,13 +55,26 @@ func (h *Handler) handleBuses(w http.ResponseWriter, r *http.Request, s *session
 		h.renderError(w, r, s, http.StatusServiceUnavailable, "The event platform is not available in this configuration.")
 		return
 	}
-	ctx := r.Context()
 	v := platformView{CanAct: s.canAct(), Changed: r.URL.Query().Get("changed"), More: map[string]bool{}, HasSchemas: h.schemas != nil}
 	if len(v.Changed) > maxPlatformName {
 		v.Changed = ""
 	}
 	if v.Deleted = r.URL.Query().Get("deleted"); len(v.Deleted) > maxPlatformName {
 		v.Deleted = ""
+	}
+	if v.BusDone = r.URL.Query().Get("bus-done"); len(v.BusDone) > maxPlatformName+20 {
+		v.BusDone = ""
+	}
+	h.showBuses(w, r, s, http.StatusOK, v)
+}
+
+// showBuses renders the platform page with status, on top of v (the
+// notices, or a refused new-bus form).
+func (h *Handler) showBuses(w http.ResponseWriter, r *http.Request, s *session, status int, v platformView) {
+	ctx := r.Context()
+	v.CanAct, v.HasSchemas = s.canAct(), h.schemas != nil
+	if v.More == nil {
+		v.More = map[string]bool{}
 	}
 	buses, err := h.platform.ListEventBuses(ctx, "")
 	if err != nil {
@@ -102,7 +120,7 @@ func (h *Handler) handleBuses(w http.ResponseWriter, r *http.Request, s *session
 	if len(v.Schemas) > maxListShown {
 		v.Schemas, v.More["schemas"] = v.Schemas[:maxListShown], true
 	}
-	h.renderView(w, r, http.StatusOK, "buses", view{
+	h.renderView(w, r, status, "buses", view{
 		Title: "Platform", Nav: "buses", Session: s, LoginNeeded: h.keys.enabled(), Data: v,
 	})
 }

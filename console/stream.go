@@ -107,11 +107,15 @@ type streamQuery struct {
 	detail bool
 	live   bool
 	stock  bool
+	after  string // the inventory page whose stock plots are sent
 }
 
 func parseStreamQuery(q url.Values) (streamQuery, error) {
 	sq := streamQuery{ids: q["order"], newest: q.Get("newest") == "1", status: wims.OrderStatus(q.Get("status")), detail: q.Get("detail") == "1"}
 	sq.live, sq.stock = q.Get("live") == "1", q.Get("stock") == "1"
+	if sq.after = q.Get("after"); len(sq.after) > maxSKULength {
+		return sq, fmt.Errorf("after: at most %d characters, the longest SKU", maxSKULength)
+	}
 	if len(sq.ids) > maxStreamOrders {
 		return sq, fmt.Errorf("at most %d orders", maxStreamOrders)
 	}
@@ -218,7 +222,7 @@ func (h *Handler) snapshot(ctx context.Context, s *session, sq streamQuery, js *
 		followed = &o
 	}
 	if sq.live || sq.stock {
-		l, err := h.liveFigures(ctx, sq.stock, false)
+		l, err := h.liveFigures(ctx, sq.after, sq.live, sq.stock, false)
 		if err != nil {
 			return snap, err
 		}

@@ -304,6 +304,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"POST", "/orders", `{"customerId":"c","quantity":0}`, 400, nil},
 		{"GET", "/orders", "", 200, nil},
 		{"GET", "/orders?customerId=c&status=PENDING&limit=1", "", 200, nil},
+		{"GET", "/orders?sku=MACGUFFIN-LX&status=PENDING", "", 200, nil},
+		{"GET", "/orders?sku=-bad", "", 400, nil},
 		{"GET", "/orders?cursor=bogus", "", 400, nil},
 		{"GET", "/orders?limit=0", "", 400, nil},
 		{"GET", "/orders/nope", "", 404, nil},

@@ -258,14 +258,15 @@ func (s *Server) handleShipOrder(w http.ResponseWriter, r *http.Request) error {
 	return s.writeJSON(w, r, http.StatusOK, o)
 }
 
-// handleListOrders answers GET /orders?customerId=&status=&limit=&cursor=:
-// {"orders":[…],"nextCursor":"…"}, newest first. nextCursor is omitted on
+// handleListOrders answers GET /orders?customerId=&status=&sku=&limit=&cursor=:
+// {"orders":[…],"nextCursor":"…"}, newest first; the filters combine. nextCursor is omitted on
 // the last page; pass it back as cursor for the next one.
 func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := wims.OrderFilter{
 		CustomerID: q.Get("customerId"),
 		Status:     wims.OrderStatus(q.Get("status")),
+		SKU:        q.Get("sku"),
 		Cursor:     q.Get("cursor"),
 	}
 	if v := q.Get("limit"); v != "" || q.Has("limit") {

@@ -15,7 +15,7 @@ import (
 // `limt`) is a 400 naming the parameter on every route, instead of a
 // filter silently ignored.
 var routeParams = map[string][]string{
-	"GET /orders":                                      {"customerId", "status", "cursor", "limit"},
+	"GET /orders":                                      {"customerId", "status", "sku", "cursor", "limit"},
 	"GET /events":                                      {"limit", "source", "detail-type", "log-group", "since", "until", "order", "sku", "pattern", "cursor"},
 	"GET /events/stream":                               {"limit", "source", "detail-type", "log-group", "since", "order", "sku", "pattern", "cursor"},
 	"GET /dead-letters":                                {"limit", "cursor", "consumer", "rule", "target", "bus", "reason", "since", "until"},

@@ -457,6 +457,32 @@ func (b *Bus) ConsumerBacklogAge(ctx context.Context, stream, durable string) (t
 	return max(time.Since(m.Stored), 0), nil
 }
 
+// ConsumerBacklogWithAge is ConsumerBacklog and ConsumerBacklogAge from
+// one consumer info request, for a scrape that wants both (each asks the
+// server for the consumer's info again). ageErr is the age's own error:
+// the counts stand without it.
+func (b *Bus) ConsumerBacklogWithAge(ctx context.Context, stream, durable string) (pending uint64, ackPending int, age time.Duration, ageErr, err error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	cons, err := b.js.Consumer(ctx, b.Stream(stream), b.durableName(durable))
+	if err != nil {
+		return 0, 0, 0, nil, fmt.Errorf("nats: consumer %s: %w", durable, err)
+	}
+	info := cons.CachedInfo()
+	if info.NumPending == 0 && info.NumAckPending == 0 {
+		return 0, 0, 0, nil, nil
+	}
+	req := map[string]any{"seq": info.AckFloor.Stream + 1}
+	if f := info.Config.FilterSubject; f != "" {
+		req["next_by_subj"] = f
+	}
+	m, ageErr := b.leaderGet(ctx, b.Stream(stream), req)
+	if ageErr == nil && m != nil && !m.Stored.IsZero() {
+		age = max(time.Since(m.Stored), 0)
+	}
+	return info.NumPending, info.NumAckPending, age, ageErr, nil
+}
+
 // StreamMessages returns how many messages a stream kind (Events,
 // DeadLetter, …) holds, e.g. to expose the dead-letter count.
 func (b *Bus) StreamMessages(ctx context.Context, kind string) (uint64, error) {

@@ -486,6 +486,10 @@ func TestConsumerBacklogAge(t *testing.T) {
 	if err != nil || first <= 0 {
 		t.Fatalf("stuck message: age %s, %v", first, err)
 	}
+	// One info request gives what the two calls give.
+	if p, ap, age, ageErr, err := b.ConsumerBacklogWithAge(ctx, nats.Payments, "payments"); err != nil || ageErr != nil || p+uint64(ap) != 1 || age < first {
+		t.Fatalf("ConsumerBacklogWithAge: pending %d, ack pending %d, age %s (first %s), %v %v", p, ap, age, first, ageErr, err)
+	}
 	waitFor(t, 10*time.Second, func() error {
 		if age, _ := b.ConsumerBacklogAge(ctx, nats.Payments, "payments"); age <= first {
 			return fmt.Errorf("age %s has not grown past %s", age, first)
@@ -496,6 +500,9 @@ func TestConsumerBacklogAge(t *testing.T) {
 	waitFor(t, 10*time.Second, func() error {
 		if age, err := b.ConsumerBacklogAge(ctx, nats.Payments, "payments"); err != nil || age != 0 {
 			return fmt.Errorf("after handling: age %s, %v", age, err)
+		}
+		if p, ap, age, _, err := b.ConsumerBacklogWithAge(ctx, nats.Payments, "payments"); err != nil || p != 0 || ap != 0 || age != 0 {
+			return fmt.Errorf("ConsumerBacklogWithAge after handling: %d %d %s %v", p, ap, age, err)
 		}
 		return nil
 	})

@@ -78,6 +78,31 @@ func (s *Store) ListItems(ctx context.Context) ([]wims.Item, error) {
 	return items, nil
 }
 
+// ListItemsAfter implements wims.ItemPager, in the byte order ListItems
+// uses, so pages follow one another without gaps or repeats.
+func (s *Store) ListItemsAfter(ctx context.Context, after string, limit int) ([]wims.Item, error) {
+	items := []wims.Item{}
+	err := s.read(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT `+itemColumns+` FROM inventory WHERE sku > $1 ORDER BY sku LIMIT $2`, after, wims.ClampItemPage(limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			it, err := scanItem(rows)
+			if err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("list items", err)
+	}
+	return items, nil
+}
+
 // AdjustStock adds adj.Delta to an item's quantity and records an UPDATE
 // change; see wims.Tx.AdjustStock. Returns EINVALID for a bad adjustment.
 func (s *Store) AdjustStock(ctx context.Context, sku string, adj wims.Adjustment) (wims.Item, error) {

@@ -63,6 +63,28 @@ func (s *Store) ListItems(ctx context.Context) ([]wims.Item, error) {
 	return items, nil
 }
 
+// ListItemsAfter implements wims.ItemPager: the primary key on sku makes
+// it an index range scan.
+func (s *Store) ListItemsAfter(ctx context.Context, after string, limit int) ([]wims.Item, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+itemColumns+` FROM inventory WHERE sku > ? ORDER BY sku LIMIT ?`, after, wims.ClampItemPage(limit))
+	if err != nil {
+		return nil, wrap("list items", err)
+	}
+	defer rows.Close()
+	items := []wims.Item{}
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, wrap("list items", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list items", err)
+	}
+	return items, nil
+}
+
 // AdjustStock adds adj.Delta to an item's quantity and records an UPDATE
 // change; see wims.Tx.AdjustStock. Returns EINVALID for a bad adjustment.
 func (s *Store) AdjustStock(ctx context.Context, sku string, adj wims.Adjustment) (wims.Item, error) {

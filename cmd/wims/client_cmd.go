@@ -189,7 +189,7 @@ func newOrderCommand() *cobra.Command {
 	var f wims.OrderFilter
 	var status string
 	list := &cobra.Command{
-		Use:   "list [--customer ID] [--status S] [--limit N] [--cursor C]",
+		Use:   "list [--customer ID] [--status S] [--sku SKU] [--limit N] [--cursor C]",
 		Short: "List orders, newest first; --cursor continues a listing",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -216,6 +216,7 @@ func newOrderCommand() *cobra.Command {
 	}
 	list.Flags().StringVar(&f.CustomerID, "customer", "", "only this customer's orders")
 	list.Flags().StringVar(&status, "status", "", "only orders in this status (PENDING, BACKORDERED, RESERVED, PAID, REJECTED, PAYMENT_FAILED, CANCELLED, REFUND_PENDING, REFUNDED, SHIPPED)")
+	list.Flags().StringVar(&f.SKU, "sku", "", "only this SKU's orders")
 	list.Flags().IntVar(&f.Limit, "limit", 0, "page size (server default 50, at most 500)")
 	list.Flags().StringVar(&f.Cursor, "cursor", "", "continue after the page that printed this cursor")
 

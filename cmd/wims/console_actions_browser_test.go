@@ -357,6 +357,8 @@ func TestConsoleActionsRefused(t *testing.T) {
 	mustNil(t, err)
 	_, err = a.platform.CreateConnection(bg, wims.Connection{Name: "keep", AuthorizationType: wims.AuthNone})
 	mustNil(t, err)
+	_, err = a.platform.CreateEventBus(bg, wims.EventBus{Name: "keep-bus"})
+	mustNil(t, err)
 	now := time.Now().UTC()
 	actions := map[string]url.Values{
 		"/ui/dead-letters/bulk":      {"op": {"purge"}, "all": {"1"}, "confirm": {"1"}},
@@ -373,6 +375,9 @@ func TestConsoleActionsRefused(t *testing.T) {
 		"/ui/archives/delete":        {"name": {"keep"}, "confirm": {"1"}},
 		"/ui/replays":                {"name": {"r"}, "archive": {"keep"}, "start": {now.Add(-time.Hour).Format(time.RFC3339)}, "end": {now.Format(time.RFC3339)}},
 		"/ui/replays/r/cancel":       {"confirm": {"1"}},
+		"/ui/orders/any/cancel":      {"confirm": {"1"}},
+		"/ui/buses":                  {"name": {"new-bus"}},
+		"/ui/buses/delete":           {"name": {"keep-bus"}, "confirm": {"1"}},
 	}
 	rc, readToken := consoleLogin(t, a.url, reader)
 	ac, _ := consoleLogin(t, a.url, admin)
@@ -399,6 +404,12 @@ func TestConsoleActionsRefused(t *testing.T) {
 	}
 	if _, err := a.platform.DescribeConnection(bg, "keep"); err != nil {
 		t.Errorf("connection keep: %v", err)
+	}
+	if _, err := a.platform.DescribeEventBus(bg, "keep-bus"); err != nil {
+		t.Errorf("bus keep-bus: %v", err)
+	}
+	if _, err := a.platform.DescribeEventBus(bg, "new-bus"); err == nil {
+		t.Error("a refused action created a bus")
 	}
 	if rs, err := a.platform.ListReplays(bg, wims.ReplayFilter{}); err != nil || len(rs) != 0 {
 		t.Errorf("replays: %+v %v", rs, err)

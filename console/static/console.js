@@ -104,6 +104,13 @@
       setText(field(el, "reason"), o.reason || "—");
       setText(field(el, "updated"), o.updated);
     }
+    // The order page's Cancel form goes once the order is past cancelling
+    // (the statuses wims.Order.Cancel accepts), which would answer 409.
+    const cancel = document.getElementById("order-cancel");
+    const o = cancel && orders.find((x) => x.id === cancel.dataset.order);
+    if (o) {
+      cancel.hidden = !["PENDING", "RESERVED", "PAID"].includes(o.status);
+    }
   }
 
   // appendRows adds to a table the entries it does not show yet: the
