@@ -253,71 +253,26 @@ func (k *Keyring) sealAt(doc []byte, path []string) ([]byte, error) {
 		}
 		return json.Marshal(enc)
 	}
-	ms, ok := members(doc)
-	if !ok {
-		return doc, nil // not an object: the path is not there
+	spans, ok := memberSpans(doc, path[0])
+	if !ok || len(spans) == 0 {
+		return doc, nil // not an object, or the path is not there
 	}
-	changed := false
-	for i := range ms {
-		if ms[i].name != path[0] {
-			continue
-		}
-		v, err := k.sealAt(ms[i].value, path[1:])
+	// Splice each sealed value in place of the old one, keeping everything
+	// else byte for byte.
+	var out bytes.Buffer
+	out.Grow(len(doc) + 128)
+	prev := 0
+	for _, sp := range spans {
+		v, err := k.sealAt(doc[sp.start:sp.end], path[1:])
 		if err != nil {
 			return nil, err
 		}
-		ms[i].value, changed = v, true
+		out.Write(doc[prev:sp.start])
+		out.Write(v)
+		prev = sp.end
 	}
-	if !changed {
-		return doc, nil
-	}
-	return encodeMembers(ms), nil
-}
-
-type member struct {
-	name  string
-	value json.RawMessage
-}
-
-// members decodes an object's members in their order, values raw.
-func members(doc []byte) ([]member, bool) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
-	}
-	var ms []member
-	for dec.More() {
-		t, err := dec.Token()
-		name, ok := t.(string)
-		if err != nil || !ok {
-			return nil, false
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, false
-		}
-		ms = append(ms, member{name, v})
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return nil, false
-	}
-	return ms, true
-}
-
-func encodeMembers(ms []member) []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		name, _ := json.Marshal(m.name)
-		b.Write(name)
-		b.WriteByte(':')
-		b.Write(m.value)
-	}
-	b.WriteByte('}')
-	return b.Bytes()
+	out.Write(doc[prev:])
+	return out.Bytes(), nil
 }
 
 // RewritePattern makes an event pattern match encrypted fields: each exact
