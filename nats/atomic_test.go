@@ -44,7 +44,7 @@ func TestPublishBatch_GoesAsAtomicBatches(t *testing.T) {
 // storing only what is new and counting the known ones as stored.
 func TestPublishBatch_DuplicateFallsBackToEach(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	b := natstest.OpenConfig(t, nats.Config{StoreDir: t.TempDir(), Registry: reg})
+	b := natstest.OpenConfig(t, nats.Config{StoreDir: t.TempDir(), Registry: reg, SyncAlways: true})
 	ctx := ctxT(t)
 	ms := outgoing(b.Subject("events", "cdc"), "d", 30)
 	if n, err := b.PublishBatch(ctx, ms[:10]); err != nil || n != 10 {
@@ -76,7 +76,7 @@ func TestPublishBatch_DuplicateFallsBackToEach(t *testing.T) {
 // Messages for two streams cannot share an atomic batch; they go one by one.
 func TestPublishBatch_MixedStreams(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	b := natstest.OpenConfig(t, nats.Config{StoreDir: t.TempDir(), Registry: reg})
+	b := natstest.OpenConfig(t, nats.Config{StoreDir: t.TempDir(), Registry: reg, SyncAlways: true})
 	ms := append(outgoing(b.Subject("events", "cdc"), "e", 5), outgoing(b.Subject("eventlog", "x"), "l", 5)...)
 	if n, err := b.PublishBatch(ctxT(t), ms); err != nil || n != 10 {
 		t.Fatalf("PublishBatch = %d, %v", n, err)
@@ -89,9 +89,9 @@ func TestPublishBatch_MixedStreams(t *testing.T) {
 	}
 }
 
-// A server without atomic batches (before 2.12, such as Debian's) drops the
-// stream setting; the bus sees that and publishes one by one, with the
-// same result.
+// An external server (whose sync policy wims does not set) and one without
+// atomic batches (before 2.12, such as Debian's) get one-by-one publishes,
+// with the same result.
 func TestPublishBatch_ExternalServer(t *testing.T) {
 	url := natstest.External(t)
 	reg := prometheus.NewRegistry()

@@ -154,7 +154,9 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 		err := b.retryTransient(ctx, "stream "+sc.Name, func(ctx context.Context) error {
 			st, err := b.js.CreateOrUpdateStream(ctx, sc)
 			if err == nil {
-				b.batchable.set(sc.Name, st.CachedInfo().Config.AllowAtomicPublish)
+				// Atomic batches pay for themselves only where every write is
+				// fsynced: the server stages each batch in a store of its own.
+				b.batchable.set(sc.Name, b.cfg.SyncAlways && len(b.cfg.URLs) == 0 && st.CachedInfo().Config.AllowAtomicPublish)
 			}
 			return err
 		})
