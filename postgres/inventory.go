@@ -56,34 +56,20 @@ func (s *Store) GetItem(ctx context.Context, sku string) (wims.Item, error) {
 
 // ListItems returns all items ordered by SKU (byte order).
 func (s *Store) ListItems(ctx context.Context) ([]wims.Item, error) {
-	items := []wims.Item{}
-	err := s.read(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT `+itemColumns+` FROM inventory ORDER BY sku`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			it, err := scanItem(rows)
-			if err != nil {
-				return err
-			}
-			items = append(items, it)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, wrap("list items", err)
-	}
-	return items, nil
+	return s.queryItems(ctx, `SELECT `+itemColumns+` FROM inventory ORDER BY sku`)
 }
 
 // ListItemsAfter implements wims.ItemPager, in the byte order ListItems
 // uses, so pages follow one another without gaps or repeats.
 func (s *Store) ListItemsAfter(ctx context.Context, after string, limit int) ([]wims.Item, error) {
+	return s.queryItems(ctx, `SELECT `+itemColumns+` FROM inventory WHERE sku > $1 ORDER BY sku LIMIT $2`, after, wims.ClampItemPage(limit))
+}
+
+// queryItems runs a query of itemColumns and returns its items (never nil).
+func (s *Store) queryItems(ctx context.Context, query string, args ...any) ([]wims.Item, error) {
 	items := []wims.Item{}
 	err := s.read(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT `+itemColumns+` FROM inventory WHERE sku > $1 ORDER BY sku LIMIT $2`, after, wims.ClampItemPage(limit))
+		rows, err := c.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}

@@ -44,29 +44,18 @@ func (s *Store) GetItem(ctx context.Context, sku string) (wims.Item, error) {
 
 // ListItems returns all items ordered by SKU.
 func (s *Store) ListItems(ctx context.Context) ([]wims.Item, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+itemColumns+` FROM inventory ORDER BY sku`)
-	if err != nil {
-		return nil, wrap("list items", err)
-	}
-	defer rows.Close()
-	items := []wims.Item{}
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, wrap("list items", err)
-		}
-		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list items", err)
-	}
-	return items, nil
+	return s.queryItems(ctx, `SELECT `+itemColumns+` FROM inventory ORDER BY sku`)
 }
 
 // ListItemsAfter implements wims.ItemPager: the primary key on sku makes
 // it an index range scan.
 func (s *Store) ListItemsAfter(ctx context.Context, after string, limit int) ([]wims.Item, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+itemColumns+` FROM inventory WHERE sku > ? ORDER BY sku LIMIT ?`, after, wims.ClampItemPage(limit))
+	return s.queryItems(ctx, `SELECT `+itemColumns+` FROM inventory WHERE sku > ? ORDER BY sku LIMIT ?`, after, wims.ClampItemPage(limit))
+}
+
+// queryItems runs a query of itemColumns and returns its items (never nil).
+func (s *Store) queryItems(ctx context.Context, query string, args ...any) ([]wims.Item, error) {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap("list items", err)
 	}
