@@ -113,13 +113,13 @@ func TestTxOrderLifecycle(t *testing.T) {
 	if err != nil || !created || o.Status != OrderPending || o.CreatedAt != now {
 		t.Fatalf("create: %+v %v %v", o, created, err)
 	}
-	if again, created, err := tx.CreateOrder(Order{ID: "o1", SKU: "A", Quantity: 9}); err != nil || created || again != o {
+	if again, created, err := tx.CreateOrder(Order{ID: "o1", SKU: "A", Quantity: 9}); err != nil || created || !again.Equal(o) {
 		t.Fatalf("create again: %+v %v %v", again, created, err)
 	}
 	if o, err = tx.ReserveStock("o1"); err != nil || o.Status != OrderReserved || rows.items["A"].Quantity != 1 {
 		t.Fatalf("reserve: %+v %v", o, err)
 	}
-	if again, err := tx.ReserveStock("o1"); err != nil || again != o {
+	if again, err := tx.ReserveStock("o1"); err != nil || !again.Equal(o) {
 		t.Fatalf("reserve again: %+v %v", again, err)
 	}
 	if o, err = tx.CompletePayment("o1", false, ""); err != nil || o.Status != OrderPaymentFailed ||
@@ -176,3 +176,5 @@ func TestTxInventory(t *testing.T) {
 		t.Fatalf("adjust: %+v %v", it, err)
 	}
 }
+
+func (r *memRows) ItemExists(sku string) (bool, error) { _, ok := r.items[sku]; return ok, nil }
