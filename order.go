@@ -22,7 +22,7 @@ type OrderStatus string
 // released); see Tx.CancelOrder for the races. A PAID order is shipped by
 // a person or a fulfillment service (POST /orders/{id}/shipment): SHIPPED,
 // which keeps its stock (it left the warehouse) and can no longer be
-// cancelled. An order for an item that allows backorders waits as
+// cancelled. A one-line order for an item that allows backorders waits as
 // BACKORDERED instead of REJECTED when the stock is short, and a restock
 // moves it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
 const (
