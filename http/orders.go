@@ -48,8 +48,10 @@ func (req createOrderRequest) order() (wims.Order, error) {
 	return o, o.Validate()
 }
 
-// handleCreateOrder accepts an order: 202 PENDING with Location. The order
-// is durable when this answers; the workflow reserves stock asynchronously.
+// handleCreateOrder accepts an order, of one SKU or several lines
+// (createOrderRequest): 202 PENDING with Location. The order is durable
+// when this answers; the workflow reserves stock asynchronously, all lines
+// or none.
 //
 // Idempotency (draft-ietf-httpapi-idempotency-key-header): with an
 // Idempotency-Key the order id is derived from the caller's scope (its API
