@@ -31,11 +31,15 @@ const (
 
 // OrderEventDetail is the detail of an order or payment domain event.
 type OrderEventDetail struct {
-	OrderID  string      `json:"orderId"`
-	SKU      string      `json:"sku"`
-	Quantity int64       `json:"quantity"`
-	Status   OrderStatus `json:"status"`
-	Reason   string      `json:"reason,omitempty"`
+	OrderID  string `json:"orderId"`
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+	// Lines are the order's lines (SKU and Quantity are the first line's
+	// SKU and the total, as on the order), one for a one-line order, so
+	// that a rule or consumer can read every order the same way.
+	Lines  []OrderLine `json:"lines"`
+	Status OrderStatus `json:"status"`
+	Reason string      `json:"reason,omitempty"`
 	// Carrier and TrackingID are set on Order Shipped.
 	Carrier    string `json:"carrier,omitempty"`
 	TrackingID string `json:"trackingId,omitempty"`
@@ -94,8 +98,10 @@ func DomainEvents(c Change) ([]Event, error) {
 		default:
 			return nil, nil
 		}
+		// WithLines: an image logged before orders had lines has none.
+		n = n.WithLines()
 		ev, err := domainEvent(c, source, detailType, OrderEventDetail{
-			OrderID: n.ID, SKU: n.SKU, Quantity: n.Quantity, Status: n.Status, Reason: n.Reason,
+			OrderID: n.ID, SKU: n.SKU, Quantity: n.Quantity, Lines: n.Lines, Status: n.Status, Reason: n.Reason,
 			Carrier: n.Carrier, TrackingID: n.TrackingID,
 		}, "arn:aws:wims:"+EventRegion+":"+EventAccount+":order/"+n.ID)
 		return []Event{ev}, err

@@ -2,6 +2,7 @@ package wims
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,7 +22,7 @@ type OrderStatus string
 // released); see Tx.CancelOrder for the races. A PAID order is shipped by
 // a person or a fulfillment service (POST /orders/{id}/shipment): SHIPPED,
 // which keeps its stock (it left the warehouse) and can no longer be
-// cancelled. An order for an item that allows backorders waits as
+// cancelled. A one-line order for an item that allows backorders waits as
 // BACKORDERED instead of REJECTED when the stock is short, and a restock
 // moves it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
 const (
@@ -69,14 +70,22 @@ func (s OrderStatus) HoldsStock() bool {
 	return s == OrderReserved || s == OrderPaid || s == OrderRefundPending || s == OrderShipped
 }
 
-// Order is a customer's request for a quantity of one SKU.
+// Order is a customer's request for quantities of one or more SKUs.
 type Order struct {
-	ID         string      `json:"orderId"`
-	CustomerID string      `json:"customerId"`
-	SKU        string      `json:"sku"`
-	Quantity   int64       `json:"quantity"`
-	Status     OrderStatus `json:"status"`
-	Reason     string      `json:"reason,omitempty"`
+	ID         string `json:"orderId"`
+	CustomerID string `json:"customerId"`
+	// SKU and Quantity are, for a one-line order, its line; for a
+	// multi-line order, the first line's SKU and the total quantity of all
+	// lines. Clients that predate Lines (the console, the bench) read them.
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+	// Lines are what the order asks for, at least one, with distinct SKUs,
+	// in the order the client gave them. Every order a store returns has
+	// them, a one-line order too; a new order may leave them empty and give
+	// SKU and Quantity instead (the single-SKU form).
+	Lines  []OrderLine `json:"lines"`
+	Status OrderStatus `json:"status"`
+	Reason string      `json:"reason,omitempty"`
 	// StockReleased is set on a REFUND_PENDING order whose stock is back on
 	// hand already: it was cancelled while RESERVED (stock released) and
 	// its charge, in flight at the cancel, succeeded afterwards. Its refund
@@ -94,10 +103,22 @@ type Order struct {
 // is what stock conservation (DESIGN §5) sums.
 func (o Order) HoldsStock() bool { return o.Status.HoldsStock() && !o.StockReleased }
 
-// MaxOrderQuantity bounds one order's quantity.
+// OrderLine is one SKU of an order and the quantity asked for.
+type OrderLine struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+// MaxOrderQuantity bounds one line's quantity.
 const MaxOrderQuantity = 1_000_000
 
-// Validate checks a new order's client-supplied fields.
+// MaxOrderLines bounds the lines of one order.
+const MaxOrderLines = 100
+
+// Validate checks a new order's client-supplied fields: either SKU and
+// Quantity (a one-line order) or Lines. SKU and Quantity may accompany
+// Lines only as WithLines sets them, so that an order read back can be
+// sent again.
 func (o Order) Validate() error {
 	if o.CustomerID == "" {
 		return FieldError("customerId", "is required")
@@ -105,13 +126,70 @@ func (o Order) Validate() error {
 	if len(o.CustomerID) > 128 {
 		return FieldError("customerId", "must be at most 128 characters")
 	}
-	if err := ValidateSKU(o.SKU); err != nil {
-		return err
+	if len(o.Lines) == 0 {
+		if err := ValidateSKU(o.SKU); err != nil {
+			return err
+		}
+		if o.Quantity <= 0 || o.Quantity > MaxOrderQuantity {
+			return FieldError("quantity", "must be between 1 and %d", MaxOrderQuantity)
+		}
+		return nil
 	}
-	if o.Quantity <= 0 || o.Quantity > MaxOrderQuantity {
-		return FieldError("quantity", "must be between 1 and %d", MaxOrderQuantity)
+	if len(o.Lines) > MaxOrderLines {
+		return FieldError("lines", "must hold between 1 and %d lines", MaxOrderLines)
+	}
+	seen := make(map[string]int, len(o.Lines))
+	for i, l := range o.Lines {
+		field := fmt.Sprintf("lines[%d]", i)
+		if err := ValidateSKU(l.SKU); err != nil {
+			return FieldError(field+".sku", "%s", ErrorMessage(err))
+		}
+		if j, dup := seen[l.SKU]; dup {
+			// Refused rather than merged: a client that lists a SKU twice
+			// more likely made a mistake than meant the sum.
+			return FieldError(field+".sku", "repeats the SKU %q of lines[%d]", l.SKU, j)
+		}
+		seen[l.SKU] = i
+		if l.Quantity <= 0 || l.Quantity > MaxOrderQuantity {
+			return FieldError(field+".quantity", "must be between 1 and %d", MaxOrderQuantity)
+		}
+	}
+	if (o.SKU != "" || o.Quantity != 0) && (o.SKU != o.Lines[0].SKU || o.Quantity != totalQuantity(o.Lines)) {
+		return FieldError("lines", "must not be given with sku and quantity")
 	}
 	return nil
+}
+
+// WithLines returns o with Lines, SKU and Quantity consistent: an order in
+// the single-SKU form gains its one line, and a multi-line order's SKU and
+// Quantity become the first line's SKU and the total quantity. The lines
+// are copied, so the caller's slice is never shared.
+func (o Order) WithLines() Order {
+	if len(o.Lines) == 0 {
+		o.Lines = []OrderLine{{SKU: o.SKU, Quantity: o.Quantity}}
+		return o
+	}
+	o.Lines = slices.Clone(o.Lines)
+	o.SKU, o.Quantity = o.Lines[0].SKU, totalQuantity(o.Lines)
+	return o
+}
+
+// SortedLines returns a copy of the order's lines in SKU order, the order
+// in which a transaction locks their items, so that two orders over the
+// same SKUs, whatever their lines' order, cannot deadlock.
+func (o Order) SortedLines() []OrderLine {
+	lines := slices.Clone(o.WithLines().Lines)
+	slices.SortFunc(lines, func(a, b OrderLine) int { return strings.Compare(a.SKU, b.SKU) })
+	return lines
+}
+
+// totalQuantity sums the lines' quantities.
+func totalQuantity(lines []OrderLine) int64 {
+	var n int64
+	for _, l := range lines {
+		n += l.Quantity
+	}
+	return n
 }
 
 // OrderFilter selects orders for ListOrders. Zero fields select everything.
@@ -228,6 +306,19 @@ func (o Order) Reserve(reserved bool, available int64) Order {
 	}
 	o.Status = OrderRejected
 	o.Reason = fmt.Sprintf("insufficient stock: requested %d, available %d", o.Quantity, available)
+	return o
+}
+
+// RejectLine returns a multi-line order rejected because of one line: its
+// reason names the SKU, what was asked and what was available, or, for
+// available < 0, that earlier backorders of the SKU wait before it.
+func (o Order) RejectLine(l OrderLine, available int64) Order {
+	o.Status = OrderRejected
+	if available < 0 {
+		o.Reason = fmt.Sprintf("insufficient stock of %s: requested %d, behind earlier backorders", l.SKU, l.Quantity)
+		return o
+	}
+	o.Reason = fmt.Sprintf("insufficient stock of %s: requested %d, available %d", l.SKU, l.Quantity, available)
 	return o
 }
 
@@ -367,3 +458,41 @@ func (o Order) ValidateCreate() error {
 
 // OrderNotFound is the ENOTFOUND error about an order.
 func OrderNotFound(id string) error { return Errorf(ENOTFOUND, "order %q not found", id) }
+
+// Equal reports whether o and p are the same order, field by field and
+// line by line (an Order holds a slice, so == does not compile).
+func (o Order) Equal(p Order) bool {
+	return o.ID == p.ID && o.CustomerID == p.CustomerID && o.SKU == p.SKU && o.Quantity == p.Quantity &&
+		slices.Equal(o.Lines, p.Lines) && o.Status == p.Status && o.Reason == p.Reason &&
+		o.StockReleased == p.StockReleased && o.Carrier == p.Carrier && o.TrackingID == p.TrackingID &&
+		o.CreatedAt.Equal(p.CreatedAt) && o.UpdatedAt.Equal(p.UpdatedAt)
+}
+
+// EncodeOrderLines returns what the engines store in an order's lines
+// column: nil (SQL NULL) for a one-line order, whose line is its SKU and
+// Quantity, else the JSON of its lines. One-line orders, nearly all of
+// them, so cost nothing more to write or read than before lines existed.
+func EncodeOrderLines(o Order) (*string, error) {
+	if len(o.Lines) <= 1 {
+		return nil, nil
+	}
+	b, err := json.Marshal(o.Lines)
+	if err != nil {
+		return nil, fmt.Errorf("encode order lines: %w", err)
+	}
+	s := string(b)
+	return &s, nil
+}
+
+// DecodeOrderLines sets o.Lines from the lines column read with it (see
+// EncodeOrderLines): nil gives the one line of o's SKU and Quantity.
+func DecodeOrderLines(o *Order, col *string) error {
+	if col == nil {
+		o.Lines = []OrderLine{{SKU: o.SKU, Quantity: o.Quantity}}
+		return nil
+	}
+	if err := json.Unmarshal([]byte(*col), &o.Lines); err != nil {
+		return fmt.Errorf("decode lines of order %s: %w", o.ID, err)
+	}
+	return nil
+}

@@ -1,14 +1,21 @@
 package wims
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // PaymentRequest is the body the dispatcher sends to the payments API; the
-// Idempotency-Key header carries OrderID.
+// Idempotency-Key header carries OrderID. SKU and Quantity are the order's
+// (for a multi-line order the first line's SKU and the total quantity), so
+// an API that predates Lines still charges the right number of units; Lines
+// are the order's lines, omitted only by a sender that predates them.
 type PaymentRequest struct {
-	OrderID    string `json:"orderId"`
-	CustomerID string `json:"customerId"`
-	SKU        string `json:"sku"`
-	Quantity   int64  `json:"quantity"`
+	OrderID    string      `json:"orderId"`
+	CustomerID string      `json:"customerId"`
+	SKU        string      `json:"sku"`
+	Quantity   int64       `json:"quantity"`
+	Lines      []OrderLine `json:"lines,omitempty"`
 }
 
 // PaymentKind says which call to the payments API an attempt or a queued
@@ -72,4 +79,18 @@ func (a PaymentAttempt) Validate() error {
 		return FieldError("orderId", "is required")
 	}
 	return nil
+}
+
+// Equal reports whether r and p are the same request, line by line (a
+// PaymentRequest holds a slice, so == does not compile).
+func (r PaymentRequest) Equal(p PaymentRequest) bool {
+	return r.OrderID == p.OrderID && r.CustomerID == p.CustomerID && r.SKU == p.SKU && r.Quantity == p.Quantity &&
+		slices.Equal(r.Lines, p.Lines)
+}
+
+// PaymentRequest is the request that charges or refunds order o: its SKU,
+// Quantity and Lines as Order.WithLines makes them consistent.
+func (o Order) PaymentRequest() PaymentRequest {
+	o = o.WithLines()
+	return PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity, Lines: o.Lines}
 }

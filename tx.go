@@ -20,7 +20,8 @@ type TxRows interface {
 	// PostgreSQL locks it (FOR NO KEY UPDATE), SQLite's single writer runs
 	// nothing else meanwhile.
 	LockOrder(id string) (o Order, found bool, err error)
-	// InsertOrder stores o, a new order, with its first history entry,
+	// InsertOrder stores o, a new order with its lines (Order.WithLines),
+	// with its first history entry,
 	// unless an order with o.ID exists: then it writes nothing and returns
 	// that order and InsertKeyExists. It returns InsertReferenceMissing, and
 	// writes nothing, if no item has o.SKU; the caller must then fail the
@@ -54,6 +55,11 @@ type TxRows interface {
 	// nothing, if an item with its SKU exists (PostgreSQL: one a concurrent
 	// transaction inserted and committed since LockItem found none).
 	InsertItem(it Item) (InsertOutcome, error)
+	// ItemExists reports whether an item has sku, without locking it: a
+	// multi-line order's CreateOrder checks its lines after the first, which
+	// the orders table's foreign key does not cover. Items are never
+	// deleted, so the answer holds until the order is reserved.
+	ItemExists(sku string) (bool, error)
 	// UpdateItem replaces every field of an existing item.
 	UpdateItem(it Item) error
 	// SetQuantity writes an existing item's Quantity and UpdatedAt.
@@ -124,8 +130,19 @@ func StoreTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond
 // "sku") when the SKU does not exist.
 func (tx Tx) CreateOrder(order Order) (o Order, created bool, err error) {
 	o = Order{
-		ID: order.ID, CustomerID: order.CustomerID, SKU: order.SKU, Quantity: order.Quantity,
+		ID: order.ID, CustomerID: order.CustomerID, SKU: order.SKU, Quantity: order.Quantity, Lines: order.Lines,
 		Status: OrderPending, CreatedAt: tx.Now, UpdatedAt: tx.Now,
+	}.WithLines()
+	// The first line's SKU is the order's, which the engines check; the
+	// others are checked here, so an unknown one is named by its field.
+	for i, l := range o.Lines[1:] {
+		ok, err := tx.Rows.ItemExists(l.SKU)
+		if err != nil {
+			return Order{}, false, err
+		}
+		if !ok {
+			return Order{}, false, FieldError(fmt.Sprintf("lines[%d].sku", i+1), "unknown SKU %q", l.SKU)
+		}
 	}
 	existing, res, err := tx.Rows.InsertOrder(o)
 	switch {
@@ -133,8 +150,10 @@ func (tx Tx) CreateOrder(order Order) (o Order, created bool, err error) {
 		return Order{}, false, err
 	case res == InsertKeyExists:
 		return existing, false, nil
+	case res == InsertReferenceMissing && len(order.Lines) > 0:
+		return Order{}, false, FieldError("lines[0].sku", "unknown SKU %q", o.SKU)
 	case res == InsertReferenceMissing:
-		return Order{}, false, FieldError("sku", "unknown SKU %q", order.SKU)
+		return Order{}, false, FieldError("sku", "unknown SKU %q", o.SKU)
 	}
 	if err := tx.record(TableOrders, OrderKey(o.ID), nil, o); err != nil {
 		return Order{}, false, err
@@ -154,6 +173,9 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 	o, err := tx.lockOrder(orderID)
 	if err != nil || o.Status != OrderPending {
 		return o, err
+	}
+	if len(o.Lines) > 1 {
+		return tx.reserveLines(o)
 	}
 	item, found, err := tx.Rows.LockItem(o.SKU)
 	if err != nil {
@@ -191,6 +213,53 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 	newItem.UpdatedAt = tx.Now
 	if err := tx.record(TableInventory, ItemKey(o.SKU), item, newItem); err != nil {
 		return Order{}, err
+	}
+	return tx.setStatus(o, o.Reserve(true, 0))
+}
+
+// reserveLines is ReserveStock for a multi-line order: every line's stock
+// is taken or none, in this one transaction. The items are locked in SKU
+// order (Order.SortedLines), so orders over the same SKUs cannot deadlock,
+// and all are checked before any is taken, so a rejection writes no stock.
+// A multi-line order is never BACKORDERED: a line beyond the stock, or one
+// whose item has backorders waiting (they come first), rejects it, the
+// reason naming that line's SKU.
+func (tx Tx) reserveLines(o Order) (Order, error) {
+	lines := o.SortedLines()
+	items := make([]Item, len(lines))
+	for i, l := range lines {
+		item, found, err := tx.Rows.LockItem(l.SKU)
+		if err != nil {
+			return Order{}, err
+		}
+		if !found || item.Quantity < l.Quantity {
+			return tx.setStatus(o, o.RejectLine(l, item.Quantity))
+		}
+		if item.AllowBackorder {
+			waiting, err := tx.Rows.HasBackorders(l.SKU)
+			if err != nil {
+				return Order{}, err
+			}
+			if waiting {
+				return tx.setStatus(o, o.RejectLine(l, -1))
+			}
+		}
+		items[i] = item
+	}
+	for i, l := range lines {
+		taken, err := tx.Rows.TakeStock(l.SKU, l.Quantity, tx.Now)
+		if err != nil {
+			return Order{}, err
+		}
+		if !taken { // impossible: the item is locked and was checked above
+			return Order{}, fmt.Errorf("reserve: stock of %q changed under its lock", l.SKU)
+		}
+		newItem := items[i]
+		newItem.Quantity -= l.Quantity
+		newItem.UpdatedAt = tx.Now
+		if err := tx.record(TableInventory, ItemKey(l.SKU), items[i], newItem); err != nil {
+			return Order{}, err
+		}
 	}
 	return tx.setStatus(o, o.Reserve(true, 0))
 }
@@ -334,19 +403,24 @@ func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
 	return tx.setStatus(o, next)
 }
 
-// releaseStock puts the quantity of order o, which the transaction has
-// locked, back in stock. The order is locked before the item, the lock
-// order every write keeps.
+// releaseStock puts the quantity of every line of order o, which the
+// transaction has locked, back in stock. The order is locked before its
+// items, and those in SKU order (Order.SortedLines), the lock order every
+// write keeps.
 func (tx Tx) releaseStock(o Order) error {
-	item, found, err := tx.Rows.LockItem(o.SKU)
-	if err != nil {
-		return err
+	for _, l := range o.SortedLines() {
+		item, found, err := tx.Rows.LockItem(l.SKU)
+		if err != nil {
+			return err
+		}
+		if !found { // impossible: items are never deleted
+			return fmt.Errorf("release stock: item %q missing", l.SKU)
+		}
+		if _, err := tx.restock(item, item.Quantity+l.Quantity); err != nil {
+			return err
+		}
 	}
-	if !found { // impossible while orders.sku references inventory
-		return fmt.Errorf("release stock: item %q missing", o.SKU)
-	}
-	_, err = tx.restock(item, item.Quantity+o.Quantity)
-	return err
+	return nil
 }
 
 // backorderBatch is how many backorders a fill locks at a time.

@@ -17,6 +17,7 @@ type memRows struct {
 	items   map[string]Item
 	changes []Change
 	raceSKU string
+	locked  []string // the SKUs LockItem was asked for, in order
 }
 
 func newMemRows(items ...Item) *memRows {
@@ -47,6 +48,7 @@ func (r *memRows) SetOrderStatus(old, next Order) error {
 	return nil
 }
 func (r *memRows) LockItem(sku string) (Item, bool, error) {
+	r.locked = append(r.locked, sku)
 	it, ok := r.items[sku]
 	return it, ok, nil
 }
@@ -113,13 +115,13 @@ func TestTxOrderLifecycle(t *testing.T) {
 	if err != nil || !created || o.Status != OrderPending || o.CreatedAt != now {
 		t.Fatalf("create: %+v %v %v", o, created, err)
 	}
-	if again, created, err := tx.CreateOrder(Order{ID: "o1", SKU: "A", Quantity: 9}); err != nil || created || again != o {
+	if again, created, err := tx.CreateOrder(Order{ID: "o1", SKU: "A", Quantity: 9}); err != nil || created || !again.Equal(o) {
 		t.Fatalf("create again: %+v %v %v", again, created, err)
 	}
 	if o, err = tx.ReserveStock("o1"); err != nil || o.Status != OrderReserved || rows.items["A"].Quantity != 1 {
 		t.Fatalf("reserve: %+v %v", o, err)
 	}
-	if again, err := tx.ReserveStock("o1"); err != nil || again != o {
+	if again, err := tx.ReserveStock("o1"); err != nil || !again.Equal(o) {
 		t.Fatalf("reserve again: %+v %v", again, err)
 	}
 	if o, err = tx.CompletePayment("o1", false, ""); err != nil || o.Status != OrderPaymentFailed ||
@@ -174,5 +176,60 @@ func TestTxInventory(t *testing.T) {
 	}
 	if it, err = tx.AdjustStock("B", Adjustment{Delta: -4}); err != nil || it.Quantity != 0 {
 		t.Fatalf("adjust: %+v %v", it, err)
+	}
+}
+
+func (r *memRows) ItemExists(sku string) (bool, error) { _, ok := r.items[sku]; return ok, nil }
+
+// TestTxLines: a multi-line order locks its items in SKU order whatever the
+// order of its lines, is reserved whole or rejected with nothing taken, and
+// its release puts every line back, again in SKU order.
+func TestTxLines(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	rows := newMemRows(Item{SKU: "A", Quantity: 5}, Item{SKU: "B", Quantity: 5}, Item{SKU: "C", Quantity: 1})
+	tx := Tx{Rows: rows, Now: now}
+	lines := []OrderLine{{SKU: "C", Quantity: 1}, {SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 3}}
+	o, created, err := tx.CreateOrder(Order{ID: "o1", CustomerID: "c", Lines: lines})
+	if err != nil || !created || o.SKU != "C" || o.Quantity != 6 || !slices.Equal(o.Lines, lines) {
+		t.Fatalf("create: %+v %v %v", o, created, err)
+	}
+	lines[0].Quantity = 99 // the order holds a copy
+	if rows.orders["o1"].Lines[0].Quantity != 1 {
+		t.Fatal("the order shares the caller's lines")
+	}
+	if _, _, err := tx.CreateOrder(Order{ID: "o0", CustomerID: "c", Lines: []OrderLine{{SKU: "A", Quantity: 1}, {SKU: "NOPE", Quantity: 1}}}); ErrorField(err) != "lines[1].sku" {
+		t.Fatalf("unknown SKU in line 1: %v", err)
+	}
+	rows.locked = nil
+	if o, err = tx.ReserveStock("o1"); err != nil || o.Status != OrderReserved {
+		t.Fatalf("reserve: %+v %v", o, err)
+	}
+	if !slices.Equal(rows.locked, []string{"A", "B", "C"}) {
+		t.Fatalf("locked %v, want SKU order", rows.locked)
+	}
+	if a, b, c := rows.items["A"].Quantity, rows.items["B"].Quantity, rows.items["C"].Quantity; a != 3 || b != 2 || c != 0 {
+		t.Fatalf("stock %d %d %d after the reservation", a, b, c)
+	}
+
+	if _, _, err := tx.CreateOrder(Order{ID: "o2", CustomerID: "c", Lines: []OrderLine{{SKU: "B", Quantity: 1}, {SKU: "A", Quantity: 4}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(rows.changes)
+	if o, err := tx.ReserveStock("o2"); err != nil || o.Status != OrderRejected || o.Reason != "insufficient stock of A: requested 4, available 3" {
+		t.Fatalf("reserve o2: %+v %v", o, err)
+	}
+	if got := rows.tables()[before:]; !slices.Equal(got, []string{TableOrders + " UPDATE"}) {
+		t.Fatalf("a rejection recorded %v, want only the order's change", got)
+	}
+
+	rows.locked = nil
+	if _, err := tx.CancelOrder("o1"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows.locked, []string{"A", "B", "C"}) {
+		t.Fatalf("release locked %v, want SKU order", rows.locked)
+	}
+	if a, b, c := rows.items["A"].Quantity, rows.items["B"].Quantity, rows.items["C"].Quantity; a != 5 || b != 5 || c != 1 {
+		t.Fatalf("stock %d %d %d after the cancel", a, b, c)
 	}
 }

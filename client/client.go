@@ -67,11 +67,13 @@ func (e *Error) Error() string {
 // Kind is the last segment of the problem type, e.g. "validation-error".
 func (e *Error) Kind() string { return e.Type[strings.LastIndexByte(e.Type, '/')+1:] }
 
-// OrderRequest is the body of POST /orders. SKU "" means the default product.
+// OrderRequest is the body of POST /orders: SKU and Quantity (SKU "" means
+// the default product), or Lines for an order of several SKUs, not both.
 type OrderRequest struct {
-	CustomerID string `json:"customerId"`
-	Quantity   int64  `json:"quantity"`
-	SKU        string `json:"sku,omitempty"`
+	CustomerID string           `json:"customerId"`
+	Quantity   int64            `json:"quantity,omitempty"`
+	SKU        string           `json:"sku,omitempty"`
+	Lines      []wims.OrderLine `json:"lines,omitempty"`
 }
 
 // OrderDetail is GET /orders/{id}: the order and what happened to it.

@@ -27,6 +27,9 @@ var funcs = template.FuncMap{
 	"liveTiles":         func() []liveTile { return liveTiles },
 	"sparkBox":          func() string { return "0 0 " + strconv.Itoa(sparkWidth) + " " + strconv.Itoa(sparkHeight) },
 	"fieldOf":           fieldOf,
+	// moreLines is how many lines a multi-line order has beyond the first,
+	// whose SKU the orders table shows.
+	"moreLines": func(o wims.Order) int { return len(o.Lines) - 1 },
 }
 
 // group writes n with thousands separators: 1,000,000 reads at a glance,

@@ -43,6 +43,14 @@ func FuzzPostOrders(f *testing.F) {
 		`{"customerId":"1","quantity":1,"x":1}`,
 		`{"customerId":"1","quantity":1}{}`,
 		`{"customerId":{"a":[1,2]},"quantity":1}`,
+		`{"customerId":"1","lines":[{"sku":"MACGUFFIN-LX","quantity":1}]}`,
+		`{"customerId":"1","lines":[{"sku":"MACGUFFIN-LX","quantity":1},{"sku":"MACGUFFIN-LX","quantity":2}]}`,
+		`{"customerId":"1","lines":[{"sku":"MACGUFFIN-LX","quantity":1},{"sku":"NOPE","quantity":2}]}`,
+		`{"customerId":"1","lines":[],"sku":"MACGUFFIN-LX"}`,
+		`{"customerId":"1","lines":null,"quantity":1}`,
+		`{"customerId":"1","lines":[null,{}]}`,
+		`{"customerId":"1","lines":{"sku":"MACGUFFIN-LX"}}`,
+		`{"customerId":"1","lines":[{"sku":"MACGUFFIN-LX","quantity":1,"x":1}]}`,
 		`null`, `[]`, ``, `{`, `"\ud800"`, "{\"customerId\":\"\xff\",\"quantity\":1}",
 	} {
 		f.Add([]byte(s))

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -11,16 +12,46 @@ import (
 	"github.com/wims/wims"
 )
 
-// createOrderRequest is the body of POST /orders. SKU is a pointer so an
-// omitted sku (the default product) differs from an explicit "" (an error).
+// createOrderRequest is the body of POST /orders: a customer and either
+// sku and quantity (a one-line order, the original form) or lines, never
+// both. SKU and Quantity are pointers so an omitted sku (the default
+// product) differs from an explicit "" (an error), and so that either
+// given with lines is refused rather than ignored.
 type createOrderRequest struct {
-	CustomerID string  `json:"customerId"`
-	Quantity   int64   `json:"quantity"`
-	SKU        *string `json:"sku"`
+	CustomerID string           `json:"customerId"`
+	Quantity   *int64           `json:"quantity"`
+	SKU        *string          `json:"sku"`
+	Lines      []wims.OrderLine `json:"lines"`
 }
 
-// handleCreateOrder accepts an order: 202 PENDING with Location. The order
-// is durable when this answers; the workflow reserves stock asynchronously.
+// order is the new order the request asks for, or a field error: lines
+// together with sku or quantity, or an empty lines array.
+func (req createOrderRequest) order() (wims.Order, error) {
+	o := wims.Order{CustomerID: req.CustomerID, Status: wims.OrderPending}
+	if req.Lines != nil {
+		if req.SKU != nil || req.Quantity != nil {
+			return wims.Order{}, wims.FieldError("lines", "must not be given with sku or quantity")
+		}
+		if len(req.Lines) == 0 {
+			return wims.Order{}, wims.FieldError("lines", "must hold between 1 and %d lines", wims.MaxOrderLines)
+		}
+		o.Lines = req.Lines
+		return o, o.Validate()
+	}
+	o.SKU = wims.DefaultSKU
+	if req.SKU != nil {
+		o.SKU = *req.SKU
+	}
+	if req.Quantity != nil {
+		o.Quantity = *req.Quantity
+	}
+	return o, o.Validate()
+}
+
+// handleCreateOrder accepts an order, of one SKU or several lines
+// (createOrderRequest): 202 PENDING with Location. The order is durable
+// when this answers; the workflow reserves stock asynchronously, all lines
+// or none.
 //
 // Idempotency (draft-ietf-httpapi-idempotency-key-header): with an
 // Idempotency-Key the order id is derived from the caller's scope (its API
@@ -28,7 +59,7 @@ type createOrderRequest struct {
 // crash between commit and answer, finds the order it created instead of
 // creating another, and two API keys never share an order. Then:
 //
-//   - same key, same request (customerId, sku, quantity, compared as
+//   - same key, same request (customerId and lines, compared as
 //     values, so member order and spacing do not matter): 202 with the
 //     original response (the order as created: PENDING, updatedAt =
 //     createdAt) and Idempotent-Replayed: true, for as long as the order
@@ -46,16 +77,8 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	o := wims.Order{
-		CustomerID: req.CustomerID,
-		SKU:        wims.DefaultSKU,
-		Quantity:   req.Quantity,
-		Status:     wims.OrderPending,
-	}
-	if req.SKU != nil {
-		o.SKU = *req.SKU
-	}
-	if err := o.Validate(); err != nil {
+	o, err := req.order()
+	if err != nil {
 		return err
 	}
 	if hasKey {
@@ -83,9 +106,11 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request) error
 			// than hand back someone else's order.
 			return wims.Errorf(wims.ECONFLICT, "An order with id %s already exists.", o.ID)
 		}
-		if got.CustomerID != o.CustomerID || got.SKU != o.SKU || got.Quantity != o.Quantity {
+		// A one-line order asked for with lines equals the same order asked
+		// for with sku and quantity: both are compared as their lines.
+		if got.CustomerID != o.CustomerID || !slices.Equal(got.Lines, o.WithLines().Lines) {
 			return newAPIError(kindIdempotencyReused, wims.ECONFLICT, "Idempotency-Key",
-				"was already used for a different order (customerId, sku or quantity differ)")
+				"was already used for a different order (customerId or lines differ)")
 		}
 		got = originalResponse(got)
 		w.Header().Set("Idempotent-Replayed", "true")

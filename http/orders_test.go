@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 	wimshttp "github.com/wims/wims/http"
 )
 
-var orderKeys = []string{"orderId", "customerId", "sku", "quantity", "status", "createdAt", "updatedAt"}
+var orderKeys = []string{"orderId", "customerId", "sku", "quantity", "lines", "status", "createdAt", "updatedAt"}
 
 // TestCourseDemo is the course's slice: the seeded MacGuffin, one order
 // accepted as PENDING with its Location, and read back.
@@ -46,7 +47,7 @@ func TestCourseDemo(t *testing.T) {
 	got := e.do("GET", r.header.Get("Location"), "").wantJSON(t, http.StatusOK)
 	wantKeys(t, got, append(orderKeys, "history", "payments", "executions")...)
 	for _, k := range orderKeys {
-		if got[k] != m[k] {
+		if !reflect.DeepEqual(got[k], m[k]) {
 			t.Fatalf("GET %s = %v, POST said %v", k, got[k], m[k])
 		}
 	}
@@ -131,7 +132,7 @@ func TestCreateOrderIdempotencyKey(t *testing.T) {
 		r := e.do("POST", "/orders", body, "Idempotency-Key", "key-1")
 		m := r.wantJSON(t, http.StatusAccepted)
 		for k, v := range m1 {
-			if m[k] != v {
+			if !reflect.DeepEqual(m[k], v) {
 				t.Fatalf("replay %s = %v, original %v", k, m[k], v)
 			}
 		}

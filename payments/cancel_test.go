@@ -126,7 +126,7 @@ func TestChargeInFlightWhenCancelled(t *testing.T) {
 	if err := e.d.Handle(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.status(t, "order-1"); got != o || len(e.attempts(t, "order-1")) != 1 {
+	if got := e.status(t, "order-1"); !got.Equal(o) || len(e.attempts(t, "order-1")) != 1 {
 		t.Fatalf("redelivery changed %+v to %+v", o, got)
 	}
 }

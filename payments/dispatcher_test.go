@@ -410,7 +410,8 @@ func TestRequest(t *testing.T) {
 		t.Errorf("method=%s", got.Method)
 	}
 	req, err := payments.DecodeRequest(body)
-	if err != nil || req != (wims.PaymentRequest{OrderID: "order-1", CustomerID: "123", SKU: plentySKU, Quantity: 3}) {
+	if err != nil || !req.Equal(wims.PaymentRequest{OrderID: "order-1", CustomerID: "123", SKU: plentySKU, Quantity: 3,
+		Lines: []wims.OrderLine{{SKU: plentySKU, Quantity: 3}}}) {
 		t.Fatalf("body=%s: %+v, %v", body, req, err)
 	}
 }

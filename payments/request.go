@@ -36,5 +36,5 @@ func DecodeRequest(b []byte) (wims.PaymentRequest, error) {
 // requestFor builds the API request from the stored order, the source of
 // truth, rather than from the message, which may predate a correction.
 func requestFor(o wims.Order) wims.PaymentRequest {
-	return wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity}
+	return o.PaymentRequest()
 }

@@ -13,11 +13,12 @@ func TestEncodeDecodeRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := string(b), `{"orderId":"o1","customerId":"123","sku":"MACGUFFIN-LX","quantity":3}`; got != want {
+	if got, want := string(b), `{"orderId":"o1","customerId":"123","sku":"MACGUFFIN-LX","quantity":3,"lines":[{"sku":"MACGUFFIN-LX","quantity":3}]}`; got != want {
 		t.Fatalf("EncodeRequest=%s, want %s", got, want)
 	}
 	req, err := payments.DecodeRequest(b)
-	if err != nil || req != (wims.PaymentRequest{OrderID: "o1", CustomerID: "123", SKU: "MACGUFFIN-LX", Quantity: 3}) {
+	if err != nil || !req.Equal(wims.PaymentRequest{OrderID: "o1", CustomerID: "123", SKU: "MACGUFFIN-LX", Quantity: 3,
+		Lines: []wims.OrderLine{{SKU: "MACGUFFIN-LX", Quantity: 3}}}) {
 		t.Fatalf("DecodeRequest=%+v, %v", req, err)
 	}
 }
@@ -35,4 +36,17 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("DecodeRequest(%q): err=%v, want EINVALID", b, err)
 		}
 	})
+}
+
+// TestEncodeRequestLines: a multi-line order's request carries its lines,
+// with sku the first line's and quantity the total.
+func TestEncodeRequestLines(t *testing.T) {
+	o := wims.Order{ID: "o1", CustomerID: "123", Lines: []wims.OrderLine{{SKU: "B", Quantity: 2}, {SKU: "A", Quantity: 5}}}
+	b, err := payments.EncodeRequest(o.WithLines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), `{"orderId":"o1","customerId":"123","sku":"B","quantity":7,"lines":[{"sku":"B","quantity":2},{"sku":"A","quantity":5}]}`; got != want {
+		t.Fatalf("EncodeRequest=%s, want %s", got, want)
+	}
 }

@@ -11,8 +11,11 @@
 //
 // # Protocol
 //
-//	POST /  Idempotency-Key: <key>  {"orderId","customerId","sku","quantity"}
+//	POST /  Idempotency-Key: <key>  {"orderId","customerId","sku","quantity","lines"}
 //	POST …/refunds  Idempotency-Key: refund:<orderId>  (the same body)
+//
+// The amount is Σ quantity × unit price over the lines ([{"sku","quantity"}],
+// the order's), or quantity × unit price for a body without lines.
 //
 // A path ending in /refunds is a refund; any other path is a charge. Both
 // share the token bucket and the answers below, except that a refund is

@@ -15,6 +15,8 @@ import (
 func FuzzMockRequest(f *testing.F) {
 	f.Add("POST", "order-1", "application/json", `{"orderId":"order-1","customerId":"1","sku":"A","quantity":1}`)
 	f.Add("POST", "", "application/json", `{}`)
+	f.Add("POST", "k", "application/json", `{"orderId":"o","customerId":"1","sku":"A","quantity":3,"lines":[{"sku":"A","quantity":1},{"sku":"B","quantity":2}]}`)
+	f.Add("POST", "k", "application/json", `{"orderId":"o","customerId":"1","sku":"A","quantity":3,"lines":[{"sku":"","quantity":-1},null]}`)
 	f.Add("GET", "k", "", ``)
 	f.Add("POST", "k", "text/plain", `{"orderId":"o","customerId":"1","sku":"A","quantity":1e30}`)
 	f.Add("POST", "k", "application/json", `{"orderId":"o"} trailing`)

@@ -40,7 +40,7 @@ func (s *Server) claim(key string, req wims.PaymentRequest) (*keyEntry, claimSta
 	}
 	s.stats.Duplicates++
 	switch {
-	case e.req != req:
+	case !e.req.Equal(req):
 		return e, claimMismatch
 	case !e.done:
 		return e, claimInFlight

@@ -224,7 +224,7 @@ func (s *Server) process(w http.ResponseWriter, key string, req wims.PaymentRequ
 			PaymentID: fmt.Sprintf("pay_%08d", s.nextID),
 			OrderID:   req.OrderID,
 			Status:    "PAID",
-			Amount:    req.Quantity * unitPriceCents,
+			Amount:    amount(req),
 			Currency:  "USD",
 		})
 		s.answerLocked(w, key, http.StatusOK, "application/json", body)
@@ -253,11 +253,25 @@ func (s *Server) processRefund(w http.ResponseWriter, key string, req wims.Payme
 			RefundID: fmt.Sprintf("ref_%08d", s.nextID),
 			OrderID:  req.OrderID,
 			Status:   "REFUNDED",
-			Amount:   req.Quantity * unitPriceCents,
+			Amount:   amount(req),
 			Currency: "USD",
 		})
 		s.answerLocked(w, key, http.StatusOK, "application/json", body)
 	}
+}
+
+// amount is what a request costs, in cents: Σ quantity × unit price over its
+// lines, or quantity × unit price for a request without lines (a sender
+// that predates them).
+func amount(req wims.PaymentRequest) int64 {
+	if len(req.Lines) == 0 {
+		return req.Quantity * unitPriceCents
+	}
+	var cents int64
+	for _, l := range req.Lines {
+		cents += l.Quantity * unitPriceCents
+	}
+	return cents
 }
 
 // refundReceipt is the body of a 200 answer to a refund.
@@ -302,8 +316,21 @@ func decodeRequest(w http.ResponseWriter, r *http.Request) (wims.PaymentRequest,
 		return req, http.StatusBadRequest, wims.FieldError("customerId", "is required")
 	case req.SKU == "":
 		return req, http.StatusBadRequest, wims.FieldError("sku", "is required")
-	case req.Quantity <= 0 || req.Quantity > wims.MaxQuantity:
+	case len(req.Lines) > wims.MaxOrderLines:
+		return req, http.StatusBadRequest, wims.FieldError("lines", "must hold at most %d lines", wims.MaxOrderLines)
+	case len(req.Lines) == 0 && (req.Quantity <= 0 || req.Quantity > wims.MaxQuantity):
 		return req, http.StatusBadRequest, wims.FieldError("quantity", "must be between 1 and %d", wims.MaxQuantity)
+	}
+	// With lines, each line is bounded instead of the total quantity, which
+	// a multi-line order may take above one line's bound.
+	for i, l := range req.Lines {
+		switch {
+		case l.SKU == "":
+			return req, http.StatusBadRequest, wims.FieldError(fmt.Sprintf("lines[%d].sku", i), "is required")
+		case l.Quantity <= 0 || l.Quantity > wims.MaxQuantity:
+			return req, http.StatusBadRequest, wims.FieldError(fmt.Sprintf("lines[%d].quantity", i),
+				"must be between 1 and %d", wims.MaxQuantity)
+		}
 	}
 	return req, 0, nil
 }

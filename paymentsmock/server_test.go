@@ -360,3 +360,22 @@ func waitFor(tb testing.TB, timeout time.Duration, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestAmountLines: a charge and its refund cost Σ quantity × unit price over
+// the request's lines; a line out of bounds is a 400 at its field.
+func TestAmountLines(t *testing.T) {
+	s := paymentsmock.New(paymentsmock.Options{Rate: 1000, Burst: 1000})
+	url := mustServe(t, s)
+	body := `{"orderId":"o-1","customerId":"1","sku":"A","quantity":5,"lines":[{"sku":"A","quantity":2},{"sku":"B","quantity":3}]}`
+	for _, path := range []string{"", "/refunds"} {
+		a := post(t, url+path, "k"+path, body)
+		var r map[string]any
+		if err := json.Unmarshal(a.body, &r); err != nil || a.status != http.StatusOK || r["amount"] != 5*1999.0 {
+			t.Fatalf("%q: status=%d body=%s, want amount %d", path, a.status, a.body, 5*1999)
+		}
+	}
+	bad := post(t, url, "k2", `{"orderId":"o-2","customerId":"1","sku":"A","quantity":1,"lines":[{"sku":"A","quantity":0}]}`)
+	if p := problemOf(t, bad); bad.status != http.StatusBadRequest || p["field"] != "lines[0].quantity" {
+		t.Fatalf("status=%d problem=%v", bad.status, p)
+	}
+}

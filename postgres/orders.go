@@ -9,12 +9,13 @@ import (
 	"github.com/wims/wims"
 )
 
-// insertColumns are the columns a new order sets; stock_released starts
-// false, carrier and tracking_id empty (their defaults).
+// insertColumns are the columns a new one-line order sets; stock_released
+// starts false, carrier and tracking_id empty (their defaults), and lines
+// NULL (the one line of sku and quantity, see wims.EncodeOrderLines).
 const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
 
 // orderColumns is the column list scanOrder expects.
-const orderColumns = insertColumns + `, stock_released, carrier, tracking_id`
+const orderColumns = insertColumns + `, stock_released, carrier, tracking_id, lines`
 
 // Order statements.
 const (
@@ -26,7 +27,7 @@ const (
 	// statement. On a duplicate id it inserts nothing (waiting first for a
 	// concurrent insert of the same id to commit or roll back).
 	qInsertOrder = `WITH o AS (
-		INSERT INTO orders (` + insertColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		INSERT INTO orders (` + insertColumns + `, lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (order_id) DO NOTHING
 		RETURNING order_id, status, reason, updated_at
 	)
@@ -147,8 +148,12 @@ func (r txRows) ReadOrder(id string) (wims.Order, bool, error) {
 // commit or roll back, and the foreign key reports an unknown SKU; so there
 // is no read before it.
 func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error) {
+	lines, err := wims.EncodeOrderLines(o)
+	if err != nil {
+		return wims.Order{}, 0, err
+	}
 	tag, err := r.w.exec(qInsertOrder, o.ID, o.CustomerID, o.SKU, o.Quantity, string(o.Status), o.Reason,
-		o.CreatedAt, o.UpdatedAt)
+		o.CreatedAt, o.UpdatedAt, lines)
 	if pgCode(err) == pgForeignKeyViolation {
 		return wims.Order{}, wims.InsertReferenceMissing, nil
 	}
@@ -168,6 +173,16 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 		return wims.Order{}, 0, fmt.Errorf("order %s conflicts but cannot be read", o.ID)
 	}
 	return existing, wims.InsertKeyExists, nil
+}
+
+// qItemExists tells whether an item exists, without locking it.
+const qItemExists = `SELECT EXISTS (SELECT 1 FROM inventory WHERE sku = $1)`
+
+// ItemExists implements wims.TxRows.
+func (r txRows) ItemExists(sku string) (bool, error) {
+	var ok bool
+	err := r.w.QueryRow(r.w.ctx, qItemExists, sku).Scan(&ok)
+	return ok, err
 }
 
 // SetOrderStatus implements wims.TxRows, with the history entry written by
@@ -239,10 +254,14 @@ func scanOrder(r pgx.Row) (wims.Order, error) {
 	var (
 		o                  wims.Order
 		status             string
+		lines              *string
 		created, updatedAt time.Time
 	)
 	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
-		&o.StockReleased, &o.Carrier, &o.TrackingID); err != nil {
+		&o.StockReleased, &o.Carrier, &o.TrackingID, &lines); err != nil {
+		return wims.Order{}, err
+	}
+	if err := wims.DecodeOrderLines(&o, lines); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

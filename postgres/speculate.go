@@ -46,9 +46,11 @@ type speculativeRows struct{ w *writeTx }
 
 var _ wims.TxRows = speculativeRows{}
 
-// InsertOrder notes o and reports it inserted.
+// InsertOrder notes o and reports it inserted. A multi-line order is
+// refused: qInsertOrders has no lines column, and the order already asked
+// ItemExists (refused too) before its insert, so it runs the ordinary way.
 func (r speculativeRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error) {
-	if r.w.spec.order != nil {
+	if r.w.spec.order != nil || len(o.Lines) > 1 {
 		r.w.spec.other = true
 		return wims.Order{}, 0, errNotSpeculative
 	}
@@ -88,6 +90,10 @@ func (r speculativeRows) SetOrderStatus(wims.Order, wims.Order) error { return r
 func (r speculativeRows) LockItem(string) (wims.Item, bool, error) {
 	return wims.Item{}, false, r.refuse()
 }
+
+// ItemExists implements wims.TxRows by refusing: only a multi-line order
+// asks it, which runs the ordinary way.
+func (r speculativeRows) ItemExists(string) (bool, error) { return false, r.refuse() }
 
 // InsertItem implements wims.TxRows by refusing.
 func (r speculativeRows) InsertItem(wims.Item) (wims.InsertOutcome, error) { return 0, r.refuse() }

@@ -9,18 +9,19 @@ import (
 	"github.com/wims/wims"
 )
 
-// insertColumns are the columns a new order sets; stock_released starts
-// false, carrier and tracking_id empty (their defaults).
+// insertColumns are the columns a new one-line order sets; stock_released
+// starts false, carrier and tracking_id empty (their defaults), and lines
+// NULL (the one line of sku and quantity, see wims.EncodeOrderLines).
 const insertColumns = `order_id, customer_id, sku, quantity, status, reason, created_at, updated_at`
 
 // orderColumns is the column list scanOrder expects.
-const orderColumns = insertColumns + `, stock_released, carrier, tracking_id`
+const orderColumns = insertColumns + `, stock_released, carrier, tracking_id, lines`
 
 // Statements the writer prepares once (see writerStatements).
 const (
 	qGetOrder    = `SELECT ` + orderColumns + ` FROM orders WHERE order_id = ?`
 	qSKUExists   = `SELECT 1 FROM inventory WHERE sku = ?`
-	qInsertOrder = `INSERT INTO orders (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertOrder = `INSERT INTO orders (` + insertColumns + `, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// qReserve carries the stock guard in the UPDATE itself.
 	qReserve   = `UPDATE inventory SET quantity = quantity - ?, updated_at = ? WHERE sku = ? AND quantity >= ?`
 	qSetStatus = `UPDATE orders SET status = ?, reason = ?, stock_released = ?, carrier = ?, tracking_id = ?, updated_at = ?
@@ -126,11 +127,25 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 	if err != nil {
 		return wims.Order{}, 0, err
 	}
+	lines, err := wims.EncodeOrderLines(o)
+	if err != nil {
+		return wims.Order{}, 0, err
+	}
 	if _, err := r.w.exec(qInsertOrder, o.ID, o.CustomerID, o.SKU, o.Quantity, string(o.Status), o.Reason,
-		toMicros(o.CreatedAt), toMicros(o.UpdatedAt)); err != nil {
+		toMicros(o.CreatedAt), toMicros(o.UpdatedAt), lines); err != nil {
 		return wims.Order{}, 0, err
 	}
 	return wims.Order{}, wims.InsertDone, recordHistory(r.w, o)
+}
+
+// ItemExists implements wims.TxRows.
+func (r txRows) ItemExists(sku string) (bool, error) {
+	var one int
+	err := r.w.QueryRowContext(r.w.ctx(), qSKUExists, sku).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // SetOrderStatus implements wims.TxRows.
@@ -201,10 +216,14 @@ func scanOrder(r scanner) (wims.Order, error) {
 	var (
 		o                  wims.Order
 		status             string
+		lines              *string
 		created, updatedAt int64
 	)
 	if err := r.Scan(&o.ID, &o.CustomerID, &o.SKU, &o.Quantity, &status, &o.Reason, &created, &updatedAt,
-		&o.StockReleased, &o.Carrier, &o.TrackingID); err != nil {
+		&o.StockReleased, &o.Carrier, &o.TrackingID, &lines); err != nil {
+		return wims.Order{}, err
+	}
+	if err := wims.DecodeOrderLines(&o, lines); err != nil {
 		return wims.Order{}, err
 	}
 	o.Status = wims.OrderStatus(status)

@@ -90,7 +90,7 @@ func testCancel(t *testing.T, open func(t *testing.T) wims.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if read != o {
+		if !read.Equal(o) {
 			t.Fatalf("GetOrder = %+v, want %+v", read, o)
 		}
 		h, err := s.OrderHistory(t.Context(), "o-1")
@@ -110,7 +110,7 @@ func testCancel(t *testing.T, open func(t *testing.T) wims.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if again != first {
+		if !again.Equal(first) {
 			t.Fatalf("second cancel = %+v, want %+v", again, first)
 		}
 		mustQuantity(t, s, sku, 10) // released once
@@ -215,7 +215,7 @@ func testCancel(t *testing.T, open func(t *testing.T) wims.Store) {
 				_, err := s.CancelOrder(t.Context(), id)
 				mustCode(t, err, wims.ECONFLICT)
 				after, _ := s.GetOrder(t.Context(), id)
-				if after != before {
+				if !after.Equal(before) {
 					t.Fatalf("a refused cancel changed %+v to %+v", before, after)
 				}
 				mustQuantity(t, s, sku, q.Quantity)

@@ -91,7 +91,7 @@ func testChanges(t *testing.T, open func(t *testing.T) wims.Store) {
 		if got := summary(cs); !slices.Equal(got, want) {
 			t.Fatalf("changes %v, want %v", got, want)
 		}
-		if got := decode[wims.Order](t, cs[0].NewImage); got != created {
+		if got := decode[wims.Order](t, cs[0].NewImage); !got.Equal(created) {
 			t.Fatalf("INSERT NewImage %+v, want %+v", got, created)
 		}
 		if raw := decode[map[string]any](t, cs[0].NewImage); raw["status"] != "PENDING" || raw["orderId"] != "o-1" {
@@ -103,16 +103,16 @@ func testChanges(t *testing.T, open func(t *testing.T) wims.Store) {
 		if got := decode[wims.Item](t, cs[1].OldImage).Quantity; got != 10 {
 			t.Fatalf("reservation OldImage.quantity %d, want 10", got)
 		}
-		if got := decode[wims.Order](t, cs[2].OldImage); got != created {
+		if got := decode[wims.Order](t, cs[2].OldImage); !got.Equal(created) {
 			t.Fatalf("reserve OldImage %+v, want %+v", got, created)
 		}
-		if got := decode[wims.Order](t, cs[2].NewImage); got != reserved {
+		if got := decode[wims.Order](t, cs[2].NewImage); !got.Equal(reserved) {
 			t.Fatalf("reserve NewImage %+v, want %+v", got, reserved)
 		}
 		if !slices.Contains(cs[2].ChangedColumns, "status") || slices.Contains(cs[2].ChangedColumns, "quantity") {
 			t.Fatalf("reserve changedColumns %v, want status, not quantity", cs[2].ChangedColumns)
 		}
-		if got := decode[wims.Order](t, cs[3].NewImage); got != paid {
+		if got := decode[wims.Order](t, cs[3].NewImage); !got.Equal(paid) {
 			t.Fatalf("payment NewImage %+v, want %+v", got, paid)
 		}
 		if decode[map[string]string](t, cs[3].Key)["orderId"] != "o-1" {

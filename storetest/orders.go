@@ -36,7 +36,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if read != o {
+			if !read.Equal(o) {
 				t.Fatalf("GetOrder = %+v, want %+v", read, o)
 			}
 			mustQuantity(t, s, sku, 10) // creating reserves nothing
@@ -68,7 +68,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 			if created {
 				t.Fatal("created = true for an existing order id")
 			}
-			if again != first {
+			if !again.Equal(first) {
 				t.Fatalf("second CreateOrder = %+v, want the first order %+v", again, first)
 			}
 			mustNoChangesAfter(t, s, seq)
@@ -132,7 +132,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if read != o {
+			if !read.Equal(o) {
 				t.Fatalf("GetOrder = %+v, ReserveStock returned %+v", read, o)
 			}
 		})
@@ -189,7 +189,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if again != want {
+				if !again.Equal(want) {
 					t.Fatalf("second ReserveStock = %+v, want %+v", again, want)
 				}
 			}
@@ -235,7 +235,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if read != o {
+			if !read.Equal(o) {
 				t.Fatalf("GetOrder = %+v, CompletePayment returned %+v", read, o)
 			}
 		})
@@ -270,7 +270,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if o != first {
+					if !o.Equal(first) {
 						t.Fatalf("repeated CompletePayment = %+v, want %+v", o, first)
 					}
 				}
@@ -299,7 +299,7 @@ func testOrders(t *testing.T, open func(t *testing.T) wims.Store) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if o != want {
+					if !o.Equal(want) {
 						t.Fatalf("CompletePayment on %s order = %+v, want it unchanged %+v", want.Status, o, want)
 					}
 				}

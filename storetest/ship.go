@@ -38,7 +38,7 @@ func testShip(t *testing.T, open func(t *testing.T) wims.Store) {
 		_, err := s.ShipOrder(t.Context(), id, sh)
 		mustCode(t, err, code)
 		after, _ := s.GetOrder(t.Context(), id)
-		if after != before {
+		if !after.Equal(before) {
 			t.Fatalf("a refused shipment changed %+v to %+v", before, after)
 		}
 		mustQuantity(t, s, sku, q.Quantity)
@@ -65,7 +65,7 @@ func testShip(t *testing.T, open func(t *testing.T) wims.Store) {
 			t.Fatalf("changes %+v, want one orders UPDATE", cs)
 		}
 		checkChange(t, cs[0])
-		if img := decode[wims.Order](t, cs[0].NewImage); img != o {
+		if img := decode[wims.Order](t, cs[0].NewImage); !img.Equal(o) {
 			t.Fatalf("logged image %+v, want %+v", img, o)
 		}
 		for _, col := range []string{"status", "carrier", "trackingId"} {
@@ -74,10 +74,10 @@ func testShip(t *testing.T, open func(t *testing.T) wims.Store) {
 			}
 		}
 		read, err := s.GetOrder(t.Context(), "o-1")
-		if err != nil || read != o {
+		if err != nil || !read.Equal(o) {
 			t.Fatalf("GetOrder = %+v, %v; want %+v", read, err, o)
 		}
-		if got := listAll(t, s, wims.OrderFilter{Status: wims.OrderShipped}); len(got) != 1 || got[0] != o {
+		if got := listAll(t, s, wims.OrderFilter{Status: wims.OrderShipped}); len(got) != 1 || !got[0].Equal(o) {
 			t.Fatalf("SHIPPED lists %+v", got)
 		}
 		h, err := s.OrderHistory(t.Context(), "o-1")
@@ -101,7 +101,7 @@ func testShip(t *testing.T, open func(t *testing.T) wims.Store) {
 		}
 		seq := lastSeq(t, s)
 		again, err := s.ShipOrder(t.Context(), "o-1", ups)
-		if err != nil || again != first {
+		if err != nil || !again.Equal(first) {
 			t.Fatalf("second shipment = %+v, %v; want %+v", again, err, first)
 		}
 		mustNoChangesAfter(t, s, seq)
@@ -114,7 +114,7 @@ func testShip(t *testing.T, open func(t *testing.T) wims.Store) {
 			func() (wims.Order, error) { return s.CompletePayment(t.Context(), "o-1", false, "late") },
 			func() (wims.Order, error) { return s.CompleteRefund(t.Context(), "o-1") },
 		} {
-			if o, err := step(); err != nil || o != first {
+			if o, err := step(); err != nil || !o.Equal(first) {
 				t.Fatalf("a late transition made %+v (%v) of %+v", o, err, first)
 			}
 		}

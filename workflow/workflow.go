@@ -180,7 +180,7 @@ func (w *Workflow) enqueuePayment(ctx context.Context, o wims.Order, traceParent
 // publishCharge publishes order o's charge request to its per-order
 // payments subject with deduplication id id and headers h.
 func (w *Workflow) publishCharge(ctx context.Context, o wims.Order, id string, h map[string]string) (bool, error) {
-	body, err := json.Marshal(wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity})
+	body, err := json.Marshal(o.PaymentRequest())
 	if err != nil {
 		return false, err
 	}
@@ -195,7 +195,7 @@ func (w *Workflow) enqueueRefund(ctx context.Context, o wims.Order, traceParent 
 	if w.opt.RefundsSubject == "" {
 		return false, fmt.Errorf("enqueue refund of order %s: no refunds subject configured", o.ID)
 	}
-	body, err := json.Marshal(wims.PaymentRequest{OrderID: o.ID, CustomerID: o.CustomerID, SKU: o.SKU, Quantity: o.Quantity})
+	body, err := json.Marshal(o.PaymentRequest())
 	if err != nil {
 		return false, err
 	}

@@ -100,7 +100,8 @@ func TestReserveThenEnqueuePayment(t *testing.T) {
 	if o.Status != wims.OrderReserved || f.stock(t) != 6 {
 		t.Fatalf("order %s, stock %d; want RESERVED, 6", o.Status, f.stock(t))
 	}
-	if p := f.payments(t); len(p) != 1 || p[0] != (wims.PaymentRequest{OrderID: "o1", CustomerID: "c", SKU: "A", Quantity: 4}) {
+	if p := f.payments(t); len(p) != 1 || !p[0].Equal(wims.PaymentRequest{OrderID: "o1", CustomerID: "c", SKU: "A", Quantity: 4,
+		Lines: []wims.OrderLine{{SKU: "A", Quantity: 4}}}) {
 		t.Fatalf("payments queue = %+v", p)
 	}
 	execs, err := f.store.Executions(ctx, "o1")

@@ -89,9 +89,10 @@ func newOrderCommand() *cobra.Command {
 	var (
 		req     client.OrderRequest
 		idemKey string
+		lines   []string
 	)
 	create := &cobra.Command{
-		Use:   "create --customer ID --quantity N [--sku SKU] [--idempotency-key KEY]",
+		Use:   "create --customer ID (--quantity N [--sku SKU] | --line SKU=N...) [--idempotency-key KEY]",
 		Short: "Place an order (retry safely with --idempotency-key)",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -102,7 +103,17 @@ func newOrderCommand() *cobra.Command {
 			if req.CustomerID == "" {
 				return usageError(errors.New("--customer is required"))
 			}
-			if req.Quantity <= 0 {
+			for _, l := range lines {
+				line, err := parseOrderLine(l)
+				if err != nil {
+					return usageError(err)
+				}
+				req.Lines = append(req.Lines, line)
+			}
+			switch {
+			case req.Lines != nil && (req.Quantity != 0 || req.SKU != ""):
+				return usageError(errors.New("--line cannot be combined with --sku or --quantity"))
+			case req.Lines == nil && req.Quantity <= 0:
 				return usageError(errors.New("--quantity must be a positive number"))
 			}
 			o, replayed, err := c.CreateOrder(cmd.Context(), req, idemKey)
@@ -121,6 +132,7 @@ func newOrderCommand() *cobra.Command {
 	create.Flags().StringVar(&req.CustomerID, "customer", "", "customer id (required)")
 	create.Flags().Int64Var(&req.Quantity, "quantity", 0, "quantity (required)")
 	create.Flags().StringVar(&req.SKU, "sku", "", "SKU (default: the server's default product)")
+	create.Flags().StringArrayVar(&lines, "line", nil, "a line SKU=N of an order of several SKUs (repeatable; instead of --sku and --quantity)")
 	create.Flags().StringVar(&idemKey, "idempotency-key", "", "Idempotency-Key: the same key and order return the original order")
 
 	get := &cobra.Command{
@@ -393,4 +405,18 @@ func writeItems(w io.Writer, items []wims.Item) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", it.SKU, it.ProductName, it.Model, it.Quantity, it.LowStockThreshold, high, stamp(it.UpdatedAt))
 	}
 	return tw.Flush()
+}
+
+// parseOrderLine reads a --line value, SKU=N, into an order line. The
+// server validates the SKU and the bounds; this only splits the value.
+func parseOrderLine(s string) (wims.OrderLine, error) {
+	sku, n, ok := strings.Cut(s, "=")
+	if !ok || sku == "" {
+		return wims.OrderLine{}, fmt.Errorf("--line %q: want SKU=QUANTITY", s)
+	}
+	q, err := strconv.ParseInt(n, 10, 64)
+	if err != nil || q <= 0 {
+		return wims.OrderLine{}, fmt.Errorf("--line %q: the quantity must be a positive number", s)
+	}
+	return wims.OrderLine{SKU: sku, Quantity: q}, nil
 }

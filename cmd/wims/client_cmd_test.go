@@ -53,6 +53,18 @@ func TestClientCommands(t *testing.T) {
 			t.Fatalf("list: %d %q", code, out)
 		}
 	})
+	t.Run("OrderCreateLines", func(t *testing.T) {
+		code, out, errs := runClient(t, "order", "create", "--customer", "c-l", "--line", wims.DefaultSKU+"=2", "--json")
+		var o wims.Order
+		if code != 0 || json.Unmarshal([]byte(out), &o) != nil || len(o.Lines) != 1 || o.Lines[0] != (wims.OrderLine{SKU: wims.DefaultSKU, Quantity: 2}) {
+			t.Fatalf("create --line: %d %q %q", code, out, errs)
+		}
+		for _, bad := range [][]string{{"--line", "X"}, {"--line", "X=0"}, {"--line", wims.DefaultSKU + "=1", "--quantity", "1"}} {
+			if code, _, errs := runClient(t, append([]string{"order", "create", "--customer", "c-l"}, bad...)...); code == 0 {
+				t.Fatalf("create %v: exit 0, %q", bad, errs)
+			}
+		}
+	})
 	t.Run("OrderCreateGetList", func(t *testing.T) {
 		code, out, errs := runClient(t, "order", "create", "--customer", "c-9", "--quantity", "2", "--idempotency-key", "cli-1", "--json", "--api-key", "shop-key")
 		var o wims.Order
@@ -254,6 +266,26 @@ func TestServeAuthConfig(t *testing.T) {
 		s := Config{APIKeys: []string{"supersecret:orders"}}.String()
 		if strings.Contains(s, "supersecret") || !strings.Contains(s, "orders") {
 			t.Fatalf("String() = %s", s)
+		}
+	})
+}
+
+// FuzzParseOrderLine: a --line value either parses to a line whose SKU=N
+// form reads back the same, or is refused; never a panic.
+func FuzzParseOrderLine(f *testing.F) {
+	for _, s := range []string{"A=1", "A=", "=1", "A", "A=-1", "A=1=2", "A=99999999999999999999", "a b=3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := parseOrderLine(s)
+		if err != nil {
+			return
+		}
+		if l.SKU == "" || l.Quantity <= 0 {
+			t.Fatalf("%q parsed to %+v", s, l)
+		}
+		if again, err := parseOrderLine(fmt.Sprintf("%s=%d", l.SKU, l.Quantity)); err != nil || again != l {
+			t.Fatalf("%q: %+v reads back as %+v, %v", s, l, again, err)
 		}
 	})
 }
