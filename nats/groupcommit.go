@@ -144,22 +144,11 @@ func (b *Bus) publishConcurrently(ctx context.Context, batch []*pubReq) {
 		if f == nil {
 			continue
 		}
-		r := batch[i]
-		select {
-		case ack := <-f.Ok():
-			if ack.Duplicate {
-				b.publishResult("duplicate")
-			} else {
-				b.publishResult("ok")
-			}
-			r.finish(ack.Duplicate, nil)
-		case err := <-f.Err():
+		dup, err := b.awaitAck(ctx, f, batch[i].m.Subject)
+		if err != nil && ctx.Err() != nil {
 			b.publishResult("error")
-			r.finish(false, fmt.Errorf("nats: publish %s: %w", r.m.Subject, err))
-		case <-ctx.Done():
-			b.publishResult("error")
-			r.finish(false, fmt.Errorf("nats: publish %s: %w", r.m.Subject, ctx.Err()))
 		}
+		batch[i].finish(dup, err)
 	}
 }
 
@@ -170,10 +159,6 @@ func (b *Bus) publishOne(ctx context.Context, m Outgoing) (duplicate bool, err e
 		b.publishResult("error")
 		return false, fmt.Errorf("nats: publish %s: %w", m.Subject, err)
 	}
-	if ack.Duplicate {
-		b.publishResult("duplicate")
-	} else {
-		b.publishResult("ok")
-	}
+	b.countStored(ack.Duplicate)
 	return ack.Duplicate, nil
 }

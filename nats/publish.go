@@ -71,24 +71,13 @@ func (b *Bus) publishEach(ctx context.Context, ms []Outgoing) (int, error) {
 
 	// wait collects the ack of futures[done] and reports whether it is stored.
 	wait := func() bool {
-		f := futures[done]
-		select {
-		case ack := <-f.Ok():
-			if ack.Duplicate {
-				b.publishResult("duplicate")
-			} else {
-				b.publishResult("ok")
-			}
-			futures[done] = nil // let the future be collected
-			done++
-			return true
-		case err := <-f.Err():
-			b.publishResult("error")
-			firstErr = fmt.Errorf("nats: publish %s: %w", ms[done].Subject, err)
-		case <-ctx.Done():
-			firstErr = fmt.Errorf("nats: publish batch: %w", ctx.Err())
+		if _, err := b.awaitAck(ctx, futures[done], ms[done].Subject); err != nil {
+			firstErr = err
+			return false
 		}
-		return false
+		futures[done] = nil // let the future be collected
+		done++
+		return true
 	}
 
 	for i := range ms {
@@ -112,4 +101,29 @@ func (b *Bus) publishEach(ctx context.Context, ms []Outgoing) (int, error) {
 		firstErr = errors.New("nats: publish batch: not all messages sent")
 	}
 	return done, firstErr
+}
+
+// awaitAck waits for the ack of an async publish to subject and counts it
+// (duplicate, ok or error). The end of ctx is returned, not counted: the
+// message may be stored all the same.
+func (b *Bus) awaitAck(ctx context.Context, f jetstream.PubAckFuture, subject string) (duplicate bool, err error) {
+	select {
+	case ack := <-f.Ok():
+		b.countStored(ack.Duplicate)
+		return ack.Duplicate, nil
+	case err := <-f.Err():
+		b.publishResult("error")
+		return false, fmt.Errorf("nats: publish %s: %w", subject, err)
+	case <-ctx.Done():
+		return false, fmt.Errorf("nats: publish %s: %w", subject, ctx.Err())
+	}
+}
+
+// countStored counts a message the stream acknowledged: new or duplicate.
+func (b *Bus) countStored(duplicate bool) {
+	if duplicate {
+		b.publishResult("duplicate")
+	} else {
+		b.publishResult("ok")
+	}
 }

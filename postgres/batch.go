@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/wims/wims/internal/batchloop"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -84,40 +85,12 @@ func (s *Store) batched(ctx context.Context, fn func(w *writeTx) error) error {
 	}
 }
 
-// runCommitter is one committer goroutine. It blocks for one op, takes
-// whatever else is already queued, and commits the lot as one transaction.
-// Under light load a batch is one op and latency is one commit; under heavy
-// load batches grow and throughput with them. It returns when batchOps is
-// closed and drained, which is how Close flushes pending writes.
+// runCommitter is one committer goroutine: it commits the queued ops in
+// batches, each one transaction (batchloop.Run), until batchOps is closed
+// and drained, which is how Close flushes pending writes.
 func (s *Store) runCommitter() {
 	defer s.committers.Done()
-	batch := make([]*batchOp, 0, maxBatch)
-	for {
-		op, ok := <-s.batchOps
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], op)
-		open := true
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case op, ok := <-s.batchOps:
-				if !ok {
-					open = false
-					break fill
-				}
-				batch = append(batch, op)
-			default:
-				break fill
-			}
-		}
-		s.commitBatch(batch)
-		clear(batch) // drop references to finished ops and their closures
-		if !open {
-			return
-		}
-	}
+	batchloop.Run(s.batchOps, maxBatch, s.commitBatch)
 }
 
 // commitBatch runs batch in one transaction, retrying it whole after a

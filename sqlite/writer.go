@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/batchloop"
 	"time"
 )
 
@@ -131,40 +132,12 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
 	}
 }
 
-// runWriter is the writer goroutine. It blocks for one op, takes whatever else
-// is already queued, and commits the lot as one transaction. Under light load
-// a batch is one op and latency is one commit; under heavy load the batch
-// grows and throughput scales with it. It returns when ops is closed and
-// drained, which is how Close flushes pending writes.
+// runWriter is the writer goroutine: it commits the queued ops in batches
+// (batchloop.Run) until ops is closed and drained, which is how Close
+// flushes pending writes.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
-	batch := make([]*writeOp, 0, maxBatch)
-	for {
-		op, ok := <-s.ops
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], op)
-		open := true
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case op, ok := <-s.ops:
-				if !ok {
-					open = false
-					break fill
-				}
-				batch = append(batch, op)
-			default:
-				break fill
-			}
-		}
-		s.commitBatch(batch)
-		clear(batch) // drop references to finished ops and their results
-		if !open {
-			return
-		}
-	}
+	batchloop.Run(s.ops, maxBatch, s.commitBatch)
 }
 
 // commitBatch runs batch in one transaction and replies to every op.

@@ -196,11 +196,7 @@ func startProc(ctx context.Context, bin, logPath string, args ...string) (*proc,
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WIMS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = childEnv()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", args[0], err)
@@ -212,6 +208,18 @@ func startProc(ctx context.Context, bin, logPath string, args ...string) (*proc,
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// childEnv is this process's environment without its WIMS_* variables, for
+// a wims child that its flags alone must configure.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "WIMS_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // stop asks the process to shut down and kills it if it has not within

@@ -111,12 +111,7 @@ func (p *wimsProc) start() {
 	fmt.Fprintf(logf, "=== test: start #%d at %s\n", p.runs, time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Keep the environment from configuring wims behind the test's back.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WIMS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = childEnv() // the environment must not configure wims behind the test's back
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		p.t.Fatalf("start wims: %v", err)
@@ -129,27 +124,14 @@ func (p *wimsProc) start() {
 	}()
 	p.cmd, p.done = cmd, done
 
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	if err := waitHealthy(context.Background(), p.url, done, 60*time.Second); err != nil {
 		select {
 		case <-done:
 			p.cmd = nil
-			p.t.Fatalf("wims exited before serving (%s)", cmd.ProcessState)
+			p.t.Fatalf("%v (%s)", err, cmd.ProcessState)
 		default:
+			p.t.Fatal(err)
 		}
-		resp, err := client.Get(p.url + "/healthz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("wims not healthy within 60s: last error %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
