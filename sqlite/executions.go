@@ -19,18 +19,22 @@ func (s *Store) SaveExecution(ctx context.Context, e wims.Execution) error {
 	return wrap("save execution "+e.ID, err)
 }
 
+// qUpsertExecution stores an execution record; prepared (writerStatements),
+// as the workflow saves one per order.
+const qUpsertExecution = `INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (execution_id) DO UPDATE SET
+			order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
+			started_at = excluded.started_at, finished_at = excluded.finished_at,
+			steps_json = excluded.steps_json, event_id = excluded.event_id`
+
 // UpsertExecution implements wims.TxRows.
 func (r txRows) UpsertExecution(e wims.Execution, steps []byte) error {
 	var finished sql.NullInt64
 	if !e.FinishedAt.IsZero() {
 		finished = sql.NullInt64{Int64: toMicros(e.FinishedAt), Valid: true}
 	}
-	_, err := r.w.exec(`INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (execution_id) DO UPDATE SET
-			order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
-			started_at = excluded.started_at, finished_at = excluded.finished_at,
-			steps_json = excluded.steps_json, event_id = excluded.event_id`,
+	_, err := r.w.exec(qUpsertExecution,
 		e.ID, e.OrderID, e.Workflow, e.Status, toMicros(e.StartedAt), finished, string(steps), e.EventID)
 	return err
 }

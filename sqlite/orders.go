@@ -46,7 +46,7 @@ func (s *Store) CreateOrder(ctx context.Context, order wims.Order) (wims.Order, 
 
 // GetOrder returns the order with the ID, or ENOTFOUND.
 func (s *Store) GetOrder(ctx context.Context, id string) (wims.Order, error) {
-	o, found, err := getOrder(ctx, s.rdb, id)
+	o, found, err := getOrder(ctx, reader{s}, id)
 	if err != nil {
 		return wims.Order{}, wrap("get order "+id, err)
 	}

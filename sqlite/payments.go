@@ -16,10 +16,18 @@ func (s *Store) RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt)
 	return wrap("record payment attempt "+a.OrderID, err)
 }
 
+// Payment attempt statements, prepared (writerStatements, readStatements):
+// the dispatcher records and reads attempts for every order it charges.
+const (
+	qInsertPaymentAttempt = `INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qPaymentAttempts = `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms, kind
+		FROM payment_attempts WHERE order_id = ? ORDER BY id`
+)
+
 // InsertPaymentAttempt implements wims.TxRows.
 func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
-	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := r.w.exec(qInsertPaymentAttempt,
 		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, toMicros(a.At), a.DurationMS, string(a.Kind))
 	return err
 }
@@ -27,8 +35,7 @@ func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
 // PaymentAttempts lists an order's attempts in the order they were recorded;
 // an order with none gets an empty list.
 func (s *Store) PaymentAttempts(ctx context.Context, orderID string) ([]wims.PaymentAttempt, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT order_id, attempt, outcome, status_code, error, at, duration_ms, kind
-		FROM payment_attempts WHERE order_id = ? ORDER BY id`, orderID)
+	rows, err := s.readRows(ctx, qPaymentAttempts, orderID)
 	if err != nil {
 		return nil, wrap("payment attempts "+orderID, err)
 	}

@@ -76,12 +76,13 @@ type Options struct {
 // Store is a wims.Store backed by one SQLite database file. It is safe for
 // concurrent use. Close it to flush queued writes and release the file.
 type Store struct {
-	path  string
-	wdb   *sql.DB              // exactly one connection, used only by the writer goroutine
-	stmts map[string]*sql.Stmt // writerStatements, prepared on wdb; read-only after Open
-	rdb   *sql.DB              // query_only connections for reads
-	clock wims.Clock
-	log   *slog.Logger
+	path   string
+	wdb    *sql.DB              // exactly one connection, used only by the writer goroutine
+	stmts  map[string]*sql.Stmt // writerStatements, prepared on wdb; read-only after Open
+	rstmts map[string]*sql.Stmt // readStatements, prepared on rdb; read-only after Open
+	rdb    *sql.DB              // query_only connections for reads
+	clock  wims.Clock
+	log    *slog.Logger
 
 	// mu guards closed against sends on ops: Close takes it exclusively
 	// before closing ops, so no write can be queued on a closed channel.
@@ -171,6 +172,11 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	rdb.SetMaxOpenConns(readConns)
 	rdb.SetMaxIdleConns(readConns)
 	s.rdb = rdb
+	if err := s.prepareReads(ctx); err != nil {
+		rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open %s: %w", opt.Path, err)
+	}
 
 	go s.runWriter()
 
@@ -194,6 +200,9 @@ func (s *Store) Close() error {
 		<-s.writerDone
 		var errs []error
 		for _, st := range s.stmts {
+			errs = append(errs, st.Close())
+		}
+		for _, st := range s.rstmts {
 			errs = append(errs, st.Close())
 		}
 		s.closeErr = errors.Join(append(errs, s.rdb.Close(), s.wdb.Close())...)

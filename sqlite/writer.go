@@ -29,7 +29,7 @@ var writerStatements = []string{
 	qSavepoint, qRollbackTo, qRelease,
 	qGetItem, qInsertItem, qUpdateItem, qSetQuantity,
 	qGetOrder, qSKUExists, qInsertOrder, qReserve, qSetStatus,
-	qInsertChange, qInsertHistory,
+	qInsertChange, qInsertHistory, qInsertPaymentAttempt, qUpsertExecution,
 }
 
 // prepareWriter prepares writerStatements on the writer's only connection.
