@@ -41,7 +41,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	subjects := platform.Subjects{Events: a.bus.Subject("events"), Deliveries: a.bus.Subject("deliveries", "targets")}
 	var catalog *platform.Catalog
 	a.platform = platform.New(platform.Options{
-		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Payloads: a.store, Patterns: crypt.RewritePattern, Subjects: subjects, Logger: a.log.With("component", "platform"),
+		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Payloads: a.store, Patterns: crypt.RewritePattern, Seal: crypt.SealDetail, Subjects: subjects, Logger: a.log.With("component", "platform"),
 		// Reload before the write returns, so this instance routes with a
 		// rule as soon as the call that made it has answered (other
 		// instances within the catalog's poll).
