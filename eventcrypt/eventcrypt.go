@@ -88,10 +88,11 @@ type ringKey struct {
 // Keyring encrypts and tokenises sensitive fields. It is safe for
 // concurrent use.
 type Keyring struct {
-	keys   []ringKey // in the order given; the last encrypts
-	byID   map[string]*ringKey
-	fields [][]string
-	leaves map[string]bool // last member names, to skip patterns cheaply
+	keys         []ringKey // in the order given; the last encrypts
+	fingerprints []string  // of keys, in the same order (History)
+	byID         map[string]*ringKey
+	fields       [][]string
+	leaves       map[string]bool // last member names, to skip patterns cheaply
 }
 
 // New returns a keyring over keys (the last one encrypts) for
@@ -114,6 +115,7 @@ func New(keys []Key, fields []string) (*Keyring, error) {
 			return nil, err
 		}
 		k.keys = append(k.keys, ringKey{id: key.ID, aead: aead, token: derive(key.Secret, "wims event field token")})
+		k.fingerprints = append(k.fingerprints, fingerprint(key.Secret))
 	}
 	for i := range k.keys {
 		k.byID[k.keys[i].id] = &k.keys[i]

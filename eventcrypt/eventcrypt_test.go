@@ -295,3 +295,39 @@ func TestSealIsIdempotent(t *testing.T) {
 		t.Fatalf("a ring without k1 kept the k1 value: %s", other)
 	}
 }
+
+// TestAdmit: a rotation [k1] → [k1 k2] → [k2] is admitted step by step and
+// remembered; skipping the middle step, rolling back past the encrypting
+// key, or a known id with another secret is refused with an error that
+// names the key and never a secret.
+func TestAdmit(t *testing.T) {
+	h, err := ring(t, nil, k1).Admit(eventcrypt.History{})
+	if err != nil || h.Encrypting != "k1" || len(h.Keys) != 1 {
+		t.Fatalf("first start: %+v, %v", h, err)
+	}
+	same, err := ring(t, nil, k1).Admit(h)
+	if err != nil || !same.Equal(h) {
+		t.Fatalf("restart with the same ring: %+v, %v; want %+v unchanged", same, err, h)
+	}
+	if _, err := ring(t, nil, k2).Admit(h); err == nil || !strings.Contains(err.Error(), "event key k1") {
+		t.Fatalf("[k2] after [k1]: %v, want a refusal naming k1", err)
+	}
+	rotated, err := ring(t, nil, k1, k2).Admit(h)
+	if err != nil || rotated.Encrypting != "k2" || len(rotated.Keys) != 2 || rotated.Equal(h) {
+		t.Fatalf("[k1 k2] after [k1]: %+v, %v", rotated, err)
+	}
+	if _, err := ring(t, nil, k1).Admit(rotated); err == nil || !strings.Contains(err.Error(), "event key k2") {
+		t.Fatalf("[k1] after [k1 k2]: %v, want a refusal naming k2", err)
+	}
+	dropped, err := ring(t, nil, k2).Admit(rotated)
+	if err != nil || dropped.Encrypting != "k2" || dropped.Keys["k1"] == "" {
+		t.Fatalf("[k2] after [k1 k2]: %+v, %v; want k1 remembered", dropped, err)
+	}
+	otherSecret := "k1:" + strings.Repeat("09", 32)
+	for _, keys := range [][]string{{otherSecret}, {otherSecret, k2}} {
+		_, err := ring(t, nil, keys...).Admit(dropped)
+		if err == nil || !strings.Contains(err.Error(), "event key k1 is not the key") || strings.Contains(err.Error(), strings.Repeat("09", 32)) {
+			t.Fatalf("another secret under k1 (%d keys): %v", len(keys), err)
+		}
+	}
+}

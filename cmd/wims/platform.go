@@ -38,6 +38,9 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	if err != nil {
 		return nil, err
 	}
+	if err := a.admitEventKeys(ctx, crypt); err != nil {
+		return nil, err
+	}
 	subjects := platform.Subjects{Events: a.bus.Subject("events"), Deliveries: a.bus.Subject("deliveries", "targets")}
 	var catalog *platform.Catalog
 	a.platform = platform.New(platform.Options{
