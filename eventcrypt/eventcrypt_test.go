@@ -331,3 +331,25 @@ func TestAdmit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIsSealed: never panics, and a value it accepts decrypts.
+func FuzzIsSealed(f *testing.F) {
+	r := ring(f, nil, k1, k2)
+	enc, _ := r.Encrypt([]byte(`"c-42"`))
+	raw, _ := json.Marshal(enc)
+	f.Add(raw)
+	f.Add([]byte(`"wims:enc:k1:x:y"`))
+	f.Add([]byte(`"wims:enc:\u006b1:a:b"`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !r.IsSealed(raw) {
+			return
+		}
+		var s string
+		if err := json.Unmarshal(bytes.TrimSpace(raw), &s); err != nil {
+			t.Fatalf("IsSealed(%s) but it is no string: %v", raw, err)
+		}
+		if _, err := r.Decrypt(s); err != nil {
+			t.Fatalf("IsSealed(%s) but it does not decrypt: %v", raw, err)
+		}
+	})
+}
