@@ -23,7 +23,10 @@ const (
 // encrypted or any pattern compiled with it: a ring that does not fit the
 // store's events is a startup error, not rules that silently stop
 // matching. Two instances creating the history at once are serialised by
-// the create; the second checks against the first's.
+// the create; the second checks against the first's. Two instances
+// updating it at once (both restarted with new, different rings at the
+// same moment) both pass against the old history and the last write wins:
+// the check catches mismatched instances at their next start, not then.
 func (a *App) admitEventKeys(ctx context.Context, ring *eventcrypt.Keyring) error {
 	for attempt := 0; ; attempt++ {
 		var h eventcrypt.History

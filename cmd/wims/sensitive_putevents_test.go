@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -59,6 +60,7 @@ func TestSensitivePutEvents(t *testing.T) {
 	out, err := c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{
 		{Source: aws.String("shop"), DetailType: aws.String("Order"), Detail: aws.String(`{"customerId":"c-42","n":"sdk"}`)},
 		{Source: aws.String("shop"), DetailType: aws.String("Order"), Detail: aws.String(`{"customerId":"c-7","n":"other","contact":{"email":"x@example.com"}}`)},
+		{Source: aws.String("shop"), DetailType: aws.String("Numbered"), Detail: aws.String(`{"customerId":4242,"contact":{"email":"2026-12-01"}}`)},
 	}})
 	mustNil(t, err)
 	if out.FailedEntryCount != 0 {
@@ -117,6 +119,24 @@ func TestSensitivePutEvents(t *testing.T) {
 		return nil
 	})
 
+	// Schema discovery learns the shape as stored: the integer customer
+	// and the date-like email are encrypted strings, with no format.
+	eventually(t, 20*time.Second, func() error {
+		sc, err := p.DescribeSchema(ctx, wims.DiscoveredRegistry, "shop@Numbered", "")
+		if err != nil {
+			return err
+		}
+		var doc any
+		mustNil(t, json.Unmarshal([]byte(sc.Content), &doc))
+		for _, field := range []string{"customerId", "email"} {
+			prop, ok := findMember(doc, field).(map[string]any)
+			if !ok || prop["type"] != "string" || prop["format"] != nil {
+				t.Fatalf("discovered %s as %v in %s", field, prop, sc.Content)
+			}
+		}
+		return nil
+	})
+
 	for event, want := range map[string]bool{
 		`{"source":"shop","detail-type":"Order","detail":{"customerId":"c-42"}}`: true,
 		`{"source":"shop","detail-type":"Order","detail":{"customerId":"c-7"}}`:  false,
@@ -127,4 +147,27 @@ func TestSensitivePutEvents(t *testing.T) {
 			t.Errorf("TestEventPattern(%s) = %v, want %v", event, res.Result, want)
 		}
 	}
+}
+
+// findMember returns the value of the first member named name in a
+// decoded JSON document, depth first.
+func findMember(doc any, name string) any {
+	switch v := doc.(type) {
+	case map[string]any:
+		if m, ok := v[name]; ok {
+			return m
+		}
+		for _, m := range v {
+			if found := findMember(m, name); found != nil {
+				return found
+			}
+		}
+	case []any:
+		for _, m := range v {
+			if found := findMember(m, name); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
 }
