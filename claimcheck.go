@@ -65,6 +65,10 @@ type EventPayloadStore interface {
 	PutEventPayload(ctx context.Context, p EventPayload) error
 	// GetEventPayload returns ENOTFOUND when no payload has the id.
 	GetEventPayload(ctx context.Context, id string) (EventPayload, error)
+	// DeleteEventPayloads deletes at most limit payloads created before
+	// olderThan, oldest first, and returns how many it deleted; the caller
+	// (platform.PayloadJanitor) decides when nothing can refer to them.
+	DeleteEventPayloads(ctx context.Context, olderThan time.Time, limit int) (int64, error)
 }
 
 // ValidateEventPayload checks what PutEventPayload needs.

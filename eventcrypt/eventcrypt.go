@@ -41,8 +41,11 @@ import (
 const Prefix = "wims:enc:"
 
 // DefaultFields are always sensitive: the customer of an order, in the
-// images of its change events.
-var DefaultFields = []string{"detail.data.NewImage.customerId", "detail.data.OldImage.customerId"}
+// images of its change events, and a customerId at the top of any event's
+// detail (where events put with PutEvents carry it). The paths apply to
+// every event, whatever its source or bus, so that a pattern on one of them
+// (rewritten for every event alike) always meets the encrypted form.
+var DefaultFields = []string{"detail.customerId", "detail.data.NewImage.customerId", "detail.data.OldImage.customerId"}
 
 // Key is one event key. ID names it inside ciphertexts.
 type Key struct {
@@ -85,10 +88,11 @@ type ringKey struct {
 // Keyring encrypts and tokenises sensitive fields. It is safe for
 // concurrent use.
 type Keyring struct {
-	keys   []ringKey // in the order given; the last encrypts
-	byID   map[string]*ringKey
-	fields [][]string
-	leaves map[string]bool // last member names, to skip patterns cheaply
+	keys         []ringKey // in the order given; the last encrypts
+	fingerprints []string  // of keys, in the same order (History)
+	byID         map[string]*ringKey
+	fields       [][]string
+	leaves       map[string]bool // last member names, to skip patterns cheaply
 }
 
 // New returns a keyring over keys (the last one encrypts) for
@@ -111,6 +115,7 @@ func New(keys []Key, fields []string) (*Keyring, error) {
 			return nil, err
 		}
 		k.keys = append(k.keys, ringKey{id: key.ID, aead: aead, token: derive(key.Secret, "wims event field token")})
+		k.fingerprints = append(k.fingerprints, fingerprint(key.Secret))
 	}
 	for i := range k.keys {
 		k.byID[k.keys[i].id] = &k.keys[i]
@@ -194,30 +199,59 @@ func (k *Keyring) Encrypt(raw []byte) (string, error) {
 // string that is not one, a key the ring does not have, or a ciphertext
 // that does not authenticate (changed, or another key's).
 func (k *Keyring) Decrypt(s string) ([]byte, error) {
+	_, _, plain, err := k.open(s)
+	return plain, err
+}
+
+// open decrypts s and returns its key and token with the plain value.
+func (k *Keyring) open(s string) (*ringKey, string, []byte, error) {
 	rest, ok := strings.CutPrefix(s, Prefix)
 	parts := strings.Split(rest, ":")
 	if !ok || len(parts) != 3 {
-		return nil, errors.New("not an encrypted value")
+		return nil, "", nil, errors.New("not an encrypted value")
 	}
 	r := k.byID[parts[0]]
 	if r == nil {
-		return nil, fmt.Errorf("no event key %s", parts[0])
+		return nil, "", nil, fmt.Errorf("no event key %s", parts[0])
 	}
 	ct, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil || len(ct) < r.aead.NonceSize() {
-		return nil, errors.New("malformed encrypted value")
+		return nil, "", nil, errors.New("malformed encrypted value")
 	}
 	n := r.aead.NonceSize()
 	plain, err := r.aead.Open(nil, ct[:n], ct[n:], []byte(r.id))
 	if err != nil {
-		return nil, errors.New("encrypted value does not authenticate")
+		return nil, "", nil, errors.New("encrypted value does not authenticate")
 	}
-	return plain, nil
+	return r, parts[1], plain, nil
+}
+
+// IsSealed reports whether raw, a JSON value, is already the encrypted form
+// of a value under a key of the ring: a string with Prefix and a key id the
+// ring has, whose ciphertext authenticates and whose token is the token of
+// what it decrypts to. Events are put again (a target that puts what it
+// received back, an event copied from the event log into PutEvents), and a
+// second encryption would hide the value from every pattern on it. The
+// checks make a forged or garbled value count as plain data (encrypted as
+// any other), so a kept value always decrypts and matches what it holds.
+func (k *Keyring) IsSealed(raw []byte) bool {
+	t := bytes.TrimSpace(raw)
+	if len(t) < len(Prefix)+2 || t[0] != '"' || !bytes.HasPrefix(t[1:], []byte(Prefix)) {
+		return false
+	}
+	var s string
+	if json.Unmarshal(t, &s) != nil {
+		return false
+	}
+	r, token, plain, err := k.open(s)
+	return err == nil && hmac.Equal([]byte(token), []byte(r.tokenOf(plain)))
 }
 
 // SealDetail encrypts the sensitive fields of an event's detail, keeping
 // everything else (member order included) as it is. A field that is
-// absent or null is left alone.
+// absent or null is left alone, and so is one that is already sealed
+// (IsSealed): sealing is idempotent, so an event put again keeps the
+// values it carries.
 func (k *Keyring) SealDetail(detail []byte) ([]byte, error) {
 	if !k.mentions(detail) {
 		return detail, nil
@@ -244,7 +278,7 @@ func (k *Keyring) mentions(doc []byte) bool {
 
 func (k *Keyring) sealAt(doc []byte, path []string) ([]byte, error) {
 	if len(path) == 0 {
-		if t := bytes.TrimSpace(doc); string(t) == "null" {
+		if t := bytes.TrimSpace(doc); string(t) == "null" || k.IsSealed(t) {
 			return doc, nil
 		}
 		enc, err := k.Encrypt(doc)

@@ -184,11 +184,18 @@ func FuzzSealDetail(f *testing.F) {
 	f.Add([]byte(`{"data":{"NewImage":{"customerId":null}}}`))
 	f.Add([]byte(`{"data":[1,2]}`))
 	f.Add([]byte(`not json "customerId"`))
+	f.Add([]byte(`{"customerId":"c-42","data":{"OldImage":{"customerId":{"a":1}}}}`))
+	f.Add([]byte(`{"customerId":"wims:enc:k1:AAAA:BBBB"}`))
 	r := ring(f, nil, k1)
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		out, err := r.SealDetail(doc)
 		if err != nil || !json.Valid(doc) {
 			return
+		}
+		// Idempotent: what is sealed stays as it is when sealed again (an
+		// event put once more).
+		if again, err := r.SealDetail(out); err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("sealing %s again gave %s, %v", out, again, err)
 		}
 		// Maps, not a struct: member names are case-sensitive here, as in
 		// patterns, and encoding/json folds case for struct fields.
@@ -240,4 +247,109 @@ func FuzzDecrypt(f *testing.F) {
 	f.Add("wims:enc:k1:x:")
 	f.Add("wims:enc:nope:a:b")
 	f.Fuzz(func(t *testing.T, s string) { _, _ = r.Decrypt(s) })
+}
+
+// TestSealIsIdempotent: a user event's top-level customerId is sealed; a
+// value already sealed under a key of the ring is kept byte for byte (also
+// after a rotation), while a forged one (another value's token) and one
+// under a key the ring lacks are plain data, encrypted like any other.
+func TestSealIsIdempotent(t *testing.T) {
+	r1 := ring(t, nil, k1)
+	sealed, err := r1.SealDetail([]byte(`{"customerId":"c-42","total":250}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("c-42")) || !bytes.HasPrefix(sealed, []byte(`{"customerId":"wims:enc:k1:`)) {
+		t.Fatalf("sealed = %s", sealed)
+	}
+	for name, r := range map[string]*eventcrypt.Keyring{"same ring": r1, "rotated": ring(t, nil, k1, k2)} {
+		again, err := r.SealDetail(sealed)
+		if err != nil || !bytes.Equal(again, sealed) {
+			t.Errorf("%s: sealed again = %s, %v; want it unchanged", name, again, err)
+		}
+	}
+	var d struct{ CustomerID string }
+	if err := json.Unmarshal(sealed, &d); err != nil {
+		t.Fatal(err)
+	}
+	tok7, err := r1.Token("k1", []byte(`"c-7"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(d.CustomerID, ":")
+	forged := strings.Join([]string{parts[0], parts[1], parts[2], tok7, parts[4]}, ":")
+	for name, v := range map[string]string{"forged token": forged, "garbled": d.CustomerID + "x"} {
+		raw, _ := json.Marshal(v)
+		if r1.IsSealed(raw) {
+			t.Errorf("%s: IsSealed = true", name)
+		}
+	}
+	if !r1.IsSealed([]byte(` "` + d.CustomerID + `" `)) {
+		t.Error("IsSealed(the sealed value) = false")
+	}
+	other, err := ring(t, nil, k2).SealDetail(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(other, []byte(`{"customerId":"wims:enc:k2:`)) {
+		t.Fatalf("a ring without k1 kept the k1 value: %s", other)
+	}
+}
+
+// TestAdmit: a rotation [k1] → [k1 k2] → [k2] is admitted step by step and
+// remembered; skipping the middle step, rolling back past the encrypting
+// key, or a known id with another secret is refused with an error that
+// names the key and never a secret.
+func TestAdmit(t *testing.T) {
+	h, err := ring(t, nil, k1).Admit(eventcrypt.History{})
+	if err != nil || h.Encrypting != "k1" || len(h.Keys) != 1 {
+		t.Fatalf("first start: %+v, %v", h, err)
+	}
+	same, err := ring(t, nil, k1).Admit(h)
+	if err != nil || !same.Equal(h) {
+		t.Fatalf("restart with the same ring: %+v, %v; want %+v unchanged", same, err, h)
+	}
+	if _, err := ring(t, nil, k2).Admit(h); err == nil || !strings.Contains(err.Error(), "event key k1") {
+		t.Fatalf("[k2] after [k1]: %v, want a refusal naming k1", err)
+	}
+	rotated, err := ring(t, nil, k1, k2).Admit(h)
+	if err != nil || rotated.Encrypting != "k2" || len(rotated.Keys) != 2 || rotated.Equal(h) {
+		t.Fatalf("[k1 k2] after [k1]: %+v, %v", rotated, err)
+	}
+	if _, err := ring(t, nil, k1).Admit(rotated); err == nil || !strings.Contains(err.Error(), "event key k2") {
+		t.Fatalf("[k1] after [k1 k2]: %v, want a refusal naming k2", err)
+	}
+	dropped, err := ring(t, nil, k2).Admit(rotated)
+	if err != nil || dropped.Encrypting != "k2" || dropped.Keys["k1"] == "" {
+		t.Fatalf("[k2] after [k1 k2]: %+v, %v; want k1 remembered", dropped, err)
+	}
+	otherSecret := "k1:" + strings.Repeat("09", 32)
+	for _, keys := range [][]string{{otherSecret}, {otherSecret, k2}} {
+		_, err := ring(t, nil, keys...).Admit(dropped)
+		if err == nil || !strings.Contains(err.Error(), "event key k1 is not the key") || strings.Contains(err.Error(), strings.Repeat("09", 32)) {
+			t.Fatalf("another secret under k1 (%d keys): %v", len(keys), err)
+		}
+	}
+}
+
+// FuzzIsSealed: never panics, and a value it accepts decrypts.
+func FuzzIsSealed(f *testing.F) {
+	r := ring(f, nil, k1, k2)
+	enc, _ := r.Encrypt([]byte(`"c-42"`))
+	raw, _ := json.Marshal(enc)
+	f.Add(raw)
+	f.Add([]byte(`"wims:enc:k1:x:y"`))
+	f.Add([]byte(`"wims:enc:\u006b1:a:b"`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !r.IsSealed(raw) {
+			return
+		}
+		var s string
+		if err := json.Unmarshal(bytes.TrimSpace(raw), &s); err != nil {
+			t.Fatalf("IsSealed(%s) but it is no string: %v", raw, err)
+		}
+		if _, err := r.Decrypt(s); err != nil {
+			t.Fatalf("IsSealed(%s) but it does not decrypt: %v", raw, err)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -108,6 +109,14 @@ func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) 
 				res = wims.PutEventsResult{ErrorCode: "InvalidArgument", ErrorMessage: wims.ErrorMessage(err)}
 			}
 		}
+		if res.ErrorCode == "" && s.seal != nil {
+			// After validation, which sees the detail as put; before the
+			// claim check, so a stored payload holds the sealed form too.
+			if err := s.sealMessage(&msg, &ev); err != nil {
+				s.log.Warn("put events: sensitive fields not sealed", "event_id", ev.ID, "err", err)
+				res = wims.PutEventsResult{ErrorCode: "InternalFailure", ErrorMessage: "The event's sensitive fields could not be encrypted; retry it."}
+			}
+		}
 		if res.ErrorCode == "" && claimed[i] {
 			if err := s.claimCheck(ctx, &msg, ev, bus, now); err != nil {
 				s.log.Warn("put events: claim-check payload not stored", "event_id", ev.ID, "err", err)
@@ -130,6 +139,26 @@ func (s *Service) PutEvents(ctx context.Context, entries []wims.PutEventsEntry) 
 		}
 	}
 	return results, nil
+}
+
+// sealMessage seals ev's detail (Options.Seal) and, if that changed it,
+// rebuilds msg's data from it. An event without a sensitive field is left
+// alone, so it costs no second encoding.
+func (s *Service) sealMessage(msg *wims.Outgoing, ev *wims.Event) error {
+	detail, err := s.seal(ev.Detail)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(detail, ev.Detail) {
+		return nil
+	}
+	ev.Detail = detail
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode sealed event: %w", err)
+	}
+	msg.Data = data
+	return nil
 }
 
 // claimRefSize is what a claim-checked entry counts towards the 256 KB

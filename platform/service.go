@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,14 @@ type Options struct {
 	// fields match their tokens (eventcrypt.Keyring.RewritePattern). Rules
 	// are stored as written, so a key rotation needs only a restart.
 	Patterns func(p []byte) ([]byte, error)
+	// Seal, if set, rewrites the detail of each event put with PutEvents
+	// after it is validated and before it is claim-checked and published,
+	// and of the event TestEventPattern tests: wims serve encrypts the
+	// sensitive fields there (eventcrypt.Keyring.SealDetail), as the relay
+	// does for change events, so Patterns' rewrite meets the form it
+	// expects. It must keep a value it sealed before as it is: events are
+	// put again.
+	Seal func(detail []byte) ([]byte, error)
 	// Changed, if set, is called after every committed resource write, so
 	// this instance's Catalog reloads at once instead of at its next poll.
 	Changed func()
@@ -54,6 +63,7 @@ type Service struct {
 	archives ArchiveStore
 	payloads wims.EventPayloadStore
 	patterns func([]byte) ([]byte, error)
+	seal     func([]byte) ([]byte, error)
 	subjects Subjects
 	now      wims.Clock
 	log      *slog.Logger
@@ -69,7 +79,7 @@ var (
 
 // New returns a Service.
 func New(opt Options) *Service {
-	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, payloads: opt.Payloads, patterns: opt.Patterns, subjects: opt.Subjects,
+	s := &Service{store: opt.Store, bus: opt.Bus, sealer: opt.Sealer, archives: opt.Archives, payloads: opt.Payloads, patterns: opt.Patterns, seal: opt.Seal, subjects: opt.Subjects,
 		now: opt.Now, log: opt.Logger, changed: opt.Changed}
 	if s.now == nil {
 		s.now = time.Now
@@ -188,8 +198,11 @@ func (s *Service) compile(p []byte) (*pattern.Pattern, error) {
 }
 
 // TestEventPattern reports whether event matches pattern, as a rule with
-// that pattern would (so a pattern on a sensitive field matches the
-// encrypted form events carry).
+// that pattern would once the event is put on a bus: the pattern is
+// rewritten (Patterns) and the event's detail sealed (Seal), so a pattern
+// on a sensitive field matches the event whether it is given in plain text
+// (as a publisher puts it) or with the encrypted form events carry (as the
+// event log shows it).
 func (s *Service) TestEventPattern(_ context.Context, p, event string) (bool, error) {
 	compiled, err := s.checkPattern(p)
 	if err != nil {
@@ -198,9 +211,36 @@ func (s *Service) TestEventPattern(_ context.Context, p, event string) (bool, er
 	if !json.Valid([]byte(event)) {
 		return false, wims.FieldError("Event", "must be a JSON event")
 	}
-	ok, err := compiled.Match([]byte(event))
+	data, err := s.sealEvent([]byte(event))
+	if err != nil {
+		return false, wims.FieldError("Event", "%v", err)
+	}
+	ok, err := compiled.Match(data)
 	if err != nil {
 		return false, wims.FieldError("Event", "%v", err)
 	}
 	return ok, nil
+}
+
+// sealEvent returns a whole event with its detail sealed (Seal), for
+// TestEventPattern. An event without an object detail is returned as it
+// is: nothing in it can be sensitive, as every sensitive path is under
+// detail.
+func (s *Service) sealEvent(event []byte) ([]byte, error) {
+	if s.seal == nil {
+		return event, nil
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(event, &members) != nil || !isObject(members["detail"]) {
+		return event, nil
+	}
+	detail, err := s.seal(members["detail"])
+	if err != nil {
+		return nil, fmt.Errorf("seal detail: %w", err)
+	}
+	if bytes.Equal(detail, members["detail"]) {
+		return event, nil
+	}
+	members["detail"] = detail
+	return json.Marshal(members)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/wims/wims"
@@ -38,4 +39,17 @@ func (s *Store) GetEventPayload(ctx context.Context, id string) (wims.EventPaylo
 	}
 	p.CreatedAt = p.CreatedAt.UTC()
 	return p, nil
+}
+
+// DeleteEventPayloads deletes the oldest payloads created before olderThan,
+// at most limit of them in one transaction; see wims.EventPayloadStore.
+func (s *Store) DeleteEventPayloads(ctx context.Context, olderThan time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(w *writeTx) error {
+		tag, err := w.exec(`DELETE FROM event_payloads WHERE id IN
+			(SELECT id FROM event_payloads WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, olderThan, limit)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, wrap("delete event payloads", err)
 }

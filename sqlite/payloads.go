@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/wims/wims"
 )
@@ -37,4 +38,21 @@ func (s *Store) GetEventPayload(ctx context.Context, id string) (wims.EventPaylo
 	}
 	p.CreatedAt = fromMicros(at)
 	return p, nil
+}
+
+// DeleteEventPayloads deletes the oldest payloads created before olderThan,
+// at most limit of them in one write (so a large backlog does not hold the
+// writer); see wims.EventPayloadStore.
+func (s *Store) DeleteEventPayloads(ctx context.Context, olderThan time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(w *writeTx) error {
+		res, err := w.exec(`DELETE FROM event_payloads WHERE id IN
+			(SELECT id FROM event_payloads WHERE created_at < ? ORDER BY created_at LIMIT ?)`, toMicros(olderThan), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, wrap("delete event payloads", err)
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) wims.Store) {
 	t.Run("Resources", func(t *testing.T) { testResources(t, open) })
 	t.Run("ItemEdit", func(t *testing.T) { testItemEdit(t, open) })
 	t.Run("EventPayloads", func(t *testing.T) { testEventPayloads(t, open) })
+	t.Run("EventPayloadExpiry", func(t *testing.T) { testEventPayloadExpiry(t, open) })
 	t.Run("ItemPage", func(t *testing.T) { testItemPage(t, open) })
 }
 

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wims/wims/postgres/pgtest"
 )
 
 // TestEventKeyConfig: a bad --event-key or --sensitive-field is refused at
@@ -41,4 +46,28 @@ func TestEventKeyConfig(t *testing.T) {
 	if s := c.String(); strings.Contains(s, secret) || !strings.Contains(s, "k1:<redacted>") {
 		t.Fatalf("config dump %s", s)
 	}
+}
+
+// TestEventKeysSharedStore: a second instance on the first's PostgreSQL
+// store, with a data dir of its own and so a key file of its own, is
+// refused at start, with a message saying what to do (its rules would
+// never match the first's encrypted fields); given the first's key it
+// starts.
+func TestEventKeysSharedStore(t *testing.T) {
+	pg := pgtest.URL(t)
+	first := startTestApp(t, func(c *Config) { c.Store = pg })
+	cfg := Config{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: pg, Namespace: "wims", NATSReplicas: 1,
+		PaymentsRate: 5, Architecture: "v2", NoSync: true,
+	}
+	app, err := StartApp(context.Background(), cfg, first.log)
+	if err == nil {
+		_ = app.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "event key default is not the key default") || !strings.Contains(err.Error(), "event.key") {
+		t.Fatalf("second instance with its own key file: %v, want a refusal naming the key file", err)
+	}
+	h, err := os.ReadFile(filepath.Join(first.cfg.DataDir, "event.key"))
+	mustNil(t, err)
+	startTestApp(t, func(c *Config) { c.Store = pg; c.EventKeys = []string{"default:" + strings.TrimSpace(string(h))} })
 }

@@ -38,10 +38,13 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	if err != nil {
 		return nil, err
 	}
+	if err := a.admitEventKeys(ctx, crypt); err != nil {
+		return nil, err
+	}
 	subjects := platform.Subjects{Events: a.bus.Subject("events"), Deliveries: a.bus.Subject("deliveries", "targets")}
 	var catalog *platform.Catalog
 	a.platform = platform.New(platform.Options{
-		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Payloads: a.store, Patterns: crypt.RewritePattern, Subjects: subjects, Logger: a.log.With("component", "platform"),
+		Store: a.store, Bus: a.bus, Sealer: sealer, Archives: a.bus, Payloads: a.store, Patterns: crypt.RewritePattern, Seal: crypt.SealDetail, Subjects: subjects, Logger: a.log.With("component", "platform"),
 		// Reload before the write returns, so this instance routes with a
 		// rule as soon as the call that made it has answered (other
 		// instances within the catalog's poll).
@@ -155,8 +158,22 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		c.Stop()
 		return err
 	})
+	janitor := &platform.PayloadJanitor{
+		Payloads: a.store, Retention: payloadRetention, Interval: time.Hour,
+		Archives: func(ctx context.Context) ([]wims.Archive, error) {
+			return a.platform.ListArchives(ctx, wims.ArchiveFilter{})
+		},
+		Logger: a.log.With("component", "payloads"),
+	}
+	a.lead(ctx, "payloads", janitor.Run)
 	return refs, nil
 }
+
+// payloadRetention is how long the streams keep what may refer to a
+// claim-checked payload (nats/streams.go: the events stream and the event
+// log 7 days, dead letters 30; a target's MaximumEventAgeInSeconds at most
+// a day). TestPayloadRetentionMatchesStreams holds it to the streams.
+var payloadRetention = platform.PayloadRetention{Events: 7 * 24 * time.Hour, Delivery: wims.MaxEventAgeSeconds * time.Second, DeadLetters: 30 * 24 * time.Hour}
 
 // laneMaxDeliver is how many deliveries a lane consumer makes of a failing
 // event before dead-lettering it; the notifier counts throttled webhook

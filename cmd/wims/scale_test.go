@@ -45,11 +45,15 @@ const scalePaymentsRate = 40
 // newScaleProc is a `wims serve` on the shared PostgreSQL database and NATS
 // cluster, with its own data dir (which then holds only its instance id) and
 // HTTP port.
+// scaleEventKey is the event key of every instance of a scale test.
+var scaleEventKey = "scale:" + strings.Repeat("5c", 32)
+
 func newScaleProc(t *testing.T, bin, payURL, pgURL string, natsURLs []string, replicas int, ns string) *wimsProc {
 	t.Helper()
 	return newWimsProc(t, bin, payURL,
 		"--store", pgURL, "--nats-url", strings.Join(natsURLs, ","), "--nats-replicas", strconv.Itoa(replicas),
-		"--namespace", ns, "--payments-rate", strconv.Itoa(scalePaymentsRate)) // the last --payments-rate wins
+		"--namespace", ns, "--payments-rate", strconv.Itoa(scalePaymentsRate), // the last --payments-rate wins
+		"--event-key", scaleEventKey) // instances sharing a store share their event keys (each data dir's own key file would be refused)
 }
 
 // instanceID reads the instance id wims keeps in its data dir (instance.go).

@@ -1,0 +1,4 @@
+-- 0013_event_payloads_created: claim-check payloads expire
+-- (platform.PayloadJanitor deletes the oldest, created before a horizon), so
+-- the delete finds them by age without scanning megabyte rows.
+CREATE INDEX event_payloads_created ON event_payloads (created_at);
