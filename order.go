@@ -22,9 +22,9 @@ type OrderStatus string
 // released); see Tx.CancelOrder for the races. A PAID order is shipped by
 // a person or a fulfillment service (POST /orders/{id}/shipment): SHIPPED,
 // which keeps its stock (it left the warehouse) and can no longer be
-// cancelled. A one-line order for an item that allows backorders waits as
-// BACKORDERED instead of REJECTED when the stock is short, and a restock
-// moves it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
+// cancelled. An order whose short lines are all of items that allow
+// backorders waits as BACKORDERED instead of REJECTED, and a restock moves
+// it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
 const (
 	OrderPending       OrderStatus = "PENDING"
 	OrderReserved      OrderStatus = "RESERVED"
@@ -336,6 +336,20 @@ func (o Order) Backorder(available int64) Order {
 		return o
 	}
 	o.Reason = fmt.Sprintf("%s: requested %d, available %d", ReasonBackordered, o.Quantity, available)
+	return o
+}
+
+// BackorderLine returns a PENDING multi-line order that waits for stock
+// because of line l: BACKORDERED, the reason naming l's SKU, what it asked
+// for and what was on hand, or, for available < 0, that earlier backorders
+// of the SKU wait before it.
+func (o Order) BackorderLine(l OrderLine, available int64) Order {
+	o.Status = OrderBackordered
+	if available < 0 {
+		o.Reason = fmt.Sprintf("%s of %s: requested %d, behind earlier backorders", ReasonBackordered, l.SKU, l.Quantity)
+		return o
+	}
+	o.Reason = fmt.Sprintf("%s of %s: requested %d, available %d", ReasonBackordered, l.SKU, l.Quantity, available)
 	return o
 }
 

@@ -81,7 +81,7 @@ func (r *memRows) HasBackorders(sku string) (bool, error) {
 func (r *memRows) LockBackorders(sku string, limit int) ([]Order, error) {
 	var out []Order
 	for _, o := range r.orders {
-		if o.SKU == sku && o.Status == OrderBackordered {
+		if o.Status == OrderBackordered && slices.ContainsFunc(o.WithLines().Lines, func(l OrderLine) bool { return l.SKU == sku }) {
 			out = append(out, o)
 		}
 	}
@@ -90,6 +90,14 @@ func (r *memRows) LockBackorders(sku string, limit int) ([]Order, error) {
 	})
 	return out[:min(limit, len(out))], nil
 }
+func (r *memRows) FirstBackorder(sku string) (string, bool, error) {
+	b, err := r.LockBackorders(sku, 1)
+	if len(b) == 0 {
+		return "", false, err
+	}
+	return b[0].ID, true, err
+}
+func (r *memRows) SetLinesBackordered(string, bool) error                 { return nil }
 func (r *memRows) InsertPaymentAttempt(PaymentAttempt) error              { return nil }
 func (r *memRows) UpsertExecution(Execution, []byte) error                { return nil }
 func (r *memRows) InsertNotified(string, string, time.Time) (bool, error) { return true, nil }

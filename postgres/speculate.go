@@ -80,6 +80,12 @@ func (r speculativeRows) ReadOrder(string) (wims.Order, bool, error) {
 // HasBackorders implements wims.TxRows by refusing.
 func (r speculativeRows) HasBackorders(string) (bool, error) { return false, r.refuse() }
 
+// FirstBackorder implements wims.TxRows by refusing.
+func (r speculativeRows) FirstBackorder(string) (string, bool, error) { return "", false, r.refuse() }
+
+// SetLinesBackordered implements wims.TxRows by refusing.
+func (r speculativeRows) SetLinesBackordered(string, bool) error { return r.refuse() }
+
 // LockBackorders implements wims.TxRows by refusing.
 func (r speculativeRows) LockBackorders(string, int) ([]wims.Order, error) { return nil, r.refuse() }
 
