@@ -3,6 +3,8 @@ package wims
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -56,6 +58,12 @@ type TxRows interface {
 	// orders it fills, and a cancel of a BACKORDERED order takes its items'
 	// locks before the order's (Tx.CancelOrder), so the two cannot deadlock.
 	LockBackorders(sku string, limit int) ([]Order, error)
+	// BackorderSKUs returns the SKUs of the lines of the first limit
+	// multi-line BACKORDERED orders with a line of sku, oldest first,
+	// without locking anything: the items a fill of sku's queue may lock
+	// besides sku's. Only a hint, to take those locks in SKU order before
+	// the fill (Tx.lockForFill); the fill decides on what it locks.
+	BackorderSKUs(sku string, limit int) ([]string, error)
 	// SetLinesBackordered marks the lines of the multi-line order id, which
 	// InsertOrder indexed by SKU, as waiting or not: the index that
 	// HasBackorders, FirstBackorder and LockBackorders read for multi-line
@@ -66,6 +74,14 @@ type TxRows interface {
 	// LockItem reads an item for its old image and keeps it as read until
 	// the transaction ends (see LockOrder); found is false if there is none.
 	LockItem(sku string) (it Item, found bool, err error)
+	// TryLockItem is LockItem without waiting for a lock another
+	// transaction holds: then it fails with an error on which the engine
+	// runs the whole transition again, in a fresh transaction (PostgreSQL:
+	// NOWAIT's lock_not_available, retried as a deadlock is). A fill takes
+	// the locks it did not foresee, maybe out of SKU order, this way, so
+	// that it never waits for them and so cannot deadlock (Tx.lockForFill).
+	// SQLite's single writer never waits for a lock: there it is LockItem.
+	TryLockItem(sku string) (it Item, found bool, err error)
 	// InsertItem stores a new item. It returns InsertKeyExists, and writes
 	// nothing, if an item with its SKU exists (PostgreSQL: one a concurrent
 	// transaction inserted and committed since LockItem found none).
@@ -355,8 +371,16 @@ func (tx Tx) CancelOrder(orderID string) (Order, error) {
 	if peek, found, err := tx.Rows.ReadOrder(orderID); err != nil {
 		return Order{}, err
 	} else if found && peek.Status == OrderBackordered {
-		for _, l := range peek.SortedLines() {
-			if _, _, err := tx.Rows.LockItem(l.SKU); err != nil {
+		lines := peek.SortedLines()
+		skus := make([]string, len(lines))
+		for i, l := range lines {
+			skus[i] = l.SKU
+		}
+		if err := tx.lockForFill(skus...); err != nil {
+			return Order{}, err
+		}
+		for _, sku := range skus {
+			if _, _, err := tx.Rows.LockItem(sku); err != nil {
 				return Order{}, err
 			}
 		}
@@ -449,7 +473,15 @@ func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
 // items, and those in SKU order (Order.SortedLines), the lock order every
 // write keeps.
 func (tx Tx) releaseStock(o Order) error {
-	for _, l := range o.SortedLines() {
+	lines := o.SortedLines()
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
+	}
+	if err := tx.lockForFill(skus...); err != nil {
+		return err
+	}
+	for _, l := range lines {
 		item, found, err := tx.Rows.LockItem(l.SKU)
 		if err != nil {
 			return err
@@ -508,17 +540,66 @@ func (tx Tx) fillBackorders(old Item, available int64) (int64, error) {
 	return f.items[old.SKU].quantity, nil
 }
 
+// maxFillLocks bounds the items lockForFill locks ahead.
+const maxFillLocks = 256
+
+// lockForFill takes, before a fill of the queues of skus, the locks of the
+// items the fill may need besides skus', together with skus' in SKU order,
+// the order every other write locks items in: the SKUs of the multi-line
+// orders waiting in those queues, and in theirs, found by an unlocked look
+// (TxRows.BackorderSKUs). Without it a fill that meets a multi-line order
+// would have to lock the order's other items out of SKU order, which it
+// does only without waiting, running the transition again if they are
+// busy (see filler). Should the queues change before the locks are
+// granted, that is what happens. With no multi-line backorders it locks
+// nothing: the caller locks skus' items itself.
+func (tx Tx) lockForFill(skus ...string) error {
+	seen := make(map[string]bool, len(skus))
+	for _, sku := range skus {
+		seen[sku] = true
+	}
+	todo, extra := slices.Clone(skus), false
+	for len(todo) > 0 && len(seen) < maxFillLocks {
+		sku := todo[0]
+		todo = todo[1:]
+		more, err := tx.Rows.BackorderSKUs(sku, backorderBatch)
+		if err != nil {
+			return err
+		}
+		for _, m := range more {
+			if !seen[m] {
+				seen[m], extra = true, true
+				todo = append(todo, m)
+			}
+		}
+	}
+	if !extra {
+		return nil
+	}
+	for _, sku := range slices.Sorted(maps.Keys(seen)) {
+		if _, _, err := tx.Rows.LockItem(sku); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // filler is one fill of backorder queues in a transaction: the items it
 // locked, with what is on hand as it takes stock, and the SKUs whose
 // queues are still to be run. The quantities are written at the end, one
 // change per item (write).
 //
 // The fill locks an item before the orders of its queue, as everywhere. A
-// multi-line order's other items it locks when it reaches the order, which
-// may be out of SKU order (a restock of B reaching an order of A and B
-// locks B, then A); in PostgreSQL a transaction locking A then B meanwhile
-// is a deadlock, which the engine detects and retries (postgres/tx.go), and
-// SQLite's single writer has no concurrent transaction at all.
+// multi-line order's other items were locked ahead, in SKU order, by
+// lockForFill; one it did not foresee (the queue changed in between) the
+// fill locks when it reaches the order, maybe out of SKU order (a restock
+// of B reaching an order of A and B locks B, then A), so it does not wait
+// for it (TxRows.TryLockItem): a lock another transaction holds sends the
+// whole transition round again, whose lockForFill then sees the order and
+// locks its items in order. Waiting would deadlock with a transaction
+// locking A, then B; PostgreSQL detects that only after deadlock_timeout
+// (a second by default). SQLite's single writer has no concurrent
+// transaction at all.
 type filler struct {
 	tx    Tx
 	items map[string]*fillItem
@@ -550,7 +631,10 @@ func (f *filler) item(sku string) (*fillItem, error) {
 	if it, ok := f.items[sku]; ok {
 		return it, nil
 	}
-	old, found, err := f.tx.Rows.LockItem(sku)
+	// Not waited for: the transaction may hold items after sku's in SKU
+	// order (see filler). An item this transaction locked already, ahead
+	// or as the caller's, is granted at once.
+	old, found, err := f.tx.Rows.TryLockItem(sku)
 	if err != nil {
 		return nil, err
 	}
@@ -655,6 +739,10 @@ func (f *filler) write(skip string) error {
 // the loop locks and replaces that row instead.
 func (tx Tx) PutItem(item Item) (Item, error) {
 	item.UpdatedAt = tx.Now
+	// It may raise the quantity and fill backorders.
+	if err := tx.lockForFill(item.SKU); err != nil {
+		return Item{}, err
+	}
 	for {
 		old, found, err := tx.Rows.LockItem(item.SKU)
 		if err != nil {
@@ -692,6 +780,11 @@ func (tx Tx) PutItem(item Item) (Item, error) {
 // drop below 0, and EINVALID (field "delta") when it would rise above
 // MaxQuantity. The reason is not stored: items have no field for it yet.
 func (tx Tx) AdjustStock(sku string, adj Adjustment) (Item, error) {
+	if adj.Delta > 0 {
+		if err := tx.lockForFill(sku); err != nil {
+			return Item{}, err
+		}
+	}
 	old, found, err := tx.Rows.LockItem(sku)
 	if err != nil {
 		return Item{}, err

@@ -52,6 +52,7 @@ func (r *memRows) LockItem(sku string) (Item, bool, error) {
 	it, ok := r.items[sku]
 	return it, ok, nil
 }
+func (r *memRows) TryLockItem(sku string) (Item, bool, error) { return r.LockItem(sku) }
 func (r *memRows) InsertItem(it Item) (InsertOutcome, error) {
 	if it.SKU == r.raceSKU {
 		r.raceSKU = ""
@@ -97,7 +98,19 @@ func (r *memRows) FirstBackorder(sku string) (string, bool, error) {
 	}
 	return b[0].ID, true, err
 }
-func (r *memRows) SetLinesBackordered(string, bool) error                 { return nil }
+func (r *memRows) SetLinesBackordered(string, bool) error { return nil }
+func (r *memRows) BackorderSKUs(sku string, limit int) ([]string, error) {
+	b, err := r.LockBackorders(sku, limit)
+	var out []string
+	for _, o := range b {
+		if len(o.Lines) > 1 {
+			for _, l := range o.Lines {
+				out = append(out, l.SKU)
+			}
+		}
+	}
+	return out, err
+}
 func (r *memRows) InsertPaymentAttempt(PaymentAttempt) error              { return nil }
 func (r *memRows) UpsertExecution(Execution, []byte) error                { return nil }
 func (r *memRows) InsertNotified(string, string, time.Time) (bool, error) { return true, nil }

@@ -255,6 +255,24 @@ const (
 		AND status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT $2`
 )
 
+// qBackorderSKUs lists the SKUs of the lines of the first $2 multi-line
+// BACKORDERED orders with a line of $1.
+const qBackorderSKUs = `SELECT DISTINCT l.sku FROM (SELECT order_id FROM order_lines WHERE sku = $1 AND backordered
+		ORDER BY created_at, order_id LIMIT $2) q JOIN order_lines l ON l.order_id = q.order_id`
+
+// BackorderSKUs implements wims.TxRows.
+func (r txRows) BackorderSKUs(sku string, limit int) ([]string, error) {
+	rows, err := r.w.Query(r.w.ctx, qBackorderSKUs, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	skus, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("backorder SKUs of %s: %w", sku, err)
+	}
+	return skus, nil
+}
+
 // HasBackorders implements wims.TxRows.
 func (r txRows) HasBackorders(sku string) (bool, error) {
 	var waiting bool

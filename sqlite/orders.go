@@ -180,9 +180,14 @@ const (
 // the one-line orders (and multi-line orders whose first line it is) in
 // the partial index orders_backordered (0010), and the multi-line orders
 // with a line of it in the partial index order_lines_backordered (0012).
-// A multi-line order may be in both; IN removes the repeat.
+// A multi-line order may be in both; IN removes the repeat. The ORDER BY
+// of a range, and the unary + on the outer status test, steer SQLite's
+// planner (which has no statistics) to those ranges and to primary-key
+// lookups, rather than to orders_status, which holds the backorders of
+// every SKU.
 const (
-	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM orders WHERE sku = ?1 AND status = 'BACKORDERED')
+	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM (SELECT order_id FROM orders WHERE sku = ?1 AND status = 'BACKORDERED'
+			ORDER BY created_at, order_id LIMIT 1))
 		OR EXISTS (SELECT 1 FROM order_lines WHERE sku = ?1 AND backordered = 1)`
 	qBackorderIDs = `SELECT order_id FROM (SELECT order_id FROM orders WHERE sku = ?1 AND status = 'BACKORDERED'
 			ORDER BY created_at, order_id LIMIT ?2)
@@ -190,15 +195,40 @@ const (
 		SELECT order_id FROM (SELECT order_id FROM order_lines WHERE sku = ?1 AND backordered = 1
 			ORDER BY created_at, order_id LIMIT ?2)`
 	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE order_id IN (` + qBackorderIDs + `)
-		AND status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT ?2`
+		AND +status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT ?2`
 	qFirstBackorder = `SELECT order_id FROM orders WHERE order_id IN (` + qBackorderIDs + `)
-		AND status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT 1`
+		AND +status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT ?2`
 )
 
 // SetLinesBackordered implements wims.TxRows.
 func (r txRows) SetLinesBackordered(id string, backordered bool) error {
 	_, err := r.w.exec(qSetBackordered, backordered, id)
 	return err
+}
+
+// qBackorderSKUs lists the SKUs of the lines of the first ?2 multi-line
+// BACKORDERED orders with a line of ?1.
+const qBackorderSKUs = `SELECT DISTINCT l.sku FROM (SELECT order_id FROM order_lines WHERE sku = ?1 AND backordered = 1
+		ORDER BY created_at, order_id LIMIT ?2) q JOIN order_lines l ON l.order_id = q.order_id`
+
+// BackorderSKUs implements wims.TxRows. The single writer runs nothing
+// concurrently, so lock order does not matter here, but the rows are the
+// same for both engines.
+func (r txRows) BackorderSKUs(sku string, limit int) ([]string, error) {
+	rows, err := r.w.tx.QueryContext(r.w.ctx(), qBackorderSKUs, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // HasBackorders implements wims.TxRows.
