@@ -254,3 +254,34 @@ func TestTxLines(t *testing.T) {
 		t.Fatalf("stock %d %d %d after the cancel", a, b, c)
 	}
 }
+
+// TestTxLinesBackorderLockOrder: a restock of B, whose queue holds an order
+// of A and B, locks A ahead of B (SKU order, lockForFill), and a cancel of
+// that order locks both before the order, so neither waits out of order.
+func TestTxLinesBackorderLockOrder(t *testing.T) {
+	rows := newMemRows(Item{SKU: "A", Quantity: 5, AllowBackorder: true}, Item{SKU: "B", Quantity: 0, AllowBackorder: true})
+	tx := Tx{Rows: rows, Now: time.Unix(1, 0).UTC()}
+	if _, _, err := tx.CreateOrder(Order{ID: "m", CustomerID: "c", Lines: []OrderLine{{SKU: "B", Quantity: 2}, {SKU: "A", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := tx.ReserveStock("m"); err != nil || o.Status != OrderBackordered || o.Reason != "waiting for stock of B: requested 2, available 0" {
+		t.Fatalf("reserve %+v, %v", o, err)
+	}
+	rows.locked = nil
+	if it, err := tx.AdjustStock("B", Adjustment{Delta: 1}); err != nil || it.Quantity != 1 {
+		t.Fatalf("restock %+v, %v", it, err)
+	}
+	if got := rows.locked; len(got) < 2 || got[0] != "A" || got[1] != "B" {
+		t.Fatalf("restock locked %v, want A, then B", got)
+	}
+	rows.locked = nil
+	if o, err := tx.CancelOrder("m"); err != nil || o.Status != OrderCancelled {
+		t.Fatalf("cancel %+v, %v", o, err)
+	}
+	if got := rows.locked; len(got) < 2 || got[0] != "A" || got[1] != "B" {
+		t.Fatalf("cancel locked %v, want A, then B", got)
+	}
+	if a, b := rows.items["A"].Quantity, rows.items["B"].Quantity; a != 5 || b != 1 {
+		t.Fatalf("stock A %d, B %d: a backorder's cancel released something", a, b)
+	}
+}
