@@ -198,9 +198,10 @@ type OrderFilter struct {
 	CustomerID string
 	// Status, if set, selects orders in that status.
 	Status OrderStatus
-	// SKU, if set, selects the orders of that item (on an index of
-	// (sku, created_at, order_id), so a page costs the same for any number
-	// of orders).
+	// SKU, if set, selects the orders with a line of that item, any line
+	// of a multi-line order (on indexes of (sku, created_at, order_id) of
+	// orders and of the multi-line orders' lines, so a page costs the same
+	// for any number of orders).
 	SKU string
 	// Limit bounds the page; ListOrders treats <= 0 as DefaultOrderLimit and
 	// caps it at MaxOrderLimit.
