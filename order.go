@@ -311,14 +311,10 @@ func (o Order) Reserve(reserved bool, available int64) Order {
 }
 
 // RejectLine returns a multi-line order rejected because of one line: its
-// reason names the SKU, what was asked and what was available, or, for
-// available < 0, that earlier backorders of the SKU wait before it.
+// reason names the SKU, what was asked and what was available. (A line
+// behind earlier backorders makes the order wait instead: BackorderLine.)
 func (o Order) RejectLine(l OrderLine, available int64) Order {
 	o.Status = OrderRejected
-	if available < 0 {
-		o.Reason = fmt.Sprintf("insufficient stock of %s: requested %d, behind earlier backorders", l.SKU, l.Quantity)
-		return o
-	}
 	o.Reason = fmt.Sprintf("insufficient stock of %s: requested %d, available %d", l.SKU, l.Quantity, available)
 	return o
 }

@@ -367,7 +367,8 @@ func (tx Tx) CancelOrder(orderID string) (Order, error) {
 	// An unlocked read says whether they are needed; should the status
 	// change before the order's lock is granted, the locked row decides,
 	// and only the rare order that became BACKORDERED in between takes its
-	// items after it (PostgreSQL would detect that deadlock and retry).
+	// items after it, without waiting (filler.item): if one is busy, the
+	// cancel runs again, and its read then sees the backorder.
 	if peek, found, err := tx.Rows.ReadOrder(orderID); err != nil {
 		return Order{}, err
 	} else if found && peek.Status == OrderBackordered {
@@ -469,9 +470,10 @@ func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
 }
 
 // releaseStock puts the quantity of every line of order o, which the
-// transaction has locked, back in stock. The order is locked before its
-// items, and those in SKU order (Order.SortedLines), the lock order every
-// write keeps.
+// transaction has locked, back in stock, each line's restock filling
+// backorders. The order is locked before its items, and those in SKU order
+// (Order.SortedLines), the lock order every write keeps, together with
+// those the fills may need (lockForFill).
 func (tx Tx) releaseStock(o Order) error {
 	lines := o.SortedLines()
 	skus := make([]string, len(lines))
