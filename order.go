@@ -22,9 +22,9 @@ type OrderStatus string
 // released); see Tx.CancelOrder for the races. A PAID order is shipped by
 // a person or a fulfillment service (POST /orders/{id}/shipment): SHIPPED,
 // which keeps its stock (it left the warehouse) and can no longer be
-// cancelled. A one-line order for an item that allows backorders waits as
-// BACKORDERED instead of REJECTED when the stock is short, and a restock
-// moves it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
+// cancelled. An order whose short lines are all of items that allow
+// backorders waits as BACKORDERED instead of REJECTED, and a restock moves
+// it to RESERVED (Tx.ReserveStock, Tx.AdjustStock).
 const (
 	OrderPending       OrderStatus = "PENDING"
 	OrderReserved      OrderStatus = "RESERVED"
@@ -198,9 +198,10 @@ type OrderFilter struct {
 	CustomerID string
 	// Status, if set, selects orders in that status.
 	Status OrderStatus
-	// SKU, if set, selects the orders of that item (on an index of
-	// (sku, created_at, order_id), so a page costs the same for any number
-	// of orders).
+	// SKU, if set, selects the orders with a line of that item, any line
+	// of a multi-line order (on indexes of (sku, created_at, order_id) of
+	// orders and of the multi-line orders' lines, so a page costs the same
+	// for any number of orders).
 	SKU string
 	// Limit bounds the page; ListOrders treats <= 0 as DefaultOrderLimit and
 	// caps it at MaxOrderLimit.
@@ -310,14 +311,10 @@ func (o Order) Reserve(reserved bool, available int64) Order {
 }
 
 // RejectLine returns a multi-line order rejected because of one line: its
-// reason names the SKU, what was asked and what was available, or, for
-// available < 0, that earlier backorders of the SKU wait before it.
+// reason names the SKU, what was asked and what was available. (A line
+// behind earlier backorders makes the order wait instead: BackorderLine.)
 func (o Order) RejectLine(l OrderLine, available int64) Order {
 	o.Status = OrderRejected
-	if available < 0 {
-		o.Reason = fmt.Sprintf("insufficient stock of %s: requested %d, behind earlier backorders", l.SKU, l.Quantity)
-		return o
-	}
 	o.Reason = fmt.Sprintf("insufficient stock of %s: requested %d, available %d", l.SKU, l.Quantity, available)
 	return o
 }
@@ -336,6 +333,20 @@ func (o Order) Backorder(available int64) Order {
 		return o
 	}
 	o.Reason = fmt.Sprintf("%s: requested %d, available %d", ReasonBackordered, o.Quantity, available)
+	return o
+}
+
+// BackorderLine returns a PENDING multi-line order that waits for stock
+// because of line l: BACKORDERED, the reason naming l's SKU, what it asked
+// for and what was on hand, or, for available < 0, that earlier backorders
+// of the SKU wait before it.
+func (o Order) BackorderLine(l OrderLine, available int64) Order {
+	o.Status = OrderBackordered
+	if available < 0 {
+		o.Reason = fmt.Sprintf("%s of %s: requested %d, behind earlier backorders", ReasonBackordered, l.SKU, l.Quantity)
+		return o
+	}
+	o.Reason = fmt.Sprintf("%s of %s: requested %d, available %d", ReasonBackordered, l.SKU, l.Quantity, available)
 	return o
 }
 

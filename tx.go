@@ -3,6 +3,8 @@ package wims
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -21,7 +23,8 @@ type TxRows interface {
 	// nothing else meanwhile.
 	LockOrder(id string) (o Order, found bool, err error)
 	// InsertOrder stores o, a new order with its lines (Order.WithLines),
-	// with its first history entry,
+	// with its first history entry and, for a multi-line order, its lines
+	// in the index of lines by SKU (a one-line order's SKU is its row's),
 	// unless an order with o.ID exists: then it writes nothing and returns
 	// that order and InsertKeyExists. It returns InsertReferenceMissing, and
 	// writes nothing, if no item has o.SKU; the caller must then fail the
@@ -37,20 +40,48 @@ type TxRows interface {
 	// old.Status, which LockOrder rules out.
 	SetOrderStatus(old, next Order) error
 
-	// HasBackorders reports whether an order for sku is BACKORDERED. The
-	// caller holds sku's item lock, under which every order enters and
-	// leaves BACKORDERED, so the answer is the queue new orders join.
+	// HasBackorders reports whether a BACKORDERED order has a line of sku:
+	// a one-line order for sku, or a multi-line order with a line of it.
+	// The caller holds sku's item lock, under which every order with a line
+	// of sku enters and leaves BACKORDERED (Tx takes the locks of all an
+	// order's items for either move), so the answer is the queue new orders
+	// join.
 	HasBackorders(sku string) (bool, error)
-	// LockBackorders reads up to limit BACKORDERED orders for sku, oldest
-	// first by (CreatedAt, ID), each locked as LockOrder locks. The caller
-	// holds sku's item lock: a fill locks the item, then the orders it
-	// fills, and a cancel of a BACKORDERED order takes the item lock before
-	// the order's (Tx.CancelOrder), so the two cannot deadlock.
+	// FirstBackorder returns the id of the oldest BACKORDERED order, by
+	// (CreatedAt, ID), with a line of sku, without locking it; found is
+	// false if there is none. The caller holds sku's item lock, so the
+	// answer holds until the transaction ends (see HasBackorders).
+	FirstBackorder(sku string) (id string, found bool, err error)
+	// LockBackorders reads up to limit BACKORDERED orders with a line of
+	// sku, oldest first by (CreatedAt, ID), each locked as LockOrder locks.
+	// The caller holds sku's item lock: a fill locks the item, then the
+	// orders it fills, and a cancel of a BACKORDERED order takes its items'
+	// locks before the order's (Tx.CancelOrder), so the two cannot deadlock.
 	LockBackorders(sku string, limit int) ([]Order, error)
+	// BackorderSKUs returns the SKUs of the lines of the first limit
+	// multi-line BACKORDERED orders with a line of sku, oldest first,
+	// without locking anything: the items a fill of sku's queue may lock
+	// besides sku's. Only a hint, to take those locks in SKU order before
+	// the fill (Tx.lockForFill); the fill decides on what it locks.
+	BackorderSKUs(sku string, limit int) ([]string, error)
+	// SetLinesBackordered marks the lines of the multi-line order id, which
+	// InsertOrder indexed by SKU, as waiting or not: the index that
+	// HasBackorders, FirstBackorder and LockBackorders read for multi-line
+	// orders. Tx calls it with every move of a multi-line order into or out
+	// of BACKORDERED, in the same transaction.
+	SetLinesBackordered(id string, backordered bool) error
 
 	// LockItem reads an item for its old image and keeps it as read until
 	// the transaction ends (see LockOrder); found is false if there is none.
 	LockItem(sku string) (it Item, found bool, err error)
+	// TryLockItem is LockItem without waiting for a lock another
+	// transaction holds: then it fails with an error on which the engine
+	// runs the whole transition again, in a fresh transaction (PostgreSQL:
+	// NOWAIT's lock_not_available, retried as a deadlock is). A fill takes
+	// the locks it did not foresee, maybe out of SKU order, this way, so
+	// that it never waits for them and so cannot deadlock (Tx.lockForFill).
+	// SQLite's single writer never waits for a lock: there it is LockItem.
+	TryLockItem(sku string) (it Item, found bool, err error)
 	// InsertItem stores a new item. It returns InsertKeyExists, and writes
 	// nothing, if an item with its SKU exists (PostgreSQL: one a concurrent
 	// transaction inserted and committed since LockItem found none).
@@ -220,31 +251,48 @@ func (tx Tx) ReserveStock(orderID string) (Order, error) {
 // reserveLines is ReserveStock for a multi-line order: every line's stock
 // is taken or none, in this one transaction. The items are locked in SKU
 // order (Order.SortedLines), so orders over the same SKUs cannot deadlock,
-// and all are checked before any is taken, so a rejection writes no stock.
-// A multi-line order is never BACKORDERED: a line beyond the stock, or one
-// whose item has backorders waiting (they come first), rejects it, the
-// reason naming that line's SKU.
+// and all are checked before any is taken, so no outcome but RESERVED
+// writes stock. The outcome:
+//   - REJECTED if a line is beyond its item's stock and the item does not
+//     allow backorders (the reason names the first such line in SKU order);
+//   - else BACKORDERED if a line is beyond its item's stock, or its item
+//     allows backorders and has orders waiting (they come first, as for a
+//     one-line order), the reason naming the first such line; the order
+//     then waits in the queue of every one of its SKUs (fillBackorders);
+//   - else RESERVED with every line's stock taken.
 func (tx Tx) reserveLines(o Order) (Order, error) {
 	lines := o.SortedLines()
 	items := make([]Item, len(lines))
+	wait, waitAvailable := -1, int64(0) // the line the order waits for, if any
 	for i, l := range lines {
 		item, found, err := tx.Rows.LockItem(l.SKU)
 		if err != nil {
 			return Order{}, err
 		}
-		if !found || item.Quantity < l.Quantity {
-			return tx.setStatus(o, o.RejectLine(l, item.Quantity))
+		if !found { // impossible: CreateOrder checked every line's SKU, and items are never deleted
+			return tx.setStatus(o, o.RejectLine(l, 0))
 		}
-		if item.AllowBackorder {
+		items[i] = item
+		if item.AllowBackorder && wait < 0 {
 			waiting, err := tx.Rows.HasBackorders(l.SKU)
 			if err != nil {
 				return Order{}, err
 			}
 			if waiting {
-				return tx.setStatus(o, o.RejectLine(l, -1))
+				wait, waitAvailable = i, -1
 			}
 		}
-		items[i] = item
+		if item.Quantity < l.Quantity {
+			if !item.AllowBackorder {
+				return tx.setStatus(o, o.RejectLine(l, item.Quantity))
+			}
+			if wait < 0 {
+				wait, waitAvailable = i, item.Quantity
+			}
+		}
+	}
+	if wait >= 0 {
+		return tx.setStatus(o, o.BackorderLine(lines[wait], waitAvailable))
 	}
 	for i, l := range lines {
 		taken, err := tx.Rows.TakeStock(l.SKU, l.Quantity, tx.Now)
@@ -300,7 +348,8 @@ func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, e
 // CancelOrder cancels an order on a customer's request, in one transaction
 // with every stock movement it causes:
 //   - BACKORDERED → CANCELLED (nothing was taken), then the orders
-//     queued behind it that fit the stock on hand are filled (restock);
+//     queued behind it, in the queue of each of its SKUs, that can now be
+//     had are filled (fillBackorders);
 //   - PENDING → CANCELLED (nothing was taken); a workflow reserving
 //     concurrently finds it CANCELLED and skips it (ReserveStock changes
 //     only PENDING orders, and the order's lock serialises the two);
@@ -312,18 +361,29 @@ func (tx Tx) CompletePayment(orderID string, paid bool, reason string) (Order, e
 //
 // Any other status is ECONFLICT. Returns ENOTFOUND for an unknown order.
 func (tx Tx) CancelOrder(orderID string) (Order, error) {
-	// A backorder's cancel fills the queue behind it, under the item's
-	// lock. That lock is taken first here, as a fill takes it before the
-	// orders it locks, so the two cannot deadlock. An unlocked read says
-	// whether it is needed; should the status change before the order's
-	// lock is granted, the locked row decides, and only the rare order that
-	// became BACKORDERED in between takes the item after it (PostgreSQL
-	// would detect that deadlock and retry).
+	// A backorder's cancel fills the queues behind it, under the locks of
+	// its items. Those are taken first here, in SKU order, as a fill takes
+	// an item's lock before the orders it locks, so the two cannot deadlock.
+	// An unlocked read says whether they are needed; should the status
+	// change before the order's lock is granted, the locked row decides,
+	// and only the rare order that became BACKORDERED in between takes its
+	// items after it, without waiting (filler.item): if one is busy, the
+	// cancel runs again, and its read then sees the backorder.
 	if peek, found, err := tx.Rows.ReadOrder(orderID); err != nil {
 		return Order{}, err
 	} else if found && peek.Status == OrderBackordered {
-		if _, _, err := tx.Rows.LockItem(peek.SKU); err != nil {
+		lines := peek.SortedLines()
+		skus := make([]string, len(lines))
+		for i, l := range lines {
+			skus[i] = l.SKU
+		}
+		if err := tx.lockForFill(skus...); err != nil {
 			return Order{}, err
+		}
+		for _, sku := range skus {
+			if _, _, err := tx.Rows.LockItem(sku); err != nil {
+				return Order{}, err
+			}
 		}
 	}
 	o, err := tx.lockOrder(orderID)
@@ -334,27 +394,33 @@ func (tx Tx) CancelOrder(orderID string) (Order, error) {
 	if !ok {
 		return Order{}, Errorf(ECONFLICT, "order %q is %s: only PENDING, BACKORDERED, RESERVED and PAID orders can be cancelled", o.ID, o.Status)
 	}
+	if o.Status == OrderBackordered {
+		// Every line's item is locked (again, if the peek did) before the
+		// order leaves BACKORDERED: the lock under which an order enters
+		// and leaves every one of its SKUs' queues (TxRows.HasBackorders).
+		f := tx.newFiller()
+		for _, l := range o.SortedLines() {
+			if _, err := f.item(l.SKU); err != nil {
+				return Order{}, err
+			}
+		}
+		if next, err = tx.setStatus(o, next); err != nil {
+			return Order{}, err
+		}
+		// The queues moved: orders behind this one may fit the stock on
+		// hand, in the queue of any of its SKUs.
+		f.work = append(f.work, f.locked...)
+		if err := f.run(); err != nil {
+			return Order{}, err
+		}
+		return next, f.write("")
+	}
 	if o.Status == OrderReserved {
 		if err := tx.releaseStock(o); err != nil {
 			return Order{}, err
 		}
 	}
-	next, err = tx.setStatus(o, next)
-	if err != nil || o.Status != OrderBackordered {
-		return next, err
-	}
-	// The queue moved: orders behind this one may fit the stock on hand.
-	item, found, err := tx.Rows.LockItem(o.SKU)
-	if err != nil {
-		return Order{}, err
-	}
-	if !found { // impossible while orders.sku references inventory
-		return Order{}, fmt.Errorf("fill backorders: item %q missing", o.SKU)
-	}
-	if _, err := tx.restock(item, item.Quantity); err != nil {
-		return Order{}, err
-	}
-	return next, nil
+	return tx.setStatus(o, next)
 }
 
 // CompleteRefund moves a REFUND_PENDING order to REFUNDED after the
@@ -404,11 +470,20 @@ func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
 }
 
 // releaseStock puts the quantity of every line of order o, which the
-// transaction has locked, back in stock. The order is locked before its
-// items, and those in SKU order (Order.SortedLines), the lock order every
-// write keeps.
+// transaction has locked, back in stock, each line's restock filling
+// backorders. The order is locked before its items, and those in SKU order
+// (Order.SortedLines), the lock order every write keeps, together with
+// those the fills may need (lockForFill).
 func (tx Tx) releaseStock(o Order) error {
-	for _, l := range o.SortedLines() {
+	lines := o.SortedLines()
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
+	}
+	if err := tx.lockForFill(skus...); err != nil {
+		return err
+	}
+	for _, l := range lines {
 		item, found, err := tx.Rows.LockItem(l.SKU)
 		if err != nil {
 			return err
@@ -427,15 +502,13 @@ func (tx Tx) releaseStock(o Order) error {
 const backorderBatch = 100
 
 // restock sets the quantity of item old, which the transaction has locked,
-// to quantity, first filling the item's backorders from it: strictly
-// first-come first-served, each order that fits moves to RESERVED with its
-// quantity taken, and the first that does not fit stops the fill, so no
-// later order overtakes it. The item is written, and its change recorded,
-// once, with what is left, so a restock that is all taken by backorders is
-// one change from the old quantity to the new, and crossings are those of
-// the net movement. Nothing is written if nothing changed.
+// to quantity, first filling the backorders waiting for it from it (see
+// fillBackorders). The item is written, and its change recorded, once,
+// with what is left, so a restock that is all taken by backorders is one
+// change from the old quantity to the new, and crossings are those of the
+// net movement. Nothing is written if nothing changed.
 func (tx Tx) restock(old Item, quantity int64) (Item, error) {
-	left, err := tx.fillBackorders(old.SKU, quantity)
+	left, err := tx.fillBackorders(old, quantity)
 	if err != nil {
 		return Item{}, err
 	}
@@ -445,27 +518,220 @@ func (tx Tx) restock(old Item, quantity int64) (Item, error) {
 	return tx.setQuantity(old, left)
 }
 
-// fillBackorders reserves sku's backorders, oldest first, from available
-// (see restock) and returns what is left. The caller holds the item's lock.
-func (tx Tx) fillBackorders(sku string, available int64) (int64, error) {
-	for {
-		batch, err := tx.Rows.LockBackorders(sku, backorderBatch)
+// fillBackorders fills the backorders waiting for item old, which the
+// transaction has locked, from available, and returns what is left of it;
+// the caller writes that. Strictly first-come first-served, per SKU: the
+// BACKORDERED orders with a line of the SKU are taken oldest first, each
+// that can be filled moves to RESERVED with its stock taken, and the first
+// that cannot stops the fill, so no later order overtakes it. A multi-line
+// order can be filled only with all its lines: each other line's item must
+// have the stock, and the order must be the oldest waiting for that SKU
+// too (it is the first in every one of its queues). Filling one moves the
+// queues of its other SKUs, which are then filled in turn (see filler);
+// the other items it took stock from are written here, once each.
+func (tx Tx) fillBackorders(old Item, available int64) (int64, error) {
+	f := tx.newFiller()
+	f.add(old, available)
+	f.work = append(f.work, old.SKU)
+	if err := f.run(); err != nil {
+		return 0, err
+	}
+	if err := f.write(old.SKU); err != nil {
+		return 0, err
+	}
+	return f.items[old.SKU].quantity, nil
+}
+
+// maxFillLocks bounds the items lockForFill locks ahead.
+const maxFillLocks = 256
+
+// lockForFill takes, before a fill of the queues of skus, the locks of the
+// items the fill may need besides skus', together with skus' in SKU order,
+// the order every other write locks items in: the SKUs of the multi-line
+// orders waiting in those queues, and in theirs, found by an unlocked look
+// (TxRows.BackorderSKUs). Without it a fill that meets a multi-line order
+// would have to lock the order's other items out of SKU order, which it
+// does only without waiting, running the transition again if they are
+// busy (see filler). Should the queues change before the locks are
+// granted, that is what happens. With no multi-line backorders it locks
+// nothing: the caller locks skus' items itself.
+func (tx Tx) lockForFill(skus ...string) error {
+	seen := make(map[string]bool, len(skus))
+	for _, sku := range skus {
+		seen[sku] = true
+	}
+	todo, extra := slices.Clone(skus), false
+	for len(todo) > 0 && len(seen) < maxFillLocks {
+		sku := todo[0]
+		todo = todo[1:]
+		more, err := tx.Rows.BackorderSKUs(sku, backorderBatch)
 		if err != nil {
-			return 0, err
+			return err
+		}
+		for _, m := range more {
+			if !seen[m] {
+				seen[m], extra = true, true
+				todo = append(todo, m)
+			}
+		}
+	}
+	if !extra {
+		return nil
+	}
+	for _, sku := range slices.Sorted(maps.Keys(seen)) {
+		if _, _, err := tx.Rows.LockItem(sku); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// filler is one fill of backorder queues in a transaction: the items it
+// locked, with what is on hand as it takes stock, and the SKUs whose
+// queues are still to be run. The quantities are written at the end, one
+// change per item (write).
+//
+// The fill locks an item before the orders of its queue, as everywhere. A
+// multi-line order's other items were locked ahead, in SKU order, by
+// lockForFill; one it did not foresee (the queue changed in between) the
+// fill locks when it reaches the order, maybe out of SKU order (a restock
+// of B reaching an order of A and B locks B, then A), so it does not wait
+// for it (TxRows.TryLockItem): a lock another transaction holds sends the
+// whole transition round again, whose lockForFill then sees the order and
+// locks its items in order. Waiting would deadlock with a transaction
+// locking A, then B; PostgreSQL detects that only after deadlock_timeout
+// (a second by default). SQLite's single writer has no concurrent
+// transaction at all.
+type filler struct {
+	tx    Tx
+	items map[string]*fillItem
+	// locked are the items' SKUs in the order they were locked, so that
+	// write records their changes in a stable order.
+	locked []string
+	// work are the SKUs whose queues are to be run, in order.
+	work []string
+}
+
+// fillItem is one item of a fill.
+type fillItem struct {
+	old      Item  // as locked, the old image of its change
+	quantity int64 // on hand, less what the fill took
+}
+
+// newFiller starts a fill with no items.
+func (tx Tx) newFiller() *filler { return &filler{tx: tx, items: map[string]*fillItem{}} }
+
+// add puts item old, which the caller has locked, in the fill at quantity
+// on hand.
+func (f *filler) add(old Item, quantity int64) {
+	f.items[old.SKU] = &fillItem{old: old, quantity: quantity}
+	f.locked = append(f.locked, old.SKU)
+}
+
+// item returns sku's item in the fill, locking it first if it is not in it.
+func (f *filler) item(sku string) (*fillItem, error) {
+	if it, ok := f.items[sku]; ok {
+		return it, nil
+	}
+	// Not waited for: the transaction may hold items after sku's in SKU
+	// order (see filler). An item this transaction locked already, ahead
+	// or as the caller's, is granted at once.
+	old, found, err := f.tx.Rows.TryLockItem(sku)
+	if err != nil {
+		return nil, err
+	}
+	if !found { // impossible: an order's SKUs have items, and items are never deleted
+		return nil, fmt.Errorf("fill backorders: item %q missing", sku)
+	}
+	f.add(old, old.Quantity)
+	return f.items[sku], nil
+}
+
+// run fills the queues of the SKUs in work until none is left. It ends:
+// each queue run either fills an order, which leaves BACKORDERED for good,
+// or stops at once.
+func (f *filler) run() error {
+	for len(f.work) > 0 {
+		sku := f.work[0]
+		f.work = f.work[1:]
+		if err := f.runQueue(sku); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runQueue fills sku's queue, oldest first, until an order cannot be filled.
+func (f *filler) runQueue(sku string) error {
+	for {
+		batch, err := f.tx.Rows.LockBackorders(sku, backorderBatch)
+		if err != nil {
+			return err
 		}
 		for _, o := range batch {
-			if o.Quantity > available {
-				return available, nil
-			}
-			available -= o.Quantity
-			if _, err := tx.setStatus(o, o.Reserve(true, 0)); err != nil {
-				return 0, err
+			filled, err := f.fill(o, sku)
+			if err != nil || !filled {
+				return err
 			}
 		}
 		if len(batch) < backorderBatch {
-			return available, nil
+			return nil
 		}
 	}
+}
+
+// fill moves the BACKORDERED order o, the first in from's queue, to
+// RESERVED if every one of its lines can be had: its item has the stock
+// and, for a SKU other than from, o is the first in that SKU's queue too.
+// filled is false, and nothing written, if not. The queues of o's other
+// SKUs moved, so they are run again.
+func (f *filler) fill(o Order, from string) (filled bool, err error) {
+	lines := o.SortedLines()
+	items := make([]*fillItem, len(lines))
+	for i, l := range lines {
+		it, err := f.item(l.SKU)
+		if err != nil {
+			return false, err
+		}
+		if it.quantity < l.Quantity {
+			return false, nil
+		}
+		if l.SKU != from {
+			first, found, err := f.tx.Rows.FirstBackorder(l.SKU)
+			if err != nil {
+				return false, err
+			}
+			if found && first != o.ID {
+				return false, nil // an earlier order waits for l.SKU: it comes first
+			}
+		}
+		items[i] = it
+	}
+	for i, l := range lines {
+		items[i].quantity -= l.Quantity
+		if l.SKU != from {
+			f.work = append(f.work, l.SKU)
+		}
+	}
+	if _, err := f.tx.setStatus(o, o.Reserve(true, 0)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// write writes the quantity of every item of the fill that changed, but
+// skip's (the caller's to write), and records its change.
+func (f *filler) write(skip string) error {
+	for _, sku := range f.locked {
+		it := f.items[sku]
+		if sku == skip || it.quantity == it.old.Quantity {
+			continue
+		}
+		if _, err := f.tx.setQuantity(it.old, it.quantity); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PutItem creates or replaces an item, stamped Now, and records an INSERT or
@@ -475,6 +741,10 @@ func (tx Tx) fillBackorders(sku string, available int64) (int64, error) {
 // the loop locks and replaces that row instead.
 func (tx Tx) PutItem(item Item) (Item, error) {
 	item.UpdatedAt = tx.Now
+	// It may raise the quantity and fill backorders.
+	if err := tx.lockForFill(item.SKU); err != nil {
+		return Item{}, err
+	}
 	for {
 		old, found, err := tx.Rows.LockItem(item.SKU)
 		if err != nil {
@@ -485,7 +755,7 @@ func (tx Tx) PutItem(item Item) (Item, error) {
 		if found {
 			if item.Quantity > old.Quantity {
 				// A restock: backorders come first (see restock).
-				if item.Quantity, err = tx.fillBackorders(item.SKU, item.Quantity); err != nil {
+				if item.Quantity, err = tx.fillBackorders(old, item.Quantity); err != nil {
 					return Item{}, err
 				}
 			}
@@ -512,6 +782,11 @@ func (tx Tx) PutItem(item Item) (Item, error) {
 // drop below 0, and EINVALID (field "delta") when it would rise above
 // MaxQuantity. The reason is not stored: items have no field for it yet.
 func (tx Tx) AdjustStock(sku string, adj Adjustment) (Item, error) {
+	if adj.Delta > 0 {
+		if err := tx.lockForFill(sku); err != nil {
+			return Item{}, err
+		}
+	}
 	old, found, err := tx.Rows.LockItem(sku)
 	if err != nil {
 		return Item{}, err
@@ -594,6 +869,13 @@ func (tx Tx) setStatus(old, next Order) (Order, error) {
 	next.UpdatedAt = tx.Now
 	if err := tx.Rows.SetOrderStatus(old, next); err != nil {
 		return Order{}, err
+	}
+	// A multi-line order waits in its SKUs' queues through the index of
+	// lines, which follows it in and out of BACKORDERED.
+	if was, is := old.Status == OrderBackordered, next.Status == OrderBackordered; len(old.Lines) > 1 && was != is {
+		if err := tx.Rows.SetLinesBackordered(old.ID, is); err != nil {
+			return Order{}, err
+		}
 	}
 	if err := tx.record(TableOrders, OrderKey(old.ID), old, next); err != nil {
 		return Order{}, err

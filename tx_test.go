@@ -52,6 +52,7 @@ func (r *memRows) LockItem(sku string) (Item, bool, error) {
 	it, ok := r.items[sku]
 	return it, ok, nil
 }
+func (r *memRows) TryLockItem(sku string) (Item, bool, error) { return r.LockItem(sku) }
 func (r *memRows) InsertItem(it Item) (InsertOutcome, error) {
 	if it.SKU == r.raceSKU {
 		r.raceSKU = ""
@@ -81,7 +82,7 @@ func (r *memRows) HasBackorders(sku string) (bool, error) {
 func (r *memRows) LockBackorders(sku string, limit int) ([]Order, error) {
 	var out []Order
 	for _, o := range r.orders {
-		if o.SKU == sku && o.Status == OrderBackordered {
+		if o.Status == OrderBackordered && slices.ContainsFunc(o.WithLines().Lines, func(l OrderLine) bool { return l.SKU == sku }) {
 			out = append(out, o)
 		}
 	}
@@ -89,6 +90,26 @@ func (r *memRows) LockBackorders(sku string, limit int) ([]Order, error) {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	return out[:min(limit, len(out))], nil
+}
+func (r *memRows) FirstBackorder(sku string) (string, bool, error) {
+	b, err := r.LockBackorders(sku, 1)
+	if len(b) == 0 {
+		return "", false, err
+	}
+	return b[0].ID, true, err
+}
+func (r *memRows) SetLinesBackordered(string, bool) error { return nil }
+func (r *memRows) BackorderSKUs(sku string, limit int) ([]string, error) {
+	b, err := r.LockBackorders(sku, limit)
+	var out []string
+	for _, o := range b {
+		if len(o.Lines) > 1 {
+			for _, l := range o.Lines {
+				out = append(out, l.SKU)
+			}
+		}
+	}
+	return out, err
 }
 func (r *memRows) InsertPaymentAttempt(PaymentAttempt) error              { return nil }
 func (r *memRows) UpsertExecution(Execution, []byte) error                { return nil }
@@ -231,5 +252,36 @@ func TestTxLines(t *testing.T) {
 	}
 	if a, b, c := rows.items["A"].Quantity, rows.items["B"].Quantity, rows.items["C"].Quantity; a != 5 || b != 5 || c != 1 {
 		t.Fatalf("stock %d %d %d after the cancel", a, b, c)
+	}
+}
+
+// TestTxLinesBackorderLockOrder: a restock of B, whose queue holds an order
+// of A and B, locks A ahead of B (SKU order, lockForFill), and a cancel of
+// that order locks both before the order, so neither waits out of order.
+func TestTxLinesBackorderLockOrder(t *testing.T) {
+	rows := newMemRows(Item{SKU: "A", Quantity: 5, AllowBackorder: true}, Item{SKU: "B", Quantity: 0, AllowBackorder: true})
+	tx := Tx{Rows: rows, Now: time.Unix(1, 0).UTC()}
+	if _, _, err := tx.CreateOrder(Order{ID: "m", CustomerID: "c", Lines: []OrderLine{{SKU: "B", Quantity: 2}, {SKU: "A", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := tx.ReserveStock("m"); err != nil || o.Status != OrderBackordered || o.Reason != "waiting for stock of B: requested 2, available 0" {
+		t.Fatalf("reserve %+v, %v", o, err)
+	}
+	rows.locked = nil
+	if it, err := tx.AdjustStock("B", Adjustment{Delta: 1}); err != nil || it.Quantity != 1 {
+		t.Fatalf("restock %+v, %v", it, err)
+	}
+	if got := rows.locked; len(got) < 2 || got[0] != "A" || got[1] != "B" {
+		t.Fatalf("restock locked %v, want A, then B", got)
+	}
+	rows.locked = nil
+	if o, err := tx.CancelOrder("m"); err != nil || o.Status != OrderCancelled {
+		t.Fatalf("cancel %+v, %v", o, err)
+	}
+	if got := rows.locked; len(got) < 2 || got[0] != "A" || got[1] != "B" {
+		t.Fatalf("cancel locked %v, want A, then B", got)
+	}
+	if a, b := rows.items["A"].Quantity, rows.items["B"].Quantity; a != 5 || b != 1 {
+		t.Fatalf("stock A %d, B %d: a backorder's cancel released something", a, b)
 	}
 }

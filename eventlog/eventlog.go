@@ -6,7 +6,11 @@
 // Source and detail-type travel as message headers, and the order and the
 // SKU an event is about as the last two tokens of its subject, so that
 // selecting by them costs no decoding (and, for order and SKU, no transfer:
-// the server filters subjects).
+// the server filters subjects). An event has one SKU token: an order's
+// events carry the order's sku, which for a multi-line order is its first
+// line's, so a query by SKU finds a multi-line order's own events by that
+// SKU only (its lines' stock changes each under their own SKU), unlike
+// wims.OrderFilter.SKU, which matches any line.
 package eventlog
 
 import (

@@ -17,8 +17,11 @@ const (
 	// qLockItem reads an item for its old image and locks it until the
 	// transaction ends. NO KEY UPDATE, not UPDATE: it does not conflict with
 	// the KEY SHARE lock an order insert's foreign key check takes.
-	qLockItem   = qGetItem + ` FOR NO KEY UPDATE`
-	qInsertItem = `INSERT INTO inventory (` + itemColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	qLockItem = qGetItem + ` FOR NO KEY UPDATE`
+	// qTryLockItem is qLockItem failing at once (lock_not_available, which
+	// write retries) rather than waiting for another transaction's lock.
+	qTryLockItem = qLockItem + ` NOWAIT`
+	qInsertItem  = `INSERT INTO inventory (` + itemColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (sku) DO NOTHING`
 	qUpdateItem = `UPDATE inventory SET product_name = $2, model = $3, quantity = $4, low_stock_threshold = $5, updated_at = $6,
 		high_stock_threshold = $7, allow_backorder = $8 WHERE sku = $1`
@@ -101,6 +104,11 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, adj wims.Adjustment
 // LockItem implements wims.TxRows.
 func (r txRows) LockItem(sku string) (wims.Item, bool, error) {
 	return getItem(r.w.ctx, r.w, qLockItem, sku)
+}
+
+// TryLockItem implements wims.TxRows.
+func (r txRows) TryLockItem(sku string) (wims.Item, bool, error) {
+	return getItem(r.w.ctx, r.w, qTryLockItem, sku)
 }
 
 // InsertItem implements wims.TxRows. If a concurrent transaction inserted

@@ -161,6 +161,11 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 		return wims.Order{}, 0, err
 	}
 	if tag.RowsAffected() == 1 {
+		if lines != nil { // a multi-line order: index every line by SKU (0011)
+			if err := r.insertLines(o); err != nil {
+				return wims.Order{}, 0, err
+			}
+		}
 		return wims.Order{}, wims.InsertDone, nil
 	}
 	// The id exists (committed before this statement or by the concurrent
@@ -200,22 +205,90 @@ func (r txRows) SetOrderStatus(old, next wims.Order) error {
 	return nil
 }
 
-// Backorder statements: the partial index orders_backordered (0007) holds
-// only BACKORDERED orders, oldest first per SKU.
+// Statements of the index of multi-line orders' lines (0011).
 const (
-	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM orders WHERE sku = $1 AND status = 'BACKORDERED')`
+	// qInsertLines indexes an order's lines, given as parallel arrays, in
+	// one statement.
+	qInsertLines = `INSERT INTO order_lines (order_id, sku, quantity, created_at)
+		SELECT $1::text, u.sku, u.quantity, $4::timestamptz FROM unnest($2::text[], $3::bigint[]) AS u (sku, quantity)`
+	qSetBackordered = `UPDATE order_lines SET backordered = $2 WHERE order_id = $1`
+)
+
+// insertLines indexes the lines of the multi-line order o, just inserted.
+// The foreign key reports a line's unknown SKU (CreateOrder checked them,
+// and items are never deleted).
+func (r txRows) insertLines(o wims.Order) error {
+	skus, quantities := make([]string, len(o.Lines)), make([]int64, len(o.Lines))
+	for i, l := range o.Lines {
+		skus[i], quantities[i] = l.SKU, l.Quantity
+	}
+	if _, err := r.w.exec(qInsertLines, o.ID, skus, quantities, o.CreatedAt); err != nil {
+		return fmt.Errorf("index the lines of order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// SetLinesBackordered implements wims.TxRows.
+func (r txRows) SetLinesBackordered(id string, backordered bool) error {
+	_, err := r.w.exec(qSetBackordered, id, backordered)
+	return err
+}
+
+// Backorder statements. A SKU's queue is two index ranges, oldest first:
+// the one-line orders (and multi-line orders whose first line it is) in
+// the partial index orders_backordered (0009), and the multi-line orders
+// with a line of it in the partial index order_lines_backordered (0011).
+// A multi-line order may be in both; IN removes the repeat.
+const (
+	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM orders WHERE sku = $1 AND status = 'BACKORDERED')
+		OR EXISTS (SELECT 1 FROM order_lines WHERE sku = $1 AND backordered)`
+	qBackorderIDs = `(SELECT order_id FROM orders WHERE sku = $1 AND status = 'BACKORDERED'
+			ORDER BY created_at, order_id LIMIT $2)
+		UNION ALL
+		(SELECT order_id FROM order_lines WHERE sku = $1 AND backordered ORDER BY created_at, order_id LIMIT $2)`
 	// qLockBackorders locks as qLockOrder does. Under READ COMMITTED a row
 	// a concurrent cancel changed is re-checked once its lock is granted,
 	// so a cancelled order is skipped, not filled.
-	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE sku = $1 AND status = 'BACKORDERED'
-		ORDER BY created_at, order_id LIMIT $2 FOR NO KEY UPDATE`
+	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE order_id IN (` + qBackorderIDs + `)
+		AND status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT $2 FOR NO KEY UPDATE`
+	qFirstBackorder = `SELECT order_id FROM orders WHERE order_id IN (` + qBackorderIDs + `)
+		AND status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT $2`
 )
+
+// qBackorderSKUs lists the SKUs of the lines of the first $2 multi-line
+// BACKORDERED orders with a line of $1.
+const qBackorderSKUs = `SELECT DISTINCT l.sku FROM (SELECT order_id FROM order_lines WHERE sku = $1 AND backordered
+		ORDER BY created_at, order_id LIMIT $2) q JOIN order_lines l ON l.order_id = q.order_id`
+
+// BackorderSKUs implements wims.TxRows.
+func (r txRows) BackorderSKUs(sku string, limit int) ([]string, error) {
+	rows, err := r.w.Query(r.w.ctx, qBackorderSKUs, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	skus, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("backorder SKUs of %s: %w", sku, err)
+	}
+	return skus, nil
+}
 
 // HasBackorders implements wims.TxRows.
 func (r txRows) HasBackorders(sku string) (bool, error) {
 	var waiting bool
 	err := r.w.QueryRow(r.w.ctx, qHasBackorders, sku).Scan(&waiting)
 	return waiting, err
+}
+
+// FirstBackorder implements wims.TxRows. Each range reads its first entry
+// only.
+func (r txRows) FirstBackorder(sku string) (string, bool, error) {
+	var id string
+	err := r.w.QueryRow(r.w.ctx, qFirstBackorder, sku, 1).Scan(&id)
+	if errNoRows(err) {
+		return "", false, nil
+	}
+	return id, err == nil, err
 }
 
 // LockBackorders implements wims.TxRows.

@@ -39,44 +39,69 @@ func (s *Store) CountOrders(ctx context.Context) (map[wims.OrderStatus]int64, er
 // ListOrders returns a page of orders matching f, newest first by
 // (created_at DESC, order_id DESC), and the cursor of the next page. Returns
 // EINVALID for a bad filter or cursor (field "cursor").
+//
+// With a SKU the orders with a line of it are in two index ranges, read as
+// two ordered, limited branches (orders_sku, and order_lines_sku for the
+// multi-line orders, which may be in both) and merged: the page's orders
+// are among the first limit+1 of either, so the page costs the same for
+// any number of orders. A customer or status filter is applied in each
+// branch.
 func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderPage, error) {
 	if err := f.Validate(); err != nil {
 		return wims.OrderPage{}, err
 	}
 	var (
-		where []string
-		args  []any
+		cursorAt time.Time
+		cursorID string
+		args     []any
 	)
-	// param adds an argument and returns its placeholder.
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.CustomerID != "" {
-		where = append(where, "customer_id = "+param(f.CustomerID))
-	}
-	if f.Status != "" {
-		where = append(where, "status = "+param(string(f.Status)))
-	}
-	if f.SKU != "" {
-		where = append(where, "sku = "+param(f.SKU))
-	}
 	if f.Cursor != "" {
 		at, id, err := wims.DecodeOrderCursor(f.Cursor)
 		if err != nil {
 			return wims.OrderPage{}, err
 		}
-		// Row values compare lexicographically: strictly after the cursor's
-		// order in (created_at DESC, order_id DESC) order. order_id is
-		// COLLATE "C", so this is byte order, as in SQLite.
-		where = append(where, "(created_at, order_id) < ("+param(at)+", "+param(id)+")")
+		cursorAt, cursorID = at, id
 	}
-	q := `SELECT ` + orderColumns + ` FROM orders`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	// param adds an argument and returns its placeholder.
+	param := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	// where is the filter but the SKU on orders o, the cursor on t (o, or
+	// order_lines l).
+	where := func(t string) string {
+		var w []string
+		if f.CustomerID != "" {
+			w = append(w, "o.customer_id = "+param(f.CustomerID))
+		}
+		if f.Status != "" {
+			w = append(w, "o.status = "+param(string(f.Status)))
+		}
+		if f.Cursor != "" {
+			// Row values compare lexicographically: strictly after the
+			// cursor's order in (created_at DESC, order_id DESC) order.
+			// order_id is COLLATE "C", so this is byte order, as in SQLite.
+			w = append(w, "("+t+".created_at, "+t+".order_id) < ("+param(cursorAt)+", "+param(cursorID)+")")
+		}
+		if len(w) == 0 {
+			return ""
+		}
+		return " AND " + strings.Join(w, " AND ")
 	}
 	// One more than asked tells whether there is a next page.
-	q += ` ORDER BY created_at DESC, order_id DESC LIMIT ` + param(f.Limit+1)
+	limit := param(f.Limit + 1)
+	newest := ` ORDER BY created_at DESC, order_id DESC LIMIT ` + limit
+	var q string
+	if f.SKU == "" {
+		q = `SELECT ` + orderColumns + ` FROM orders o WHERE true` + where("o") + newest
+	} else {
+		sku := param(f.SKU)
+		one := `SELECT o.order_id FROM orders o WHERE o.sku = ` + sku + where("o") +
+			` ORDER BY o.created_at DESC, o.order_id DESC LIMIT ` + limit
+		many := `SELECT l.order_id FROM order_lines l JOIN orders o ON o.order_id = l.order_id WHERE l.sku = ` + sku +
+			where("l") + ` ORDER BY l.created_at DESC, l.order_id DESC LIMIT ` + limit
+		q = `SELECT ` + orderColumns + ` FROM orders WHERE order_id IN ((` + one + `) UNION ALL (` + many + `))` + newest
+	}
 
 	orders := []wims.Order{}
 	err := s.read(ctx, func(c *pgx.Conn) error {

@@ -80,6 +80,15 @@ func (r speculativeRows) ReadOrder(string) (wims.Order, bool, error) {
 // HasBackorders implements wims.TxRows by refusing.
 func (r speculativeRows) HasBackorders(string) (bool, error) { return false, r.refuse() }
 
+// FirstBackorder implements wims.TxRows by refusing.
+func (r speculativeRows) FirstBackorder(string) (string, bool, error) { return "", false, r.refuse() }
+
+// BackorderSKUs implements wims.TxRows by refusing.
+func (r speculativeRows) BackorderSKUs(string, int) ([]string, error) { return nil, r.refuse() }
+
+// SetLinesBackordered implements wims.TxRows by refusing.
+func (r speculativeRows) SetLinesBackordered(string, bool) error { return r.refuse() }
+
 // LockBackorders implements wims.TxRows by refusing.
 func (r speculativeRows) LockBackorders(string, int) ([]wims.Order, error) { return nil, r.refuse() }
 
@@ -88,6 +97,11 @@ func (r speculativeRows) SetOrderStatus(wims.Order, wims.Order) error { return r
 
 // LockItem implements wims.TxRows by refusing.
 func (r speculativeRows) LockItem(string) (wims.Item, bool, error) {
+	return wims.Item{}, false, r.refuse()
+}
+
+// TryLockItem implements wims.TxRows by refusing.
+func (r speculativeRows) TryLockItem(string) (wims.Item, bool, error) {
 	return wims.Item{}, false, r.refuse()
 }
 

@@ -235,6 +235,7 @@ const (
 	pgCheckViolation       = "23514"
 	pgSerializationFailure = "40001"
 	pgDeadlockDetected     = "40P01"
+	pgLockNotAvailable     = "55P03"
 )
 
 // pgCode returns the SQLSTATE of a PostgreSQL error in err's chain, or "".

@@ -13,8 +13,9 @@ import (
 )
 
 // maxAttempts bounds how often a write is tried when PostgreSQL aborts it
-// for a deadlock or serialization failure. The lock order makes both rare;
-// the retry is a safety net, not the design.
+// for a deadlock or serialization failure, or because a lock it asked for
+// without waiting was busy (wims.TxRows.TryLockItem). The lock order makes
+// all rare; the retry is a safety net, not the design.
 const maxAttempts = 5
 
 // writeTx is what a write closure runs in: its transaction, the closure's
@@ -55,7 +56,8 @@ func (w *writeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 
 // write runs fn in a READ COMMITTED transaction on a pooled connection,
 // appends the change records fn made, and commits. If PostgreSQL aborts the
-// transaction for a deadlock or a serialization failure, the whole attempt
+// transaction for a deadlock, a serialization failure or a busy NOWAIT
+// lock, the whole attempt
 // is repeated with a fresh transaction, so fn must set its results anew on
 // each call (every closure in this package assigns, never appends, to the
 // caller's variables). fn's own errors end the write at once.
@@ -67,7 +69,7 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
 		switch pgCode(err) {
-		case pgSerializationFailure, pgDeadlockDetected:
+		case pgSerializationFailure, pgDeadlockDetected, pgLockNotAvailable:
 			if attempt < maxAttempts {
 				// Jittered, growing pause, so the contenders do not collide again.
 				d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))

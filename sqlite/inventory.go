@@ -88,6 +88,10 @@ func (r txRows) LockItem(sku string) (wims.Item, bool, error) {
 	return getItem(r.w.ctx(), r.w, sku)
 }
 
+// TryLockItem implements wims.TxRows: the single writer never waits for a
+// lock, so it is LockItem.
+func (r txRows) TryLockItem(sku string) (wims.Item, bool, error) { return r.LockItem(sku) }
+
 // InsertItem implements wims.TxRows. LockItem found no item and nothing else
 // writes, so the insert cannot meet an existing one.
 func (r txRows) InsertItem(it wims.Item) (wims.InsertOutcome, error) {

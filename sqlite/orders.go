@@ -135,6 +135,13 @@ func (r txRows) InsertOrder(o wims.Order) (wims.Order, wims.InsertOutcome, error
 		toMicros(o.CreatedAt), toMicros(o.UpdatedAt), lines); err != nil {
 		return wims.Order{}, 0, err
 	}
+	if lines != nil { // a multi-line order: index every line by SKU (0012)
+		for _, l := range o.Lines {
+			if _, err := r.w.exec(qInsertLine, o.ID, l.SKU, l.Quantity, toMicros(o.CreatedAt)); err != nil {
+				return wims.Order{}, 0, fmt.Errorf("index line %s of order %s: %w", l.SKU, o.ID, err)
+			}
+		}
+	}
 	return wims.Order{}, wims.InsertDone, recordHistory(r.w, o)
 }
 
@@ -163,22 +170,83 @@ func (r txRows) SetOrderStatus(old, next wims.Order) error {
 	return recordHistory(r.w, next)
 }
 
-// Backorder statements: the partial index orders_backordered (0008) holds
-// only BACKORDERED orders, oldest first per SKU.
+// Statements of the index of multi-line orders' lines (0012).
 const (
-	qHasBackorders  = `SELECT 1 FROM orders WHERE sku = ? AND status = 'BACKORDERED' LIMIT 1`
-	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE sku = ? AND status = 'BACKORDERED'
-		ORDER BY created_at, order_id LIMIT ?`
+	qInsertLine     = `INSERT INTO order_lines (order_id, sku, quantity, created_at) VALUES (?, ?, ?, ?)`
+	qSetBackordered = `UPDATE order_lines SET backordered = ? WHERE order_id = ?`
 )
+
+// Backorder statements. A SKU's queue is two index ranges, oldest first:
+// the one-line orders (and multi-line orders whose first line it is) in
+// the partial index orders_backordered (0010), and the multi-line orders
+// with a line of it in the partial index order_lines_backordered (0012).
+// A multi-line order may be in both; IN removes the repeat. The ORDER BY
+// of a range, and the unary + on the outer status test, steer SQLite's
+// planner (which has no statistics) to those ranges and to primary-key
+// lookups, rather than to orders_status, which holds the backorders of
+// every SKU.
+const (
+	qHasBackorders = `SELECT EXISTS (SELECT 1 FROM (SELECT order_id FROM orders WHERE sku = ?1 AND status = 'BACKORDERED'
+			ORDER BY created_at, order_id LIMIT 1))
+		OR EXISTS (SELECT 1 FROM order_lines WHERE sku = ?1 AND backordered = 1)`
+	qBackorderIDs = `SELECT order_id FROM (SELECT order_id FROM orders WHERE sku = ?1 AND status = 'BACKORDERED'
+			ORDER BY created_at, order_id LIMIT ?2)
+		UNION ALL
+		SELECT order_id FROM (SELECT order_id FROM order_lines WHERE sku = ?1 AND backordered = 1
+			ORDER BY created_at, order_id LIMIT ?2)`
+	qLockBackorders = `SELECT ` + orderColumns + ` FROM orders WHERE order_id IN (` + qBackorderIDs + `)
+		AND +status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT ?2`
+	qFirstBackorder = `SELECT order_id FROM orders WHERE order_id IN (` + qBackorderIDs + `)
+		AND +status = 'BACKORDERED' ORDER BY created_at, order_id LIMIT ?2`
+)
+
+// SetLinesBackordered implements wims.TxRows.
+func (r txRows) SetLinesBackordered(id string, backordered bool) error {
+	_, err := r.w.exec(qSetBackordered, backordered, id)
+	return err
+}
+
+// qBackorderSKUs lists the SKUs of the lines of the first ?2 multi-line
+// BACKORDERED orders with a line of ?1.
+const qBackorderSKUs = `SELECT DISTINCT l.sku FROM (SELECT order_id FROM order_lines WHERE sku = ?1 AND backordered = 1
+		ORDER BY created_at, order_id LIMIT ?2) q JOIN order_lines l ON l.order_id = q.order_id`
+
+// BackorderSKUs implements wims.TxRows. The single writer runs nothing
+// concurrently, so lock order does not matter here, but the rows are the
+// same for both engines.
+func (r txRows) BackorderSKUs(sku string, limit int) ([]string, error) {
+	rows, err := r.w.tx.QueryContext(r.w.ctx(), qBackorderSKUs, sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
 
 // HasBackorders implements wims.TxRows.
 func (r txRows) HasBackorders(sku string) (bool, error) {
-	var one int
-	err := r.w.QueryRowContext(r.w.ctx(), qHasBackorders, sku).Scan(&one)
+	var waiting bool
+	err := r.w.QueryRowContext(r.w.ctx(), qHasBackorders, sku).Scan(&waiting)
+	return waiting, err
+}
+
+// FirstBackorder implements wims.TxRows. Each range reads its first entry
+// only.
+func (r txRows) FirstBackorder(sku string) (string, bool, error) {
+	var id string
+	err := r.w.QueryRowContext(r.w.ctx(), qFirstBackorder, sku, 1).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return "", false, nil
 	}
-	return err == nil, err
+	return id, err == nil, err
 }
 
 // LockBackorders implements wims.TxRows; the single writer is the lock.

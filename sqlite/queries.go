@@ -41,42 +41,66 @@ func (s *Store) CountOrders(ctx context.Context) (map[wims.OrderStatus]int64, er
 // ListOrders returns a page of orders matching f, newest first by
 // (created_at DESC, order_id DESC), and the cursor of the next page. Returns
 // EINVALID for a bad filter or cursor (field "cursor").
+//
+// With a SKU the orders with a line of it are in two index ranges, read as
+// two ordered, limited branches (orders_sku, and order_lines_sku for the
+// multi-line orders, which may be in both) and merged: the page's orders
+// are among the first limit+1 of either, so the page costs the same for
+// any number of orders. A customer or status filter is applied in each
+// branch.
 func (s *Store) ListOrders(ctx context.Context, f wims.OrderFilter) (wims.OrderPage, error) {
 	if err := f.Validate(); err != nil {
 		return wims.OrderPage{}, err
 	}
-	var (
-		where []string
-		args  []any
-	)
-	if f.CustomerID != "" {
-		where = append(where, "customer_id = ?")
-		args = append(args, f.CustomerID)
-	}
-	if f.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, string(f.Status))
-	}
-	if f.SKU != "" {
-		where = append(where, "sku = ?")
-		args = append(args, f.SKU)
-	}
+	var cursorAt int64
+	var cursorID string
 	if f.Cursor != "" {
 		at, id, err := wims.DecodeOrderCursor(f.Cursor)
 		if err != nil {
 			return wims.OrderPage{}, err
 		}
-		// Row values compare lexicographically: strictly after the cursor's
-		// order in (created_at DESC, order_id DESC) order.
-		where = append(where, "(created_at, order_id) < (?, ?)")
-		args = append(args, toMicros(at), id)
+		cursorAt, cursorID = toMicros(at), id
 	}
-	q := `SELECT ` + orderColumns + ` FROM orders`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	var args []any
+	// where is the filter but the SKU on orders o, the cursor on t (o, or
+	// order_lines l).
+	where := func(t string) string {
+		var w []string
+		if f.CustomerID != "" {
+			w = append(w, "o.customer_id = ?")
+			args = append(args, f.CustomerID)
+		}
+		if f.Status != "" {
+			w = append(w, "o.status = ?")
+			args = append(args, string(f.Status))
+		}
+		if f.Cursor != "" {
+			// Row values compare lexicographically: strictly after the
+			// cursor's order in (created_at DESC, order_id DESC) order.
+			w = append(w, "("+t+".created_at, "+t+".order_id) < (?, ?)")
+			args = append(args, cursorAt, cursorID)
+		}
+		if len(w) == 0 {
+			return ""
+		}
+		return " AND " + strings.Join(w, " AND ")
+	}
+	const newest = ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
+	var q string
+	if f.SKU == "" {
+		q = `SELECT ` + orderColumns + ` FROM orders o WHERE 1` + where("o") + newest
+	} else {
+		args = append(args, f.SKU)
+		one := `SELECT o.order_id FROM orders o WHERE o.sku = ?` + where("o") +
+			` ORDER BY o.created_at DESC, o.order_id DESC LIMIT ?`
+		args = append(args, f.Limit+1, f.SKU)
+		many := `SELECT l.order_id FROM order_lines l JOIN orders o ON o.order_id = l.order_id WHERE l.sku = ?` +
+			where("l") + ` ORDER BY l.created_at DESC, l.order_id DESC LIMIT ?`
+		args = append(args, f.Limit+1)
+		q = `SELECT ` + orderColumns + ` FROM orders WHERE order_id IN (SELECT order_id FROM (` + one +
+			`) UNION ALL SELECT order_id FROM (` + many + `))` + newest
 	}
 	// One more than asked tells whether there is a next page.
-	q += ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
 	args = append(args, f.Limit+1)
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -12,7 +11,8 @@ import (
 
 // testLines covers orders with several lines: what is stored and returned,
 // the field errors, a reservation of all lines or none, releases that put
-// every line back, no backorders for them, and two kinds of multi-line
+// every line back, a short line rejecting unless its item allows
+// backorders (testLinesBackorders covers those), and two kinds of multi-line
 // orders over the same SKUs in opposite line order racing each other
 // without a deadlock and with stock conserved.
 func testLines(t *testing.T, open func(t *testing.T) wims.Store) {
@@ -177,7 +177,7 @@ func testLines(t *testing.T, open func(t *testing.T) wims.Store) {
 		quantities(t, s, 10, 10, 10)
 	})
 
-	t.Run("NoBackorders", func(t *testing.T) {
+	t.Run("ShortLineRejected", func(t *testing.T) {
 		t.Parallel()
 		s := stocked(t, 5, 5, 5)
 		it := newItem("A", 1)
@@ -185,19 +185,17 @@ func testLines(t *testing.T, open func(t *testing.T) wims.Store) {
 		if _, err := s.PutItem(t.Context(), it); err != nil {
 			t.Fatal(err)
 		}
-		create(t, s, linesOrder("o-1", "B", 1, "A", 2))
-		if o := reserve(t, s, "o-1"); o.Status != wims.OrderRejected || !strings.Contains(o.Reason, "of A") {
-			t.Fatalf("reserve %+v, want REJECTED (multi-line orders are never backordered)", o)
+		// B is short and does not allow backorders: REJECTED, although A,
+		// short too, would let the order wait.
+		create(t, s, linesOrder("o-1", "B", 6, "A", 2))
+		if o := reserve(t, s, "o-1"); o.Status != wims.OrderRejected || o.Reason != "insufficient stock of B: requested 6, available 5" {
+			t.Fatalf("reserve %+v, want REJECTED naming B", o)
 		}
-		// With a backorder of A waiting, a multi-line order that would fit
-		// does not overtake it.
-		mustCreateOrder(t, s, "wait", "A", 3)
-		if o := reserve(t, s, "wait"); o.Status != wims.OrderBackordered {
-			t.Fatalf("single-line reserve %+v, want BACKORDERED", o)
-		}
-		create(t, s, linesOrder("o-2", "A", 1, "B", 1))
-		if o := reserve(t, s, "o-2"); o.Status != wims.OrderRejected || !strings.Contains(o.Reason, "behind earlier backorders") {
-			t.Fatalf("reserve %+v, want REJECTED behind the backorder", o)
+		// Only A is short, and it allows backorders: the order waits
+		// (testLinesBackorders has the rest).
+		create(t, s, linesOrder("o-2", "B", 1, "A", 2))
+		if o := reserve(t, s, "o-2"); o.Status != wims.OrderBackordered || o.Reason != "waiting for stock of A: requested 2, available 1" {
+			t.Fatalf("reserve %+v, want BACKORDERED on A", o)
 		}
 		quantities(t, s, 1, 5, 5)
 	})

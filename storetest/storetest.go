@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) wims.Store) {
 	t.Run("Ship", func(t *testing.T) { testShip(t, open) })
 	t.Run("Backorders", func(t *testing.T) { testBackorders(t, open) })
 	t.Run("Lines", func(t *testing.T) { testLines(t, open) })
+	t.Run("LinesBackorders", func(t *testing.T) { testLinesBackorders(t, open) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Logs", func(t *testing.T) { testLogs(t, open) })

@@ -108,3 +108,72 @@ func testLinesFlow(t *testing.T, storeURL string) {
 		t.Fatalf("mock stats %+v, want one refund", st)
 	}
 }
+
+// TestLinesBackorderFlow walks a multi-line backorder through the pipeline:
+// a line beyond the stock of an item that allows backorders makes the whole
+// order BACKORDERED with no stock taken (GET /orders?sku= finds it by its
+// second SKU), and a restock of that item fills it, every line's stock
+// taken once, and the order-backorder-filled rule has it charged and PAID.
+func TestLinesBackorderFlow(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { testLinesBackorderFlow(t, "") })
+	t.Run("PostgreSQL", func(t *testing.T) { testLinesBackorderFlow(t, pgtest.URL(t)) })
+}
+
+// testLinesBackorderFlow is TestLinesBackorderFlow on the store at storeURL
+// ("" for the default SQLite store).
+func testLinesBackorderFlow(t *testing.T, storeURL string) {
+	mock, payURL := fastPayments(t, paymentsmock.Options{})
+	a := startTestApp(t, func(c *Config) {
+		c.PaymentsURL = payURL
+		if storeURL != "" {
+			c.Store = storeURL
+		}
+	})
+	code, body := a.do("PUT", "/inventory/LB-A", map[string]any{
+		"productName": "Widget", "quantity": 1, "lowStockThreshold": 0, "allowBackorder": true,
+	})
+	if code != http.StatusOK {
+		t.Fatalf("PUT = %d %s", code, body)
+	}
+	a.putItem("LB-B", 5, 0)
+	stock := func(wantA, wantB int64) {
+		t.Helper()
+		if qa, qb := a.item("LB-A").Quantity, a.item("LB-B").Quantity; qa != wantA || qb != wantB {
+			t.Fatalf("LB-A %d, LB-B %d; want %d, %d", qa, qb, wantA, wantB)
+		}
+	}
+	lines := []wims.OrderLine{{SKU: "LB-A", Quantity: 3}, {SKU: "LB-B", Quantity: 2}}
+	code, body = a.do("POST", "/orders", map[string]any{"customerId": "c-lines-bo", "lines": lines})
+	if code != http.StatusAccepted {
+		t.Fatalf("POST /orders = %d %s", code, body)
+	}
+	var o wims.Order
+	if err := json.Unmarshal(body, &o); err != nil {
+		t.Fatal(err)
+	}
+	if w := waitStatus(t, a, o.ID, wims.OrderBackordered); w.Reason != "waiting for stock of LB-A: requested 3, available 1" {
+		t.Fatalf("backordered with reason %q", w.Reason)
+	}
+	stock(1, 5)
+	code, body = a.do("GET", "/orders?sku=LB-B", nil)
+	var page wims.OrderPage
+	if code != http.StatusOK || json.Unmarshal(body, &page) != nil || len(page.Orders) != 1 || page.Orders[0].ID != o.ID {
+		t.Fatalf("GET /orders?sku=LB-B = %d %s, want the order", code, body)
+	}
+	if n := mock.Stats().Charges[o.ID]; n != 0 {
+		t.Fatalf("the waiting order was charged %d times", n)
+	}
+
+	code, body = a.do("POST", "/inventory/LB-A/adjustments", map[string]any{"delta": 2, "reason": "restock"})
+	if code != http.StatusOK {
+		t.Fatalf("restock = %d %s", code, body)
+	}
+	paid := waitStatus(t, a, o.ID, wims.OrderPaid)
+	if len(paid.Payments) == 0 || !slices.Equal(paid.Lines, lines) {
+		t.Fatalf("PAID order %+v, want a payment attempt and its lines", paid)
+	}
+	stock(0, 3)
+	if n := mock.Stats().Charges[o.ID]; n != 1 {
+		t.Fatalf("the filled order was charged %d times, want 1", n)
+	}
+}
