@@ -86,11 +86,12 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		h           wims.Handler
 		concurrency int
 	}{
-		platform.LaneWorkflow:      {a.workflow.Handle, 32},
+		platform.LaneWorkflow:      {a.workflow.Handle, workflowConcurrency},
 		platform.LaneNotifications: {notifications, 4},
-		// Appends take an fsync each unless they share an atomic batch
-		// (nats/groupcommit.go): the more in flight, the more share one.
-		platform.LaneEventLog: {eventLog, 64},
+		// Appends share atomic batches (nats/groupcommit.go), whose cost
+		// is mostly per batch: the more in flight, the more share one (a
+		// burst: 34 copies per batch with 64, 118 with 256).
+		platform.LaneEventLog: {eventLog, eventLogConcurrency},
 	}
 	var refs []consumerRef
 	for _, lane := range platform.Lanes {
@@ -174,6 +175,19 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 // log 7 days, dead letters 30; a target's MaximumEventAgeInSeconds at most
 // a day). TestPayloadRetentionMatchesStreams holds it to the streams.
 var payloadRetention = platform.PayloadRetention{Events: 7 * 24 * time.Hour, Delivery: wims.MaxEventAgeSeconds * time.Second, DeadLetters: 30 * 24 * time.Hour}
+
+// workflowConcurrency is how many order events the workflow handles at once.
+// An order spends most of its workflow waiting: for its reservation's commit
+// batch and for its payment request's publish batch (tens of milliseconds
+// each in a burst), so throughput is in-flight orders over that latency, and
+// the more wait together, the more share one commit. A burst of 4,000 orders
+// (BENCHMARKS.md, "Pipeline burst"): all RESERVED 3.3x the accept time with
+// 32, 1.5x with 256.
+const workflowConcurrency = 256
+
+// eventLogConcurrency is how many events the event log appends at once; see
+// the lane table in startPlatform.
+const eventLogConcurrency = 256
 
 // laneMaxDeliver is how many deliveries a lane consumer makes of a failing
 // event before dead-lettering it; the notifier counts throttled webhook
