@@ -12,7 +12,7 @@
 // "wims"), so several buses can share one server without seeing each other:
 //
 //	WIMS_EVENTS      wims.events.>    Limits, 7 days: the bus itself (change events)
-//	WIMS_PAYMENTS    wims.payments.>  WorkQueue: payments waiting for the dispatcher
+//	WIMS_PAYMENTS    wims.payments.>  Limits, 24 h: payment requests; queued = not yet acknowledged
 //	WIMS_EVENTLOG    wims.eventlog.>  Limits, 7 days, 1M messages: the browsable event log
 //	WIMS_DEADLETTER  wims.dlq.>       Limits, 30 days: dead letters, browsable and redrivable
 //

@@ -37,8 +37,8 @@ func TestConsume_Ack(t *testing.T) {
 	waitCalls(t, &r, 20)
 	waitBacklogEmpty(t, b, nats.Payments, "payments")
 	waitFor(t, 10*time.Second, func() error {
-		if n := streamMsgs(t, b, nats.Payments); n != 0 {
-			return fmt.Errorf("work queue holds %d messages", n)
+		if queued, err := b.Queued(ctxT(t), "payments", subj); err != nil || queued {
+			return fmt.Errorf("last message still queued (%v, %v)", queued, err)
 		}
 		return nil
 	})
@@ -121,8 +121,8 @@ func TestConsume_MaxDeliverDeadLetters(t *testing.T) {
 		return nil
 	})
 	waitBacklogEmpty(t, b, nats.Payments, "payments")
-	if n := streamMsgs(t, b, nats.Payments); n != 0 {
-		t.Fatalf("original still in the work queue (%d messages)", n)
+	if queued, err := b.Queued(ctxT(t), "payments", subj); err != nil || queued {
+		t.Fatalf("original still queued (%v, %v)", queued, err)
 	}
 	if got := r.count(); got != 10 {
 		t.Fatalf("%d handler calls, want 10", got)

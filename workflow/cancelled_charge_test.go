@@ -60,7 +60,7 @@ func TestReconcilerRequeuesChargeOfCancelledOrder(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	later := now.Add(5 * time.Minute)
-	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: f.bus, Grace: time.Minute, Now: func() time.Time { return later }}
+	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: nats.Queue{Bus: f.bus, Durable: "payments-dispatcher"}, Grace: time.Minute, Now: func() time.Time { return later }}
 
 	f.cancelledOrder(t, "dead-lettered", now, failures(wims.MaxPaymentFailures)...)
 	f.cancelledOrder(t, "never-called", now)
@@ -108,7 +108,7 @@ func TestReconcilerLeavesOldCancelledOrders(t *testing.T) {
 	f := newFixture(t, nil)
 	now := time.Now()
 	muchLater := now.Add(8 * 24 * time.Hour)
-	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: f.bus, Grace: time.Minute,
+	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: nats.Queue{Bus: f.bus, Durable: "payments-dispatcher"}, Grace: time.Minute,
 		CancelledHorizon: 7 * 24 * time.Hour, Now: func() time.Time { return muchLater }}
 	f.cancelledOrder(t, "old", now, failures(wims.MaxPaymentFailures)...)
 	if _, requeued, err := r.Sweep(context.Background()); err != nil || requeued != 0 {
@@ -199,7 +199,7 @@ func testDeadLetteredCancelled(t *testing.T, before bool) {
 
 	lt.lose.Store(false) // the network is fine again
 	later := time.Now().Add(5 * time.Minute)
-	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: f.bus, Grace: time.Minute, Now: func() time.Time { return later }}
+	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: nats.Queue{Bus: f.bus, Durable: "payments-dispatcher"}, Grace: time.Minute, Now: func() time.Time { return later }}
 	// handleQueued sweeps once and hands the message it queued on subject
 	// to the dispatcher, as the payments consumer would.
 	handleQueued := func(subject string) {

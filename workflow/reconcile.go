@@ -19,9 +19,10 @@ type ReconcileStore interface {
 	PaymentAttempts(ctx context.Context, orderID string) ([]wims.PaymentAttempt, error)
 }
 
-// QueueReader tells whether a message is still queued on a subject.
+// QueueReader tells whether a request is still queued on a per-order
+// subject: stored and not yet handled by the dispatcher (nats.Queue).
 type QueueReader interface {
-	LastMessage(ctx context.Context, subject string) (*wims.Message, error)
+	Queued(ctx context.Context, subject string) (bool, error)
 }
 
 // Reconciler finds orders that are stuck and puts them back on their way, so
@@ -256,8 +257,8 @@ func (r *Reconciler) requeueCancelledCharge(ctx context.Context, o wims.Order) (
 	if r.Now().Sub(last) < min(wait, maxCancelledRoundWait) {
 		return false, nil
 	}
-	queued, err := r.Queue.LastMessage(ctx, PaymentSubject(r.Workflow.opt.PaymentsSubject, o.ID))
-	if err != nil || queued != nil {
+	queued, err := r.Queue.Queued(ctx, PaymentSubject(r.Workflow.opt.PaymentsSubject, o.ID))
+	if err != nil || queued {
 		return false, err
 	}
 	id := PaymentMessageID(o.ID) + ":reconcile:" + strconv.Itoa(failures)
@@ -295,8 +296,8 @@ func (r *Reconciler) lostRequest(ctx context.Context, o wims.Order, kind wims.Pa
 	if failures >= wims.MaxPaymentFailures {
 		return false, nil // dead-lettered: visible there, redriven by a person
 	}
-	queued, err := r.Queue.LastMessage(ctx, PaymentSubject(base, o.ID))
-	if err != nil || queued != nil {
+	queued, err := r.Queue.Queued(ctx, PaymentSubject(base, o.ID))
+	if err != nil || queued {
 		return false, err
 	}
 	return true, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/nats"
 	"github.com/wims/wims/workflow"
 )
 
@@ -13,7 +14,7 @@ func TestReconcilerUnsticksOrders(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	later := time.Now().Add(5 * time.Minute)
-	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: f.bus, Grace: time.Minute, Now: func() time.Time { return later }}
+	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: nats.Queue{Bus: f.bus, Durable: "payments-dispatcher"}, Grace: time.Minute, Now: func() time.Time { return later }}
 
 	// An order whose insert event never reached the workflow.
 	if _, _, err := f.store.CreateOrder(ctx, wims.Order{ID: "lost-event", CustomerID: "c", SKU: "A", Quantity: 2}); err != nil {
@@ -71,7 +72,7 @@ func TestReconcilerLeavesRecentOrdersAlone(t *testing.T) {
 	if _, _, err := f.store.CreateOrder(ctx, wims.Order{ID: "fresh", CustomerID: "c", SKU: "A", Quantity: 1}); err != nil {
 		t.Fatal(err)
 	}
-	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: f.bus, Grace: time.Minute}
+	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: nats.Queue{Bus: f.bus, Durable: "payments-dispatcher"}, Grace: time.Minute}
 	if resumed, requeued, err := r.Sweep(ctx); err != nil || resumed+requeued != 0 {
 		t.Fatalf("resumed %d requeued %d err %v; a fresh order is not stuck", resumed, requeued, err)
 	}

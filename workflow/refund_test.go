@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wims/wims"
+	"github.com/wims/wims/nats"
 	"github.com/wims/wims/relay"
 	"github.com/wims/wims/workflow"
 )
@@ -89,7 +90,7 @@ func TestReconcilerRequeuesLostRefunds(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	later := time.Now().Add(5 * time.Minute)
-	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: f.bus, Grace: time.Minute, Now: func() time.Time { return later }}
+	r := &workflow.Reconciler{Store: f.store, Workflow: f.wf, Queue: nats.Queue{Bus: f.bus, Durable: "payments-dispatcher"}, Grace: time.Minute, Now: func() time.Time { return later }}
 	f.refundPending(t, "lost-refund")
 	f.refundPending(t, "declined")
 	if err := f.store.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "declined", Kind: wims.PaymentRefund,

@@ -142,7 +142,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	refs = append(refs, consumerRef{nats.Payments, "payments-dispatcher"})
+	refs = append(refs, consumerRef{nats.Payments, paymentsDispatcher})
 	reg.MustRegister(newBacklogCollector(a.bus, refs))
 
 	crypt, err := a.eventKeys()
@@ -157,7 +157,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	})
 	a.lead(ctx, "relay", rel.Run)
 	reconciler := &workflow.Reconciler{
-		Store: a.store, Workflow: a.workflow, Queue: a.bus, Grace: cfg.ReconcileGrace,
+		Store: a.store, Workflow: a.workflow, Queue: nats.Queue{Bus: a.bus, Durable: paymentsDispatcher}, Grace: cfg.ReconcileGrace,
 		Logger: log.With("component", "reconciler"), Actions: workflow.NewReconcileMetrics(reg),
 	}
 	a.lead(ctx, "reconciler", reconciler.Run)
@@ -287,7 +287,7 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	a.lead(ctx, "payments", func(ctx context.Context) error {
 		d.StartTerm()
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
-			Stream: nats.Payments, Durable: "payments-dispatcher", FilterSubject: a.bus.Subject("payments", ">"),
+			Stream: nats.Payments, Durable: paymentsDispatcher, FilterSubject: a.bus.Subject("payments", ">"),
 			MaxDeliver: -1, Concurrency: dispatcherConcurrency, AckWait: 10 * time.Second,
 		}, h)
 		if err != nil {
@@ -299,6 +299,10 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	})
 	return nil
 }
+
+// paymentsDispatcher is the durable consumer of the payments queue; the
+// reconciler reads what it has not handled yet (nats.Queue).
+const paymentsDispatcher = "payments-dispatcher"
 
 // dispatcherConcurrency is how many payments the dispatcher works on at once.
 // The rate gate, not this, decides how fast the payments API is called; this
