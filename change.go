@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/wims/wims/internal/jsonobj"
 )
 
 // NewChange builds the change record of one row change, the same way for
@@ -112,16 +113,13 @@ func image(row any) (json.RawMessage, error) {
 // values is exact because both images come from json.Marshal of the same type
 // (or, for documents, are compacted first; see NewDocChange).
 func changedColumns(oldImage, newImage []byte) ([]string, error) {
-	var o, n map[string]json.RawMessage
-	if oldImage != nil {
-		if err := json.Unmarshal(oldImage, &o); err != nil {
-			return nil, err
-		}
+	o, err := members(oldImage)
+	if err != nil {
+		return nil, err
 	}
-	if newImage != nil {
-		if err := json.Unmarshal(newImage, &n); err != nil {
-			return nil, err
-		}
+	n, err := members(newImage)
+	if err != nil {
+		return nil, err
 	}
 	cols := []string{}
 	for k, nv := range n {
@@ -136,6 +134,23 @@ func changedColumns(oldImage, newImage []byte) ([]string, error) {
 	}
 	sort.Strings(cols)
 	return cols, nil
+}
+
+// members maps an image's top-level fields to their raw values, the last of
+// a repeated field winning, as decoding would; nil for no image.
+func members(image []byte) (map[string][]byte, error) {
+	if image == nil {
+		return nil, nil
+	}
+	ms, err := jsonobj.Members(image)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(ms))
+	for _, m := range ms {
+		out[m.Key] = m.Value
+	}
+	return out, nil
 }
 
 // MaxReadChanges caps one ReadChanges page, so a relay that asks for
