@@ -208,24 +208,42 @@ func (w *Workflow) enqueueRefund(ctx context.Context, o wims.Order, traceParent 
 	})
 }
 
+// orderEvent is what the workflow reads of an event: one decode gives both
+// the order id and, for a change of an order, its new image.
+type orderEvent struct {
+	Detail struct {
+		OrderID string `json:"orderId"`
+		Data    struct {
+			Table     string `json:"table"`
+			EventType string `json:"eventType"`
+			Key       struct {
+				OrderID string `json:"orderId"`
+			} `json:"key"`
+			NewImage json.RawMessage `json:"NewImage"`
+		} `json:"data"`
+	} `json:"detail"`
+}
+
+// orderID is OrderIDFromEvent's answer for the decoded event.
+func (ev *orderEvent) orderID() (string, error) {
+	if ev.Detail.Data.Table == wims.TableOrders && ev.Detail.Data.Key.OrderID != "" {
+		return ev.Detail.Data.Key.OrderID, nil
+	}
+	if ev.Detail.OrderID != "" {
+		return ev.Detail.OrderID, nil
+	}
+	return "", fmt.Errorf("event is neither an orders change with detail.data.key.orderId nor an event with detail.orderId")
+}
+
 // decodeOrderEvent is OrderIDFromEvent that also tells a change of an order
 // to REFUND_PENDING apart: refund is then its new image.
 func decodeOrderEvent(data []byte) (orderID string, refund *wims.Order, err error) {
-	orderID, err = OrderIDFromEvent(data)
-	if err != nil {
-		return "", nil, err
-	}
-	var ev struct {
-		Detail struct {
-			Data struct {
-				Table     string          `json:"table"`
-				EventType string          `json:"eventType"`
-				NewImage  json.RawMessage `json:"NewImage"`
-			} `json:"data"`
-		} `json:"detail"`
-	}
+	var ev orderEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return "", nil, fmt.Errorf("decode order event: %w", err)
+	}
+	if orderID, err = ev.orderID(); err != nil {
+		return "", nil, err
 	}
 	d := ev.Detail.Data
 	if d.Table != wims.TableOrders || d.EventType != string(wims.ChangeUpdate) || len(d.NewImage) == 0 {
@@ -245,25 +263,9 @@ func decodeOrderEvent(data []byte) (orderID string, refund *wims.Order, err erro
 // for events users put on a bus with a rule targeting the order workflow,
 // from detail.orderId.
 func OrderIDFromEvent(data []byte) (string, error) {
-	var ev struct {
-		Detail struct {
-			OrderID string `json:"orderId"`
-			Data    struct {
-				Table string `json:"table"`
-				Key   struct {
-					OrderID string `json:"orderId"`
-				} `json:"key"`
-			} `json:"data"`
-		} `json:"detail"`
-	}
+	var ev orderEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return "", fmt.Errorf("decode order event: %w", err)
 	}
-	if ev.Detail.Data.Table == wims.TableOrders && ev.Detail.Data.Key.OrderID != "" {
-		return ev.Detail.Data.Key.OrderID, nil
-	}
-	if ev.Detail.OrderID != "" {
-		return ev.Detail.OrderID, nil
-	}
-	return "", fmt.Errorf("event is neither an orders change with detail.data.key.orderId nor an event with detail.orderId")
+	return ev.orderID()
 }
