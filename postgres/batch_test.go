@@ -1,7 +1,9 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -425,4 +427,244 @@ func TestGroupCommitStress(t *testing.T) {
 	// xmin is the inserting subtransaction when the batch used savepoints,
 	// so this over-counts transactions; it is a hint, not a check.
 	t.Logf("%d changes; %d orders (%d acknowledged) with %d distinct xmins", len(seen), orders, len(acked), txs)
+}
+
+// checkLog reads the whole change log and checks that its seqs are 1..n
+// and that every change's old image is the new image of the change before
+// it to the same row (nothing lost, reordered or computed from a stale
+// row). It returns the log.
+func checkLog(t *testing.T, s *postgres.Store) []wims.Change {
+	t.Helper()
+	var all []wims.Change
+	for {
+		page, err := s.ReadChanges(t.Context(), int64(len(all)), 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+	}
+	last := map[string]json.RawMessage{}
+	for i, c := range all {
+		if c.Seq != int64(i+1) {
+			t.Fatalf("change %d has seq %d: the log has a gap", i, c.Seq)
+		}
+		key := c.Table + string(c.Key)
+		if prev, ok := last[key]; ok && !bytes.Equal(prev, c.OldImage) {
+			t.Fatalf("seq %d %s: old image %s, but the change before made it %s", c.Seq, key, c.OldImage, prev)
+		}
+		last[key] = c.NewImage
+	}
+	return all
+}
+
+// lockWaiters counts the sessions of the database that wait for a lock.
+func lockWaiters(t *testing.T, c *pgx.Conn) int {
+	t.Helper()
+	return count(t, c, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+}
+
+// TestTransitionBatch builds one batch of the pipeline's transitions
+// deterministically: the transition committer is held in a batch whose
+// order a raw transaction has locked, while the others queue, then
+// released, so the queued ones share one transaction. The batch mixes
+// every batched kind of write; some fail on their own (an unknown order, a
+// shipment of an unpaid order), one rejects for lack of stock, two reserve
+// from the same item one after the other, and one payment failure returns
+// stock to an item with backorders waiting, which the rows locked ahead
+// cannot fill, so that op runs the ordinary way after the others. Each
+// caller must get its own outcome, stock must be conserved, backorders
+// filled first-come first-served, and the log gap-free with every row's
+// images chained.
+//
+// It runs twice: locking ahead, and with the lock-ahead writes failing, so
+// that batches fall back to running op by op.
+func TestTransitionBatch(t *testing.T) {
+	t.Run("LockAhead", func(t *testing.T) { testTransitionBatch(t, false) })
+	t.Run("OpByOp", func(t *testing.T) { testTransitionBatch(t, true) })
+}
+
+func testTransitionBatch(t *testing.T, opByOp bool) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url})
+	ctx := t.Context()
+	for _, it := range []wims.Item{
+		{SKU: "SKU-A", ProductName: "P", Quantity: 20, LowStockThreshold: 15},
+		{SKU: "SKU-B", ProductName: "P", Quantity: 1, AllowBackorder: true},
+	} {
+		if _, err := s.PutItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(id, sku string, q int64) {
+		t.Helper()
+		if _, _, err := s.CreateOrder(ctx, wims.Order{ID: id, CustomerID: "c", SKU: sku, Quantity: q}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reserve := func(id string, want wims.OrderStatus) {
+		t.Helper()
+		if o, err := s.ReserveStock(ctx, id); err != nil || o.Status != want {
+			t.Fatalf("reserve %s: %s, %v; want %s", id, o.Status, err, want)
+		}
+	}
+	for _, o := range []struct {
+		id, sku string
+		q       int64
+	}{{"o-hold", "SKU-A", 1}, {"o-r1", "SKU-A", 2}, {"o-r2", "SKU-A", 3}, {"o-big", "SKU-A", 50}, {"o-pay", "SKU-A", 1},
+		{"o-fail", "SKU-A", 4}, {"o-pend", "SKU-A", 1}, {"o-b1", "SKU-B", 1}, {"o-bo", "SKU-B", 1}, {"o-b2", "SKU-B", 1}} {
+		create(o.id, o.sku, o.q)
+	}
+	reserve("o-pay", wims.OrderReserved)
+	reserve("o-fail", wims.OrderReserved)
+	reserve("o-b1", wims.OrderReserved)
+	reserve("o-bo", wims.OrderBackordered) // SKU-B is out: o-bo waits
+	if opByOp {
+		postgres.BreakAhead(s)
+	}
+
+	// Hold the transition committer: its batch (o-hold) waits for the
+	// order's lock, which a raw transaction holds until released.
+	c := rawConn(t, url)
+	holder := rawConn(t, url)
+	if _, err := holder.Exec(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `SELECT 1 FROM orders WHERE order_id = 'o-hold' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		o   wims.Order
+		err error
+	}
+	run := func(f func() (wims.Order, error)) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			o, err := f()
+			ch <- result{o, err}
+		}()
+		return ch
+	}
+	held := run(func() (wims.Order, error) { return s.ReserveStock(ctx, "o-hold") })
+	waitFor(t, "the committer to wait for o-hold", func() bool { return lockWaiters(t, c) == 1 && postgres.QueuedTransitions(s) == 0 })
+
+	none := func() (wims.Order, error) { return wims.Order{}, nil }
+	ops := []struct {
+		name string
+		f    func() (wims.Order, error)
+	}{
+		{"reserve o-r1", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-r1") }},
+		{"reserve o-none", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-none") }},
+		{"reserve o-r2", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-r2") }},
+		{"attempt o-pay", func() (wims.Order, error) {
+			return none()
+		}},
+		{"pay o-pay", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-pay", true, "") }},
+		{"reserve o-big", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-big") }},
+		{"ship o-pend", func() (wims.Order, error) {
+			return s.ShipOrder(ctx, "o-pend", wims.Shipment{Carrier: "UPS", TrackingID: "1Z"})
+		}},
+		{"fail o-fail", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-fail", false, "declined") }},
+		{"execution", none},
+		{"reserve o-b2", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-b2") }},
+		{"fail o-b1", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-b1", false, "declined") }},
+	}
+	// The two writes that return no order.
+	ops[3].f = func() (wims.Order, error) {
+		return wims.Order{}, s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-pay", Attempt: 1, Outcome: wims.PaymentPaid, StatusCode: 200})
+	}
+	started := time.Now()
+	ops[8].f = func() (wims.Order, error) {
+		return wims.Order{}, s.SaveExecution(ctx, wims.Execution{ID: "x-1", OrderID: "o-r1", Workflow: "order",
+			Status: wims.ExecutionSucceeded, StartedAt: started, Steps: []wims.Step{{Name: "reserve", Outcome: "OK", StartedAt: started}}})
+	}
+	var chs []chan result
+	for i, op := range ops {
+		chs = append(chs, run(op.f))
+		waitFor(t, op.name+" to queue", func() bool { return postgres.QueuedTransitions(s) == i+1 })
+	}
+	if _, err := holder.Exec(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-held; r.err != nil || r.o.Status != wims.OrderReserved {
+		t.Fatalf("o-hold: %s, %v", r.o.Status, r.err)
+	}
+	rs := map[string]result{}
+	for i, ch := range chs {
+		rs[ops[i].name] = <-ch
+	}
+
+	for name, want := range map[string]wims.OrderStatus{
+		"reserve o-r1": wims.OrderReserved, "reserve o-r2": wims.OrderReserved, "pay o-pay": wims.OrderPaid,
+		"reserve o-big": wims.OrderRejected, "fail o-fail": wims.OrderPaymentFailed,
+		"reserve o-b2": wims.OrderBackordered, "fail o-b1": wims.OrderPaymentFailed,
+	} {
+		if r := rs[name]; r.err != nil || r.o.Status != want {
+			t.Fatalf("%s: %s, %v; want %s", name, r.o.Status, r.err, want)
+		}
+	}
+	if r := rs["reserve o-big"]; r.o.Reason != "insufficient stock: requested 50, available 9" {
+		t.Fatalf("o-big: reason %q", r.o.Reason)
+	}
+	for _, name := range []string{"attempt o-pay", "execution"} {
+		if err := rs[name].err; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if err := rs["reserve o-none"].err; wims.ErrorCode(err) != wims.ENOTFOUND {
+		t.Fatalf("reserve o-none: %v (code %s), want ENOTFOUND", err, wims.ErrorCode(err))
+	}
+	if err := rs["ship o-pend"].err; wims.ErrorCode(err) != wims.ECONFLICT {
+		t.Fatalf("ship o-pend: %v (code %s), want ECONFLICT", err, wims.ErrorCode(err))
+	}
+
+	// What the batch left: o-b1's unit went to o-bo, which waited first;
+	// o-b2 still waits. The others are as their callers heard.
+	for id, want := range map[string]wims.OrderStatus{
+		"o-bo": wims.OrderReserved, "o-b2": wims.OrderBackordered, "o-pend": wims.OrderPending,
+		"o-r1": wims.OrderReserved, "o-pay": wims.OrderPaid, "o-fail": wims.OrderPaymentFailed,
+	} {
+		if o, err := s.GetOrder(ctx, id); err != nil || o.Status != want {
+			t.Fatalf("%s: %s, %v; want %s", id, o.Status, err, want)
+		}
+	}
+	if as, err := s.PaymentAttempts(ctx, "o-pay"); err != nil || len(as) != 1 {
+		t.Fatalf("attempts of o-pay: %v, %v", as, err)
+	}
+	if xs, err := s.Executions(ctx, "o-r1"); err != nil || len(xs) != 1 || xs[0].ID != "x-1" {
+		t.Fatalf("executions of o-r1: %v, %v", xs, err)
+	}
+	// Conservation: on hand plus what orders hold is what there was.
+	held2 := map[string]int64{}
+	for _, id := range []string{"o-hold", "o-r1", "o-r2", "o-big", "o-pay", "o-fail", "o-pend", "o-b1", "o-bo", "o-b2"} {
+		o, err := s.GetOrder(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.HoldsStock() {
+			held2[o.SKU] += o.Quantity
+		}
+	}
+	for sku, initial := range map[string]int64{"SKU-A": 20, "SKU-B": 1} {
+		it, err := s.GetItem(ctx, sku)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Quantity+held2[sku] != initial {
+			t.Fatalf("%s: %d on hand + %d held, want %d", sku, it.Quantity, held2[sku], initial)
+		}
+	}
+	// Locked ahead, the ops' writes are the batch transaction's own (only
+	// the miss, o-b1, ran in a savepoint); op by op, a failing op makes the
+	// batch use savepoints, whose rows carry subtransaction xids.
+	var xids int
+	if err := c.QueryRow(ctx, `SELECT count(DISTINCT xmin::text) FROM orders WHERE order_id IN ('o-r1', 'o-r2', 'o-pay', 'o-fail', 'o-big', 'o-b2')`).Scan(&xids); err != nil {
+		t.Fatal(err)
+	}
+	if opByOp != (xids > 1) {
+		t.Fatalf("the batch's orders carry %d xids; want 1 locked ahead, more op by op", xids)
+	}
+	checkLog(t, s)
 }
