@@ -668,3 +668,249 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 	}
 	checkLog(t, s)
 }
+
+// TestTransitionBatchConcurrentReservations reserves orders of one SKU from
+// many goroutines on two instances of one database, so that batches of
+// both instances' transition committers (and the accepts' batches) contend
+// for the item, with stock for only part of the orders, and payments
+// failing for some, which puts their stock back. Every reservation must
+// end RESERVED or REJECTED as the stock allows, and at the end the stock on
+// hand plus what the orders hold must be what there was, with the log's
+// images chained.
+func TestTransitionBatchConcurrentReservations(t *testing.T) {
+	url := pgtest.URL(t)
+	s1 := mustOpen(t, postgres.Options{URL: url, MaxConns: 8})
+	s2 := mustOpen(t, postgres.Options{URL: url, MaxConns: 8})
+	ctx := t.Context()
+	const initial = 300
+	if _, err := s1.PutItem(ctx, wims.Item{SKU: "SKU-A", ProductName: "P", Quantity: initial, LowStockThreshold: 100}); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		writers = 32
+		each    = 10
+	)
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for g := range writers {
+		s := s1
+		if g%2 == 1 {
+			s = s2
+		}
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, uint64(g)))
+			for i := range each {
+				id := fmt.Sprintf("o-%d-%d", g, i)
+				q := 1 + r.Int64N(3)
+				if _, _, err := s.CreateOrder(ctx, wims.Order{ID: id, CustomerID: "c", SKU: "SKU-A", Quantity: q}); err != nil {
+					errs <- err
+					return
+				}
+				o, err := s.ReserveStock(ctx, id)
+				switch {
+				case err != nil:
+					errs <- fmt.Errorf("reserve %s: %w", id, err)
+					return
+				case o.Status == wims.OrderRejected:
+					continue
+				case o.Status != wims.OrderReserved:
+					errs <- fmt.Errorf("reserve %s: %s", id, o.Status)
+					return
+				}
+				paid := r.IntN(4) != 0
+				if o, err = s.CompletePayment(ctx, id, paid, "declined"); err != nil {
+					errs <- fmt.Errorf("pay %s: %w", id, err)
+					return
+				}
+				if (o.Status == wims.OrderPaid) != paid {
+					errs <- fmt.Errorf("pay %s (%v): %s", id, paid, o.Status)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	var held int64
+	rejected := 0
+	for g := range writers {
+		for i := range each {
+			id := fmt.Sprintf("o-%d-%d", g, i)
+			o, err := s1.GetOrder(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.HoldsStock() {
+				held += o.Quantity
+			}
+			if o.Status == wims.OrderRejected {
+				rejected++
+			}
+		}
+	}
+	it, err := s1.GetItem(ctx, "SKU-A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Quantity < 0 || it.Quantity+held != initial {
+		t.Fatalf("%d on hand + %d held, want %d", it.Quantity, held, initial)
+	}
+	// With about 600 units asked of 300, some orders must have been
+	// turned away; if none were, the stock check did not run.
+	if rejected == 0 {
+		t.Fatal("no order was rejected")
+	}
+	checkLog(t, s1)
+	t.Logf("%d held, %d on hand, %d rejected", held, it.Quantity, rejected)
+}
+
+// TestTransitionBatchDeadlock forces a deadlock between a batch and an
+// unbatched transaction that locks in the opposite order, as a restock
+// filling backorders does (item, then order): the raw transaction holds
+// item A, the batch locks its orders and waits for A, then the raw
+// transaction asks for order o-a, which the batch holds. PostgreSQL aborts
+// the batch (the raw transaction's deadlock_timeout is raised so that it is
+// not the one chosen), the batch is retried whole once the raw transaction
+// has committed, and every op must end with its correct result, computed
+// from the stock the raw transaction left: no caller may see the deadlock.
+func TestTransitionBatchDeadlock(t *testing.T) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url})
+	ctx := t.Context()
+	for _, sku := range []string{"SKU-A", "SKU-B"} {
+		if _, err := s.PutItem(ctx, wims.Item{SKU: sku, ProductName: "P", Quantity: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range []wims.Order{
+		{ID: "o-a", CustomerID: "c", SKU: "SKU-A", Quantity: 2},
+		{ID: "o-b", CustomerID: "c", SKU: "SKU-B", Quantity: 3},
+	} {
+		if _, _, err := s.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := rawConn(t, url)
+	deadlocks := func() int {
+		t.Helper()
+		if _, err := c.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+			t.Fatal(err)
+		}
+		return count(t, c, `SELECT deadlocks::int FROM pg_stat_database WHERE datname = current_database()`)
+	}
+	before := deadlocks()
+
+	raw := rawConn(t, url)
+	for _, q := range []string{`BEGIN`, `SET LOCAL deadlock_timeout = '60s'`,
+		`SELECT 1 FROM inventory WHERE sku = 'SKU-A' FOR NO KEY UPDATE`} {
+		if _, err := raw.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	type result struct {
+		o   wims.Order
+		err error
+	}
+	ra, rb, rp := make(chan result, 1), make(chan result, 1), make(chan error, 1)
+	go func() { o, err := s.ReserveStock(ctx, "o-a"); ra <- result{o, err} }()
+	go func() { o, err := s.ReserveStock(ctx, "o-b"); rb <- result{o, err} }()
+	go func() {
+		rp <- s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-a", Attempt: 1, Outcome: wims.PaymentError})
+	}()
+	waitFor(t, "the batch to wait for SKU-A", func() bool { return lockWaiters(t, c) == 1 })
+	// This waits until PostgreSQL has broken the deadlock by aborting the
+	// batch, whose locks it then gets.
+	if _, err := raw.Exec(ctx, `SELECT 1 FROM orders WHERE order_id = 'o-a' FOR NO KEY UPDATE`); err != nil {
+		t.Fatalf("the raw transaction was aborted, not the batch: %v", err)
+	}
+	if _, err := raw.Exec(ctx, `UPDATE inventory SET quantity = quantity + 5 WHERE sku = 'SKU-A'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+
+	a, b := <-ra, <-rb
+	if a.err != nil || a.o.Status != wims.OrderReserved || b.err != nil || b.o.Status != wims.OrderReserved {
+		t.Fatalf("o-a: %s, %v; o-b: %s, %v; want both RESERVED", a.o.Status, a.err, b.o.Status, b.err)
+	}
+	if err := <-rp; err != nil {
+		t.Fatalf("payment attempt: %v", err)
+	}
+	for sku, want := range map[string]int64{"SKU-A": 10 + 5 - 2, "SKU-B": 10 - 3} {
+		if it, err := s.GetItem(ctx, sku); err != nil || it.Quantity != want {
+			t.Fatalf("%s: %d, %v; want %d", sku, it.Quantity, err, want)
+		}
+	}
+	if as, err := s.PaymentAttempts(ctx, "o-a"); err != nil || len(as) != 1 {
+		t.Fatalf("attempts of o-a: %v, %v; want one", as, err)
+	}
+	// The retried batch decided on the rows as the raw transaction left
+	// them, not as the aborted attempt read them: its change of SKU-A goes
+	// from 15 (the raw transaction's restock, which has no change of its
+	// own) to 13.
+	cs, err := s.ReadChanges(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last wims.Change
+	for _, ch := range cs {
+		if ch.Table == wims.TableInventory && string(ch.Key) == `{"sku":"SKU-A"}` {
+			last = ch
+		}
+	}
+	var oldItem, newItem wims.Item
+	if err := json.Unmarshal(last.OldImage, &oldItem); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(last.NewImage, &newItem); err != nil {
+		t.Fatal(err)
+	}
+	if oldItem.Quantity != 15 || newItem.Quantity != 13 {
+		t.Fatalf("the reservation's change of SKU-A: %d to %d, want 15 to 13", oldItem.Quantity, newItem.Quantity)
+	}
+	// The deadlock really happened (the statistics lag a little).
+	waitFor(t, "the deadlock to be counted", func() bool { return deadlocks() > before })
+}
+
+// TestTransitionBatchClosed checks that the batched writes fail with
+// EUNAVAILABLE once the store is closed, rather than hang or panic on the
+// closed queue.
+func TestTransitionBatchClosed(t *testing.T) {
+	s, err := postgres.Open(t.Context(), postgres.Options{URL: pgtest.URL(t), Seed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-1", CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"create": func() error {
+			_, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-2", CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1})
+			return err
+		}(),
+		"reserve":  func() error { _, err := s.ReserveStock(ctx, "o-1"); return err }(),
+		"complete": func() error { _, err := s.CompletePayment(ctx, "o-1", true, ""); return err }(),
+		"refund":   func() error { _, err := s.CompleteRefund(ctx, "o-1"); return err }(),
+		"ship": func() error {
+			_, err := s.ShipOrder(ctx, "o-1", wims.Shipment{Carrier: "UPS", TrackingID: "1Z"})
+			return err
+		}(),
+		"payment attempt": s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-1", Attempt: 1, Outcome: wims.PaymentPaid}),
+		"execution":       s.SaveExecution(ctx, wims.Execution{ID: "x-1", OrderID: "o-1", StartedAt: time.Now()}),
+	} {
+		if wims.ErrorCode(err) != wims.EUNAVAILABLE {
+			t.Errorf("%s after Close: %v (code %s), want EUNAVAILABLE", name, err, wims.ErrorCode(err))
+		}
+	}
+}
