@@ -21,10 +21,15 @@ import (
 // item those orders hold lines of, in SKU order, and asks which of those
 // SKUs have BACKORDERED orders. The transitions then run in Go against
 // aheadRows, which answer from those rows (as changed by the batch's
-// earlier ops) and queue the writes; the writes go to the database in the
-// round trip of the change-log append and COMMIT. A batch is then two round
-// trips however large. The business rules stay in wims.Tx; this file only
-// changes when the rows are read and when the writes reach the database.
+// earlier ops) and keep what they write. The writes go to the database in
+// the round trip of the change-log append and COMMIT, one statement per
+// table for the whole batch (aheadStatements): each changed order and item
+// is written once, with its state after the batch's last op on it, and the
+// history, payment attempts and executions are inserted in op order. A
+// batch is then two round trips and a handful of statements however large,
+// and a hot item gets one new row version per batch rather than one per
+// reservation. The business rules stay in wims.Tx; this file only changes
+// when the rows are read and when the writes reach the database.
 //
 // An op that asks for something aheadRows cannot answer from the locked
 // rows (a fill of backorders, an order or item it did not name) is a miss:
@@ -67,7 +72,19 @@ const (
 		WHERE EXISTS (SELECT 1 FROM orders b WHERE b.sku = k AND b.status = 'BACKORDERED')`
 )
 
-// ahead are the rows a batch locked ahead, as its successful ops left them.
+// qCustomPlans makes the batch's statements be planned for their
+// parameters on every run. The statements are prepared once per connection
+// (pool.go), and PostgreSQL would otherwise soon settle on a generic plan
+// made when the tables were small; for the joins of order ids against
+// orders (qAheadOrders, aheadSKUs, qAheadSetOrders) that is a sequential
+// scan, which then reads the whole, growing, table on every batch (seen on
+// a fresh database: 25 M rows read for 8 k orders, each batch slower than
+// the last) until an ANALYZE replans it. Planning these few statements
+// costs far less than one such scan.
+const qCustomPlans = `SET LOCAL plan_cache_mode = force_custom_plan`
+
+// ahead are the rows a batch locked ahead, as its successful ops left them,
+// and what those ops wrote.
 type ahead struct {
 	// orders holds every order id the batch named; found is false for one
 	// that does not exist.
@@ -77,6 +94,29 @@ type ahead struct {
 	// backordered says whether a locked SKU has BACKORDERED orders: true,
 	// false, or absent when the batch's own changes made it unknown.
 	backordered map[string]bool
+	// lockedStatus and lockedQuantity are the changed orders' statuses and
+	// items' quantities as locked, for the writes' compare-and-set.
+	lockedStatus   map[string]wims.OrderStatus
+	lockedQuantity map[string]int64
+	// changedOrders and changedItems list the changed rows in the order
+	// they were first changed, so that a batch's statements are the same
+	// on every run.
+	changedOrders, changedItems []string
+	aheadLog
+}
+
+// aheadLog is what ops appended, in op order: each order transition's new
+// state (for its history entry), payment attempts, executions.
+type aheadLog struct {
+	history    []wims.Order
+	attempts   []wims.PaymentAttempt
+	executions []aheadExecution
+}
+
+// aheadExecution is an execution to upsert, with its steps' JSON.
+type aheadExecution struct {
+	e     wims.Execution
+	steps []byte
 }
 
 // aheadOrder is one order locked ahead.
@@ -85,7 +125,7 @@ type aheadOrder struct {
 	found bool
 }
 
-// aheadWrite is a queued statement and the rows it must affect (-1: any).
+// aheadWrite is a statement to send and the rows it must affect (-1: any).
 type aheadWrite struct {
 	sql  string
 	args []any
@@ -102,21 +142,35 @@ type aheadOp struct {
 	backordered map[string]bool
 	// unknown are SKUs whose backorders this op's changes made unknown.
 	unknown map[string]bool
-	writes  []aheadWrite
+	aheadLog
 	// miss is set once the op asked for something the rows cannot answer.
 	miss bool
 }
 
 // merge makes op's changes the batch's.
 func (op *aheadOp) merge() {
+	b := op.base
 	for id, o := range op.orders {
-		op.base.orders[id] = aheadOrder{o, true}
+		if _, ok := b.lockedStatus[id]; !ok {
+			b.lockedStatus[id] = b.orders[id].o.Status
+			b.changedOrders = append(b.changedOrders, id)
+		}
+		b.orders[id] = aheadOrder{o, true}
 	}
-	maps.Copy(op.base.items, op.items)
-	maps.Copy(op.base.backordered, op.backordered)
+	for sku, it := range op.items {
+		if _, ok := b.lockedQuantity[sku]; !ok {
+			b.lockedQuantity[sku] = b.items[sku].Quantity
+			b.changedItems = append(b.changedItems, sku)
+		}
+		b.items[sku] = it
+	}
+	maps.Copy(b.backordered, op.backordered)
 	for sku := range op.unknown {
-		delete(op.base.backordered, sku)
+		delete(b.backordered, sku)
 	}
+	b.history = append(b.history, op.history...)
+	b.attempts = append(b.attempts, op.attempts...)
+	b.executions = append(b.executions, op.executions...)
 }
 
 // aheadRows are wims.TxRows over the rows a batch locked ahead; see the
@@ -129,11 +183,6 @@ var _ wims.TxRows = aheadRows{}
 func (r aheadRows) refuse() error {
 	r.w.ahead.miss = true
 	return errNotAhead
-}
-
-// queue adds a write that must affect rows rows (-1: any number).
-func (r aheadRows) queue(rows int64, sql string, args ...any) {
-	r.w.ahead.writes = append(r.w.ahead.writes, aheadWrite{sql, args, rows})
 }
 
 // order returns the order as the op sees it; ok is false if the batch did
@@ -159,8 +208,8 @@ func (r aheadRows) LockOrder(id string) (wims.Order, bool, error) {
 // what an unlocked read would return.
 func (r aheadRows) ReadOrder(id string) (wims.Order, bool, error) { return r.LockOrder(id) }
 
-// SetOrderStatus implements wims.TxRows: it queues qSetStatus, which must
-// change the order, and keeps the new status for the batch's later ops.
+// SetOrderStatus implements wims.TxRows: it keeps the new state for the
+// batch's later ops and the order's write, and the history entry.
 func (r aheadRows) SetOrderStatus(old, next wims.Order) error {
 	cur, found, ok := r.order(old.ID)
 	if !ok || !found {
@@ -190,8 +239,7 @@ func (r aheadRows) SetOrderStatus(old, next wims.Order) error {
 		r.w.ahead.unknown[cur.SKU] = true
 		delete(r.w.ahead.backordered, cur.SKU)
 	}
-	r.queue(1, qSetStatus, old.ID, string(old.Status), string(next.Status), next.Reason, next.UpdatedAt,
-		next.StockReleased, next.Carrier, next.TrackingID)
+	r.w.ahead.history = append(r.w.ahead.history, cur)
 	return nil
 }
 
@@ -259,8 +307,9 @@ func (r aheadRows) LockItem(sku string) (wims.Item, bool, error) {
 }
 
 // TakeStock implements wims.TxRows: the item is locked, so its quantity
-// here is the row's, and the guard decides here; the queued qReserve keeps
-// its own guard and must change the row.
+// here is the row's, and the guard decides here; the item's write is a
+// compare-and-set on the quantity as locked (aheadStatements), and CHECK
+// (quantity >= 0) still backs it.
 func (r aheadRows) TakeStock(sku string, quantity int64, at time.Time) (bool, error) {
 	it, ok := r.item(sku)
 	if !ok {
@@ -272,11 +321,11 @@ func (r aheadRows) TakeStock(sku string, quantity int64, at time.Time) (bool, er
 	it.Quantity -= quantity
 	it.UpdatedAt = at
 	r.setItem(it)
-	r.queue(1, qReserve, sku, quantity, at)
 	return true, nil
 }
 
-// SetQuantity implements wims.TxRows by queueing qSetQuantity.
+// SetQuantity implements wims.TxRows: it keeps the new quantity for the
+// batch's later ops and the item's write.
 func (r aheadRows) SetQuantity(it wims.Item) error {
 	cur, ok := r.item(it.SKU)
 	if !ok {
@@ -284,19 +333,20 @@ func (r aheadRows) SetQuantity(it wims.Item) error {
 	}
 	cur.Quantity, cur.UpdatedAt = it.Quantity, it.UpdatedAt
 	r.setItem(cur)
-	r.queue(1, qSetQuantity, it.SKU, it.Quantity, it.UpdatedAt)
 	return nil
 }
 
-// InsertPaymentAttempt implements wims.TxRows by queueing the insert.
+// InsertPaymentAttempt implements wims.TxRows by keeping a for the
+// batch's insert.
 func (r aheadRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
-	r.queue(1, qInsertPaymentAttempt, paymentAttemptArgs(a)...)
+	r.w.ahead.attempts = append(r.w.ahead.attempts, a)
 	return nil
 }
 
-// UpsertExecution implements wims.TxRows by queueing the upsert.
+// UpsertExecution implements wims.TxRows by keeping e for the batch's
+// upsert.
 func (r aheadRows) UpsertExecution(e wims.Execution, steps []byte) error {
-	r.queue(1, qUpsertExecution, executionArgs(e, steps)...)
+	r.w.ahead.executions = append(r.w.ahead.executions, aheadExecution{e, steps})
 	return nil
 }
 
@@ -345,9 +395,11 @@ func (s *Store) lockAhead(ctx context.Context, c *pgx.Conn, batch []*batchOp, er
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	base := &ahead{
-		orders:      make(map[string]aheadOrder, len(ids)),
-		items:       map[string]wims.Item{},
-		backordered: map[string]bool{},
+		orders:         make(map[string]aheadOrder, len(ids)),
+		items:          map[string]wims.Item{},
+		backordered:    map[string]bool{},
+		lockedStatus:   map[string]wims.OrderStatus{},
+		lockedQuantity: map[string]int64{},
 	}
 	begun := len(ids) > 0
 	if begun {
@@ -374,10 +426,10 @@ func (s *Store) lockAhead(ctx context.Context, c *pgx.Conn, batch []*batchOp, er
 			errs[i] = err
 		default:
 			w.ahead.merge()
-			tail = append(tail, w.ahead.writes...)
 			pending = append(pending, w.changes...)
 		}
 	}
+	tail = append(tail, base.statements()...)
 	if len(misses) == 0 && s.hooks.beforeSeq == nil {
 		if !begun && len(tail) == 1 {
 			tail = nil // nothing to write: no transaction either
@@ -404,6 +456,125 @@ func (s *Store) lockAhead(ctx context.Context, c *pgx.Conn, batch []*batchOp, er
 	return pending, nil, true, nil
 }
 
+// Lock-ahead writes: one statement per table for a whole batch (see
+// ahead.statements). Each takes parallel arrays, one element per row.
+const (
+	// qAheadSetOrders writes the changed orders' new states, each a
+	// compare-and-set on the status as locked.
+	qAheadSetOrders = `UPDATE orders o SET status = u.status, reason = u.reason, updated_at = u.updated_at,
+		stock_released = u.stock_released, carrier = u.carrier, tracking_id = u.tracking_id
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[], $7::text[], $8::text[])
+		AS u (order_id, old_status, status, reason, updated_at, stock_released, carrier, tracking_id)
+	WHERE o.order_id = u.order_id AND o.status = u.old_status`
+	// qAheadHistory appends the transitions' history entries in op order,
+	// which is the order seq follows.
+	qAheadHistory = `INSERT INTO order_history (order_id, status, reason, at)
+	SELECT order_id, status, reason, at FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+		WITH ORDINALITY AS u (order_id, status, reason, at, ord)
+	ORDER BY ord`
+	// qAheadSetItems writes the changed items' new quantities, each a
+	// compare-and-set on the quantity as locked.
+	qAheadSetItems = `UPDATE inventory i SET quantity = u.quantity, updated_at = u.updated_at
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) AS u (sku, old_quantity, quantity, updated_at)
+	WHERE i.sku = u.sku AND i.quantity = u.old_quantity`
+	// qAheadAttempts appends payment attempts in op order.
+	qAheadAttempts = `INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
+	SELECT order_id, attempt, outcome, status_code, error, at, duration_ms, kind
+	FROM unnest($1::text[], $2::integer[], $3::text[], $4::integer[], $5::text[], $6::timestamptz[], $7::float8[], $8::text[])
+		WITH ORDINALITY AS u (order_id, attempt, outcome, status_code, error, at, duration_ms, kind, ord)
+	ORDER BY ord`
+	// qAheadExecutions upserts executions, one element per id (the last
+	// save of each), in the order of their first save, so that rid orders
+	// new executions as one upsert each would.
+	qAheadExecutions = `INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
+	SELECT execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[])
+		WITH ORDINALITY AS u (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id, ord)
+	ORDER BY ord
+	ON CONFLICT (execution_id) DO UPDATE SET
+		order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
+		started_at = excluded.started_at, finished_at = excluded.finished_at,
+		steps_json = excluded.steps_json, event_id = excluded.event_id`
+)
+
+// statements are the writes of the batch's successful ops: every changed
+// order and item written once, as the last op left it, and the entries of
+// the logs in op order. Writing a row once with its final state is what
+// writing it after each op would leave, since the batch holds its lock
+// throughout; nothing reads the intermediate versions.
+func (b *ahead) statements() []aheadWrite {
+	var out []aheadWrite
+	if n := len(b.changedOrders); n > 0 {
+		var (
+			ids, olds, statuses, reasons, carriers, tracking = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			updated                                          = make([]time.Time, n)
+			released                                         = make([]bool, n)
+		)
+		for i, id := range b.changedOrders {
+			o := b.orders[id].o
+			ids[i], olds[i], statuses[i], reasons[i] = id, string(b.lockedStatus[id]), string(o.Status), o.Reason
+			updated[i], released[i], carriers[i], tracking[i] = o.UpdatedAt, o.StockReleased, o.Carrier, o.TrackingID
+		}
+		out = append(out, aheadWrite{qAheadSetOrders, []any{ids, olds, statuses, reasons, updated, released, carriers, tracking}, int64(n)})
+	}
+	if n := len(b.history); n > 0 {
+		ids, statuses, reasons, at := make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
+		for i, o := range b.history {
+			ids[i], statuses[i], reasons[i], at[i] = o.ID, string(o.Status), o.Reason, o.UpdatedAt
+		}
+		out = append(out, aheadWrite{qAheadHistory, []any{ids, statuses, reasons, at}, int64(n)})
+	}
+	if n := len(b.changedItems); n > 0 {
+		skus, olds, qs, updated := make([]string, n), make([]int64, n), make([]int64, n), make([]time.Time, n)
+		for i, sku := range b.changedItems {
+			it := b.items[sku]
+			skus[i], olds[i], qs[i], updated[i] = sku, b.lockedQuantity[sku], it.Quantity, it.UpdatedAt
+		}
+		out = append(out, aheadWrite{qAheadSetItems, []any{skus, olds, qs, updated}, int64(n)})
+	}
+	if n := len(b.attempts); n > 0 {
+		var (
+			ids, outcomes, errs, kinds = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			attempts, codes            = make([]int32, n), make([]int32, n)
+			at                         = make([]time.Time, n)
+			ms                         = make([]float64, n)
+		)
+		for i, a := range b.attempts {
+			ids[i], attempts[i], outcomes[i], codes[i] = a.OrderID, int32(a.Attempt), string(a.Outcome), int32(a.StatusCode)
+			errs[i], at[i], ms[i], kinds[i] = a.Error, a.At, a.DurationMS, string(a.Kind)
+		}
+		out = append(out, aheadWrite{qAheadAttempts, []any{ids, attempts, outcomes, codes, errs, at, ms, kinds}, int64(n)})
+	}
+	if len(b.executions) > 0 {
+		// The last save of each id wins, at the place of its first.
+		last := map[string]int{}
+		var order []string
+		for i, x := range b.executions {
+			if _, ok := last[x.e.ID]; !ok {
+				order = append(order, x.e.ID)
+			}
+			last[x.e.ID] = i
+		}
+		n := len(order)
+		var (
+			ids, orders, workflows, statuses, steps, events = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			started                                         = make([]time.Time, n)
+			finished                                        = make([]*time.Time, n)
+		)
+		for i, id := range order {
+			x := b.executions[last[id]]
+			ids[i], orders[i], workflows[i], statuses[i] = x.e.ID, x.e.OrderID, x.e.Workflow, x.e.Status
+			started[i], steps[i], events[i] = x.e.StartedAt, string(x.steps), x.e.EventID
+			if !x.e.FinishedAt.IsZero() {
+				f := x.e.FinishedAt
+				finished[i] = &f
+			}
+		}
+		out = append(out, aheadWrite{qAheadExecutions, []any{ids, orders, workflows, statuses, started, finished, steps, events}, int64(n)})
+	}
+	return out
+}
+
 // lockRows sends BEGIN and the lock-ahead statements for ids in one round
 // trip and fills base from their answers.
 func (s *Store) lockRows(ctx context.Context, c *pgx.Conn, ids []string, base *ahead) error {
@@ -412,6 +583,7 @@ func (s *Store) lockRows(ctx context.Context, c *pgx.Conn, ids []string, base *a
 	}
 	b := &pgx.Batch{}
 	b.Queue(qBegin)
+	b.Queue(qCustomPlans)
 	b.Queue(qAheadOrders, ids)
 	b.Queue(qAheadItems, ids)
 	b.Queue(qAheadBackordered, ids)
@@ -419,6 +591,9 @@ func (s *Store) lockRows(ctx context.Context, c *pgx.Conn, ids []string, base *a
 	err := func() error {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("begin: %w", err)
+		}
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("custom plans: %w", err)
 		}
 		rows, err := br.Query()
 		if err != nil {

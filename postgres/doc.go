@@ -79,8 +79,8 @@
 // range of seqs, so the argument holds for it unchanged. Point 4 holds
 // inside a batch too: two ops on one row run one after the other in the same
 // transaction, so the second reads the first's new image (a batch that
-// locked its rows ahead keeps each row as its earlier ops left it and sends
-// their writes in op order, see Group commit).
+// locked its rows ahead keeps each row as its earlier ops left it, see
+// Group commit).
 //
 // The price is a serialisation point: appending changes and committing
 // (including the commit's WAL flush) is one transaction at a time, so
@@ -134,11 +134,17 @@
 //     and reads which of those SKUs have BACKORDERED orders. The
 //     transitions (wims.Tx's, unchanged) then run in Go against those rows,
 //     each seeing them as the batch's earlier ops left them, and their
-//     writes go to the database in op order in the round trip of the
-//     change-log append and COMMIT: two round trips per batch however
-//     large. The item is locked, so its quantity in Go is the row's, and
-//     the stock guard decides there; the queued UPDATE keeps its guard and
-//     must change its row, as the status compare-and-set must. An op that
+//     writes go to the database in the round trip of the change-log append
+//     and COMMIT, one statement per table: each changed order and item
+//     once, with its state after the batch's last op on it, and the history
+//     entries, payment attempts and executions in op order. That is two
+//     round trips and a handful of statements per batch however large, and
+//     one new version of a hot item's row per batch instead of one per
+//     reservation. The item is locked, so its quantity in Go is the row's,
+//     and the stock guard decides there; each row's write is a
+//     compare-and-set on the status or quantity as locked, which must
+//     change every row it names, and CHECK (quantity >= 0) still backs the
+//     guard. An op that
 //     needs what those rows cannot answer (filling backorders: a failed
 //     payment or a refund returning stock to an item with orders waiting)
 //     is a miss: what it did is dropped, and it runs again the ordinary way,
