@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -514,8 +516,18 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 		id, sku string
 		q       int64
 	}{{"o-hold", "SKU-A", 1}, {"o-r1", "SKU-A", 2}, {"o-r2", "SKU-A", 3}, {"o-big", "SKU-A", 50}, {"o-pay", "SKU-A", 1},
-		{"o-fail", "SKU-A", 4}, {"o-pend", "SKU-A", 1}, {"o-b1", "SKU-B", 1}, {"o-bo", "SKU-B", 1}, {"o-b2", "SKU-B", 1}} {
+		{"o-fail", "SKU-A", 4}, {"o-pend", "SKU-A", 1}, {"o-b1", "SKU-B", 1}, {"o-bo", "SKU-B", 1}, {"o-b2", "SKU-B", 1},
+		{"o-twice", "SKU-A", 1}} {
 		create(o.id, o.sku, o.q)
+	}
+	// A multi-line order, whose second line's item must be locked ahead
+	// too.
+	if _, err := s.PutItem(ctx, wims.Item{SKU: "SKU-C", ProductName: "P", Quantity: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-multi", CustomerID: "c",
+		Lines: []wims.OrderLine{{SKU: "SKU-C", Quantity: 2}, {SKU: "SKU-A", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
 	}
 	reserve("o-pay", wims.OrderReserved)
 	reserve("o-fail", wims.OrderReserved)
@@ -570,6 +582,14 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 		{"execution", none},
 		{"reserve o-b2", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-b2") }},
 		{"fail o-b1", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-b1", false, "declined") }},
+		// Two transitions of one order, and two saves of one execution.
+		{"reserve o-twice", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-twice") }},
+		{"pay o-twice", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-twice", true, "") }},
+		{"execution again", func() (wims.Order, error) {
+			return wims.Order{}, s.SaveExecution(ctx, wims.Execution{ID: "x-1", OrderID: "o-r1", Workflow: "order",
+				Status: wims.ExecutionFailed, StartedAt: time.Now()})
+		}},
+		{"reserve o-multi", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-multi") }},
 	}
 	// The two writes that return no order.
 	ops[3].f = func() (wims.Order, error) {
@@ -600,6 +620,7 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 		"reserve o-r1": wims.OrderReserved, "reserve o-r2": wims.OrderReserved, "pay o-pay": wims.OrderPaid,
 		"reserve o-big": wims.OrderRejected, "fail o-fail": wims.OrderPaymentFailed,
 		"reserve o-b2": wims.OrderBackordered, "fail o-b1": wims.OrderPaymentFailed,
+		"reserve o-twice": wims.OrderReserved, "pay o-twice": wims.OrderPaid, "reserve o-multi": wims.OrderReserved,
 	} {
 		if r := rs[name]; r.err != nil || r.o.Status != want {
 			t.Fatalf("%s: %s, %v; want %s", name, r.o.Status, r.err, want)
@@ -608,7 +629,7 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 	if r := rs["reserve o-big"]; r.o.Reason != "insufficient stock: requested 50, available 9" {
 		t.Fatalf("o-big: reason %q", r.o.Reason)
 	}
-	for _, name := range []string{"attempt o-pay", "execution"} {
+	for _, name := range []string{"attempt o-pay", "execution", "execution again"} {
 		if err := rs[name].err; err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -633,21 +654,34 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 	if as, err := s.PaymentAttempts(ctx, "o-pay"); err != nil || len(as) != 1 {
 		t.Fatalf("attempts of o-pay: %v, %v", as, err)
 	}
-	if xs, err := s.Executions(ctx, "o-r1"); err != nil || len(xs) != 1 || xs[0].ID != "x-1" {
-		t.Fatalf("executions of o-r1: %v, %v", xs, err)
+	if xs, err := s.Executions(ctx, "o-r1"); err != nil || len(xs) != 1 || xs[0].ID != "x-1" || xs[0].Status != wims.ExecutionFailed {
+		t.Fatalf("executions of o-r1: %+v, %v; want x-1 as saved last", xs, err)
+	}
+	h, err := s.OrderHistory(ctx, "o-twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []wims.OrderStatus
+	for _, c := range h {
+		statuses = append(statuses, c.Status)
+	}
+	if want := []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid}; !slices.Equal(statuses, want) {
+		t.Fatalf("history of o-twice: %v, want %v", statuses, want)
 	}
 	// Conservation: on hand plus what orders hold is what there was.
 	held2 := map[string]int64{}
-	for _, id := range []string{"o-hold", "o-r1", "o-r2", "o-big", "o-pay", "o-fail", "o-pend", "o-b1", "o-bo", "o-b2"} {
+	for _, id := range []string{"o-hold", "o-r1", "o-r2", "o-big", "o-pay", "o-fail", "o-pend", "o-b1", "o-bo", "o-b2", "o-twice", "o-multi"} {
 		o, err := s.GetOrder(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if o.HoldsStock() {
-			held2[o.SKU] += o.Quantity
+			for _, l := range o.Lines {
+				held2[l.SKU] += l.Quantity
+			}
 		}
 	}
-	for sku, initial := range map[string]int64{"SKU-A": 20, "SKU-B": 1} {
+	for sku, initial := range map[string]int64{"SKU-A": 20, "SKU-B": 1, "SKU-C": 5} {
 		it, err := s.GetItem(ctx, sku)
 		if err != nil {
 			t.Fatal(err)
@@ -660,7 +694,7 @@ func testTransitionBatch(t *testing.T, opByOp bool) {
 	// the miss, o-b1, ran in a savepoint); op by op, a failing op makes the
 	// batch use savepoints, whose rows carry subtransaction xids.
 	var xids int
-	if err := c.QueryRow(ctx, `SELECT count(DISTINCT xmin::text) FROM orders WHERE order_id IN ('o-r1', 'o-r2', 'o-pay', 'o-fail', 'o-big', 'o-b2')`).Scan(&xids); err != nil {
+	if err := c.QueryRow(ctx, `SELECT count(DISTINCT xmin::text) FROM orders WHERE order_id IN ('o-r1', 'o-r2', 'o-pay', 'o-fail', 'o-big', 'o-b2', 'o-twice', 'o-multi')`).Scan(&xids); err != nil {
 		t.Fatal(err)
 	}
 	if opByOp != (xids > 1) {
@@ -913,4 +947,65 @@ func TestTransitionBatchClosed(t *testing.T) {
 			t.Errorf("%s after Close: %v (code %s), want EUNAVAILABLE", name, err, wims.ErrorCode(err))
 		}
 	}
+}
+
+// TestTransitionBatchFallbackAtCommit makes a locked-ahead batch's writes
+// fail in the round trip that also appends its changes and commits (no op
+// misses, so the writes go there): the transaction is rolled back and the
+// batch runs op by op, so each write is applied exactly once and its
+// caller hears success only from the run that committed.
+func TestTransitionBatchFallbackAtCommit(t *testing.T) {
+	var logged syncBuffer
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t), Seed: true, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	ctx := t.Context()
+	if _, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-1", CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.GetItem(ctx, wims.DefaultSKU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postgres.BreakAhead(s)
+	if o, err := s.ReserveStock(ctx, "o-1"); err != nil || o.Status != wims.OrderReserved {
+		t.Fatalf("reserve: %s, %v", o.Status, err)
+	}
+	// A batch that names no order begins its transaction in that round
+	// trip too.
+	if err := s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-1", Attempt: 1, Outcome: wims.PaymentPaid}); err != nil {
+		t.Fatal(err)
+	}
+	if as, err := s.PaymentAttempts(ctx, "o-1"); err != nil || len(as) != 1 {
+		t.Fatalf("attempts: %v, %v; want one", as, err)
+	}
+	if it, err := s.GetItem(ctx, wims.DefaultSKU); err != nil || it.Quantity != before.Quantity-1 {
+		t.Fatalf("stock %d, %v; want %d", it.Quantity, err, before.Quantity-1)
+	}
+	if h, err := s.OrderHistory(ctx, "o-1"); err != nil || len(h) != 2 {
+		t.Fatalf("history %v, %v; want PENDING, RESERVED", h, err)
+	}
+	// Both batches took the fallback.
+	if n := strings.Count(logged.String(), "running the batch op by op"); n != 2 {
+		t.Fatalf("%d fallbacks logged, want 2:\n%s", n, logged.String())
+	}
+	checkLog(t, s)
+}
+
+// syncBuffer is a bytes.Buffer safe for the store's goroutines to log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
