@@ -219,7 +219,9 @@
 //     one at a time, so they cannot wait for each other at all. A second
 //     transition committer would gain little: every reservation of a SKU
 //     waits for its item's lock, which a batch holds from its first round
-//     trip to its commit, and the pipeline's orders share a few SKUs.
+//     trip to its commit, and the pipeline's orders share a few SKUs
+//     (BenchmarkPipeline, 64 callers: 1.0-1.4k orders/s with two, 1.5-2.0k
+//     with one).
 //   - Across instances, a transition batch takes its locks in the order
 //     every write keeps (orders, then items, then the counter), and within
 //     each kind in key order, so two transition batches cannot deadlock,
