@@ -144,14 +144,16 @@
 //     and the stock guard decides there; each row's write is a
 //     compare-and-set on the status or quantity as locked, which must
 //     change every row it names, and CHECK (quantity >= 0) still backs the
-//     guard. An op that
-//     needs what those rows cannot answer (filling backorders: a failed
-//     payment or a refund returning stock to an item with orders waiting)
-//     is a miss: what it did is dropped, and it runs again the ordinary way,
-//     in a savepoint, after the others' writes. The batch then behaves as if
-//     it came last, which is a valid order since every caller in a batch is
-//     still waiting, and its changes are appended after the others', so the
-//     log follows that order. Backorders stay first-come first-served:
+//     guard. An op that needs what those rows cannot answer (filling
+//     backorders: a failed payment or a refund returning stock to an item
+//     with orders waiting) is a miss: what it did is dropped, and it runs
+//     again the ordinary way, in a savepoint, after the others' writes. It
+//     then behaves as if it came last in the batch, which is a valid order
+//     since every caller in a batch is still waiting, and its changes are
+//     appended after the others', so the log follows that order. An op that
+//     fails on its own (an unknown order, a shipment of an unpaid order)
+//     costs nothing: its writes are never sent. Backorders stay first-come
+//     first-served:
 //     orders enter and leave BACKORDERED only under their item's lock, which
 //     the batch holds, so the answer read after locking holds for the batch
 //     apart from its own changes, which it tracks (an order it backorders
@@ -179,9 +181,7 @@
 //     savepoints (a savepoint costs two round trips per op), and if an op
 //     fails, rolled back and again with SAVEPOINT/RELEASE around each op
 //     and ROLLBACK TO on an op's error, so only that op is lost and its
-//     caller gets its error. Locked ahead, an op that fails on its own (an
-//     unknown order, a shipment of an unpaid order) costs nothing: its
-//     writes were never sent.
+//     caller gets its error.
 //   - A caller hears success only after COMMIT succeeded, so an acknowledged
 //     write is durable; if the batch fails, every op in it gets the error.
 //   - A deadlock or serialization failure anywhere in the batch rolls back
@@ -222,11 +222,12 @@
 //     trip to its commit, and the pipeline's orders share a few SKUs
 //     (BenchmarkPipeline, 64 callers: 1.0-1.4k orders/s with two, 1.5-2.0k
 //     with one).
-//   - Across instances, a transition batch takes its locks in the order
-//     every write keeps (orders, then items, then the counter), and within
-//     each kind in key order, so two transition batches cannot deadlock,
-//     nor can a batch and an unbatched write that locks one order and then
-//     its items (every other transition). A creation batch of one instance
+//   - Across instances, and against the unbatched writes of any instance
+//     (API cancels, restocks), a transition batch takes its locks in the
+//     order every write keeps (orders, then items, then the counter), and
+//     within each kind in key order, so two transition batches cannot
+//     deadlock, nor can a batch and an unbatched write that locks one order
+//     and then its items (every other transition). A creation batch of one instance
 //     and a transition batch of another conflict no more than within one
 //     instance. Payment attempts lock nothing; an execution upsert locks
 //     only its own row, whose id one workflow run owns.
