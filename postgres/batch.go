@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"github.com/wims/wims/internal/batchloop"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/wims/wims"
+	"github.com/wims/wims/internal/batchloop"
 )
 
 // maxBatch bounds how many queued writes share one transaction: enough to
@@ -39,20 +39,30 @@ const (
 type batchOp struct {
 	ctx context.Context
 	fn  func(w *writeTx) error
+	// orders are the orders fn may lock, for a batch that locks ahead
+	// (ahead.go); fn's other writes lock no existing row.
+	orders []string
 	// done receives the op's outcome; buffered, so a committer never blocks
 	// on a caller that gave up.
 	done chan error
 }
 
+// fastPath is how a committer first tries a batch, with no transaction open
+// on c (speculate or lockAhead): done reports that every op ran, with
+// pending the changes to append and tail the writes to send before them;
+// done false, with no error, means the transaction was rolled back and the
+// batch is to run op by op.
+type fastPath func(ctx context.Context, c *pgx.Conn, batch []*batchOp, errs []error) (pending []pendingChange, tail []aheadWrite, done bool, err error)
+
 // batched runs fn like write, but in a transaction shared with whatever
-// other batched writes are queued at the time (group commit): it queues fn
+// other order creations are queued at the time (group commit): it queues fn
 // for a committer and waits until the batch holding it has committed (nil)
 // or fn failed (its error). Only the results of a committed batch are
 // reported as success, so an acknowledged write is durable.
 //
-// Only writes whose locks cannot form a cycle with another batch's may use
-// it (see the package doc, "Group commit"): today that is CreateOrder. fn
-// must reach the database only through w.domain(), since it may first run
+// Only writes that insert new rows and lock no existing one may use it (see
+// the package doc, "Group commit"): today that is CreateOrder. fn must
+// reach the database only through w.domain(), since it may first run
 // speculatively, against rows that execute nothing (speculate.go).
 //
 // If ctx ends first, batched returns ctx.Err(); fn then runs only if its
@@ -61,17 +71,34 @@ type batchOp struct {
 // where the caller reads them after such a return. Returns EUNAVAILABLE
 // after Close.
 func (s *Store) batched(ctx context.Context, fn func(w *writeTx) error) error {
+	return s.enqueue(ctx, s.batchOps, &batchOp{ctx: ctx, fn: fn})
+}
+
+// batchedAhead is batched for the pipeline's transitions of existing rows:
+// fn shares a transaction with the other such writes queued at the time,
+// on the transition committer, which locks every order of the batch (the
+// ids in orders: every order fn may lock) and their items ahead, in key
+// order, and then runs fn against those rows (ahead.go). fn must reach the
+// database only through w.domain(), and must not lock orders beyond
+// orders (if it does, it runs again the ordinary way). Results and errors
+// as batched.
+func (s *Store) batchedAhead(ctx context.Context, orders []string, fn func(w *writeTx) error) error {
+	return s.enqueue(ctx, s.aheadOps, &batchOp{ctx: ctx, fn: fn, orders: orders})
+}
+
+// enqueue queues op on queue and waits for its outcome (see batched).
+func (s *Store) enqueue(ctx context.Context, queue chan *batchOp, op *batchOp) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	op := &batchOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	op.done = make(chan error, 1)
 	s.batchMu.RLock()
 	if s.batchClosed {
 		s.batchMu.RUnlock()
 		return errClosed
 	}
 	select {
-	case s.batchOps <- op:
+	case queue <- op:
 		s.batchMu.RUnlock()
 	case <-ctx.Done():
 		s.batchMu.RUnlock()
@@ -85,17 +112,49 @@ func (s *Store) batched(ctx context.Context, fn func(w *writeTx) error) error {
 	}
 }
 
-// runCommitter is one committer goroutine: it commits the queued ops in
-// batches, each one transaction (batchloop.Run), until batchOps is closed
-// and drained, which is how Close flushes pending writes.
-func (s *Store) runCommitter() {
+// batchedTransition runs fn, one of wims.Tx's transitions of the order id,
+// as batchedAhead does (again from the start if the batch is retried), and
+// labels its error with what it did and to which id.
+func batchedTransition[T any](s *Store, ctx context.Context, what, id string, fn func(wims.Tx) (T, error)) (T, error) {
+	// out is read only after batchedAhead reports the outcome, never after
+	// it returned early for ctx, when the closure may still run.
+	var out T
+	err := s.batchedAhead(ctx, []string{id}, func(w *writeTx) error {
+		var err error
+		out, err = fn(w.domain())
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, wrap(what+" "+id, err)
+	}
+	return out, nil
+}
+
+// runCommitter is one committer goroutine: it commits the ops queued on
+// queue in batches, each one transaction (batchloop.Run), first trying each
+// batch with fast, until queue is closed and drained, which is how Close
+// flushes pending writes.
+func (s *Store) runCommitter(queue chan *batchOp, fast fastPath) {
 	defer s.committers.Done()
-	batchloop.Run(s.batchOps, maxBatch, s.commitBatch)
+	batchloop.Run(queue, maxBatch, func(batch []*batchOp) { s.commitBatch(batch, fast) })
+}
+
+// speculateMany is the order creations' fastPath: a batch of one gains
+// nothing from speculation, so it runs the ordinary way.
+func (s *Store) speculateMany(ctx context.Context, c *pgx.Conn, batch []*batchOp, errs []error) ([]pendingChange, []aheadWrite, bool, error) {
+	if len(batch) < 2 {
+		return nil, nil, false, nil
+	}
+	pending, done, err := s.speculate(ctx, c, batch, errs)
+	return pending, nil, done, err
 }
 
 // commitBatch runs batch in one transaction, retrying it whole after a
-// deadlock or serialization failure, and replies to every op.
-func (s *Store) commitBatch(batch []*batchOp) {
+// deadlock or serialization failure, and replies to every op. Each attempt
+// starts from nothing: new writeTxs, errs cleared, every op's closure run
+// again, and a closure sets its results anew on each run.
+func (s *Store) commitBatch(batch []*batchOp, fast fastPath) {
 	errs := make([]error, len(batch))
 	// Statements run on ctx, not on any caller's context: pgx closes the
 	// connection when a statement's context ends, which would roll back
@@ -116,7 +175,7 @@ func (s *Store) commitBatch(batch []*batchOp) {
 	}
 	for attempt := 1; ; attempt++ {
 		clear(errs)
-		changes, err := s.tryBatch(ctx, batch, errs)
+		changes, err := s.tryBatch(ctx, batch, errs, fast)
 		switch pgCode(err) {
 		case pgSerializationFailure, pgDeadlockDetected:
 			if attempt < maxAttempts {
@@ -153,14 +212,14 @@ func (s *Store) commitBatch(batch []*batchOp) {
 // committed batch appended, or the error that ended the whole batch; an op's
 // own failure goes to errs[i] and costs the batch nothing but that op.
 //
-// A batch of several ops is first run speculatively (speculate.go): all
-// their order inserts in one statement. If that is not possible, ops run one
-// after the other; they rarely fail, and a savepoint around each costs two
-// more round trips per op, so the batch first runs without them. If an op
-// fails, that transaction is rolled back and the batch runs again with a
-// savepoint around each op, so only the failing ops are lost. A single op
-// needs no savepoint: its failure is the batch's.
-func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error) (changes int, err error) {
+// A batch is first run the fast way (speculate.go for order creations,
+// ahead.go for the transitions). If that is not possible, ops run one after
+// the other; they rarely fail, and a savepoint around each costs two more
+// round trips per op, so the batch first runs without them. If an op fails,
+// that transaction is rolled back and the batch runs again with a savepoint
+// around each op, so only the failing ops are lost. A single op needs no
+// savepoint: its failure is the batch's.
+func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error, fast fastPath) (changes int, err error) {
 	c, err := s.pool.acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -177,43 +236,60 @@ func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error) (c
 		_, _ = c.Exec(rctx, "ROLLBACK")
 	}()
 
-	var (
-		pending []pendingChange
-		done    bool
-	)
-	if len(batch) > 1 {
-		pending, done, err = s.speculate(ctx, c, batch, errs)
-		if err != nil {
+	pending, tail, done, err := fast(ctx, c, batch, errs)
+	if err != nil {
+		return 0, err
+	}
+	if done {
+		err := s.finishBatch(ctx, c, tail, pending)
+		switch {
+		case err == nil:
+			return len(pending), nil
+		case len(tail) == 0:
 			return 0, err
 		}
-	}
-	if !done {
-		var failed bool
-		pending, failed, err = s.runBatch(ctx, c, batch, errs, false)
-		if err == nil && failed && len(batch) > 1 {
-			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
-				return 0, fmt.Errorf("rollback: %w", err)
-			}
-			clear(errs)
-			pending, _, err = s.runBatch(ctx, c, batch, errs, true)
-		}
-		if err != nil {
+		// The queued writes went with the commit; should one have failed,
+		// the batch runs op by op.
+		if retry, err := s.aheadFailed(ctx, c, err); !retry {
 			return 0, err
 		}
-		if failed && len(batch) == 1 {
-			return 0, nil // the deferred ROLLBACK undoes the failed op
-		}
+		clear(errs)
 	}
-	if len(pending) == 0 {
-		return 0, commit(ctx, c)
+	var failed bool
+	pending, failed, err = s.runBatch(ctx, c, batch, errs, false)
+	if err == nil && failed && len(batch) > 1 {
+		if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
+			return 0, fmt.Errorf("rollback: %w", err)
+		}
+		clear(errs)
+		pending, _, err = s.runBatch(ctx, c, batch, errs, true)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if failed && len(batch) == 1 {
+		return 0, nil // the deferred ROLLBACK undoes the failed op
+	}
+	return len(pending), s.finishBatch(ctx, c, nil, pending)
+}
+
+// finishBatch sends tail, appends pending to the change log and commits,
+// all in one round trip, after the test hook beforeSeq if there is one (a
+// fast path with a hook has sent its writes already). With nothing to send
+// and no transaction open, there is nothing to do.
+func (s *Store) finishBatch(ctx context.Context, c *pgx.Conn, tail []aheadWrite, pending []pendingChange) error {
+	switch {
+	case len(pending) == 0 && len(tail) == 0 && c.PgConn().TxStatus() == 'I':
+		return nil
+	case len(pending) == 0 && len(tail) == 0:
+		return commit(ctx, c)
+	case len(pending) == 0:
+		return s.sendWrites(ctx, c, tail, true)
 	}
 	if err := s.hooks.run(ctx, s.hooks.beforeSeq, c); err != nil {
-		return 0, err
+		return err
 	}
-	if err := appendAndCommit(ctx, c, pending, s.hooks.commitSQL()); err != nil {
-		return 0, err
-	}
-	return len(pending), nil
+	return appendAndCommit(ctx, c, s.testWrites(tail), pending, s.hooks.commitSQL())
 }
 
 // runBatch begins a transaction on c and runs in it every op whose caller
@@ -223,7 +299,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*batchOp, errs []error) (c
 // left for the caller to roll back. With savepoints, a failing op is rolled
 // back alone. err reports a failure of the transaction itself.
 func (s *Store) runBatch(ctx context.Context, c *pgx.Conn, batch []*batchOp, errs []error, savepoints bool) (pending []pendingChange, failed bool, err error) {
-	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
+	if _, err := c.Exec(ctx, qBegin); err != nil {
 		return nil, false, fmt.Errorf("begin: %w", err)
 	}
 	for i, op := range batch {

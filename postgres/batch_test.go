@@ -1,11 +1,15 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -425,4 +429,583 @@ func TestGroupCommitStress(t *testing.T) {
 	// xmin is the inserting subtransaction when the batch used savepoints,
 	// so this over-counts transactions; it is a hint, not a check.
 	t.Logf("%d changes; %d orders (%d acknowledged) with %d distinct xmins", len(seen), orders, len(acked), txs)
+}
+
+// checkLog reads the whole change log and checks that its seqs are 1..n
+// and that every change's old image is the new image of the change before
+// it to the same row (nothing lost, reordered or computed from a stale
+// row). It returns the log.
+func checkLog(t *testing.T, s *postgres.Store) []wims.Change {
+	t.Helper()
+	var all []wims.Change
+	for {
+		page, err := s.ReadChanges(t.Context(), int64(len(all)), 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+	}
+	last := map[string]json.RawMessage{}
+	for i, c := range all {
+		if c.Seq != int64(i+1) {
+			t.Fatalf("change %d has seq %d: the log has a gap", i, c.Seq)
+		}
+		key := c.Table + string(c.Key)
+		if prev, ok := last[key]; ok && !bytes.Equal(prev, c.OldImage) {
+			t.Fatalf("seq %d %s: old image %s, but the change before made it %s", c.Seq, key, c.OldImage, prev)
+		}
+		last[key] = c.NewImage
+	}
+	return all
+}
+
+// lockWaiters counts the sessions of the database that wait for a lock.
+func lockWaiters(t *testing.T, c *pgx.Conn) int {
+	t.Helper()
+	return count(t, c, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+}
+
+// TestTransitionBatch builds one batch of the pipeline's transitions
+// deterministically: the transition committer is held in a batch whose
+// order a raw transaction has locked, while the others queue, then
+// released, so the queued ones share one transaction. The batch mixes
+// every batched kind of write; some fail on their own (an unknown order, a
+// shipment of an unpaid order), one rejects for lack of stock, two reserve
+// from the same item one after the other, and one payment failure returns
+// stock to an item with backorders waiting, which the rows locked ahead
+// cannot fill, so that op runs the ordinary way after the others. Each
+// caller must get its own outcome, stock must be conserved, backorders
+// filled first-come first-served, and the log gap-free with every row's
+// images chained.
+//
+// It runs twice: locking ahead, and with the lock-ahead writes failing, so
+// that batches fall back to running op by op.
+func TestTransitionBatch(t *testing.T) {
+	t.Run("LockAhead", func(t *testing.T) { testTransitionBatch(t, false) })
+	t.Run("OpByOp", func(t *testing.T) { testTransitionBatch(t, true) })
+}
+
+func testTransitionBatch(t *testing.T, opByOp bool) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url})
+	ctx := t.Context()
+	for _, it := range []wims.Item{
+		{SKU: "SKU-A", ProductName: "P", Quantity: 20, LowStockThreshold: 15},
+		{SKU: "SKU-B", ProductName: "P", Quantity: 1, AllowBackorder: true},
+	} {
+		if _, err := s.PutItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(id, sku string, q int64) {
+		t.Helper()
+		if _, _, err := s.CreateOrder(ctx, wims.Order{ID: id, CustomerID: "c", SKU: sku, Quantity: q}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reserve := func(id string, want wims.OrderStatus) {
+		t.Helper()
+		if o, err := s.ReserveStock(ctx, id); err != nil || o.Status != want {
+			t.Fatalf("reserve %s: %s, %v; want %s", id, o.Status, err, want)
+		}
+	}
+	for _, o := range []struct {
+		id, sku string
+		q       int64
+	}{{"o-hold", "SKU-A", 1}, {"o-r1", "SKU-A", 2}, {"o-r2", "SKU-A", 3}, {"o-big", "SKU-A", 50}, {"o-pay", "SKU-A", 1},
+		{"o-fail", "SKU-A", 4}, {"o-pend", "SKU-A", 1}, {"o-b1", "SKU-B", 1}, {"o-bo", "SKU-B", 1}, {"o-b2", "SKU-B", 1},
+		{"o-twice", "SKU-A", 1}} {
+		create(o.id, o.sku, o.q)
+	}
+	// A multi-line order, whose second line's item must be locked ahead
+	// too.
+	if _, err := s.PutItem(ctx, wims.Item{SKU: "SKU-C", ProductName: "P", Quantity: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-multi", CustomerID: "c",
+		Lines: []wims.OrderLine{{SKU: "SKU-C", Quantity: 2}, {SKU: "SKU-A", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	reserve("o-pay", wims.OrderReserved)
+	reserve("o-fail", wims.OrderReserved)
+	reserve("o-b1", wims.OrderReserved)
+	reserve("o-bo", wims.OrderBackordered) // SKU-B is out: o-bo waits
+	if opByOp {
+		postgres.BreakAhead(s)
+	}
+
+	// Hold the transition committer: its batch (o-hold) waits for the
+	// order's lock, which a raw transaction holds until released.
+	c := rawConn(t, url)
+	holder := rawConn(t, url)
+	if _, err := holder.Exec(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `SELECT 1 FROM orders WHERE order_id = 'o-hold' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		o   wims.Order
+		err error
+	}
+	run := func(f func() (wims.Order, error)) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			o, err := f()
+			ch <- result{o, err}
+		}()
+		return ch
+	}
+	held := run(func() (wims.Order, error) { return s.ReserveStock(ctx, "o-hold") })
+	waitFor(t, "the committer to wait for o-hold", func() bool { return lockWaiters(t, c) == 1 && postgres.QueuedTransitions(s) == 0 })
+
+	none := func() (wims.Order, error) { return wims.Order{}, nil }
+	ops := []struct {
+		name string
+		f    func() (wims.Order, error)
+	}{
+		{"reserve o-r1", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-r1") }},
+		{"reserve o-none", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-none") }},
+		{"reserve o-r2", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-r2") }},
+		{"attempt o-pay", func() (wims.Order, error) {
+			return none()
+		}},
+		{"pay o-pay", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-pay", true, "") }},
+		{"reserve o-big", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-big") }},
+		{"ship o-pend", func() (wims.Order, error) {
+			return s.ShipOrder(ctx, "o-pend", wims.Shipment{Carrier: "UPS", TrackingID: "1Z"})
+		}},
+		{"fail o-fail", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-fail", false, "declined") }},
+		{"execution", none},
+		{"reserve o-b2", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-b2") }},
+		{"fail o-b1", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-b1", false, "declined") }},
+		// Two transitions of one order, and two saves of one execution.
+		{"reserve o-twice", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-twice") }},
+		{"pay o-twice", func() (wims.Order, error) { return s.CompletePayment(ctx, "o-twice", true, "") }},
+		{"execution again", func() (wims.Order, error) {
+			return wims.Order{}, s.SaveExecution(ctx, wims.Execution{ID: "x-1", OrderID: "o-r1", Workflow: "order",
+				Status: wims.ExecutionFailed, StartedAt: time.Now()})
+		}},
+		{"reserve o-multi", func() (wims.Order, error) { return s.ReserveStock(ctx, "o-multi") }},
+	}
+	// The two writes that return no order.
+	ops[3].f = func() (wims.Order, error) {
+		return wims.Order{}, s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-pay", Attempt: 1, Outcome: wims.PaymentPaid, StatusCode: 200})
+	}
+	started := time.Now()
+	ops[8].f = func() (wims.Order, error) {
+		return wims.Order{}, s.SaveExecution(ctx, wims.Execution{ID: "x-1", OrderID: "o-r1", Workflow: "order",
+			Status: wims.ExecutionSucceeded, StartedAt: started, Steps: []wims.Step{{Name: "reserve", Outcome: "OK", StartedAt: started}}})
+	}
+	var chs []chan result
+	for i, op := range ops {
+		chs = append(chs, run(op.f))
+		waitFor(t, op.name+" to queue", func() bool { return postgres.QueuedTransitions(s) == i+1 })
+	}
+	if _, err := holder.Exec(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-held; r.err != nil || r.o.Status != wims.OrderReserved {
+		t.Fatalf("o-hold: %s, %v", r.o.Status, r.err)
+	}
+	rs := map[string]result{}
+	for i, ch := range chs {
+		rs[ops[i].name] = <-ch
+	}
+
+	for name, want := range map[string]wims.OrderStatus{
+		"reserve o-r1": wims.OrderReserved, "reserve o-r2": wims.OrderReserved, "pay o-pay": wims.OrderPaid,
+		"reserve o-big": wims.OrderRejected, "fail o-fail": wims.OrderPaymentFailed,
+		"reserve o-b2": wims.OrderBackordered, "fail o-b1": wims.OrderPaymentFailed,
+		"reserve o-twice": wims.OrderReserved, "pay o-twice": wims.OrderPaid, "reserve o-multi": wims.OrderReserved,
+	} {
+		if r := rs[name]; r.err != nil || r.o.Status != want {
+			t.Fatalf("%s: %s, %v; want %s", name, r.o.Status, r.err, want)
+		}
+	}
+	if r := rs["reserve o-big"]; r.o.Reason != "insufficient stock: requested 50, available 9" {
+		t.Fatalf("o-big: reason %q", r.o.Reason)
+	}
+	for _, name := range []string{"attempt o-pay", "execution", "execution again"} {
+		if err := rs[name].err; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if err := rs["reserve o-none"].err; wims.ErrorCode(err) != wims.ENOTFOUND {
+		t.Fatalf("reserve o-none: %v (code %s), want ENOTFOUND", err, wims.ErrorCode(err))
+	}
+	if err := rs["ship o-pend"].err; wims.ErrorCode(err) != wims.ECONFLICT {
+		t.Fatalf("ship o-pend: %v (code %s), want ECONFLICT", err, wims.ErrorCode(err))
+	}
+
+	// What the batch left: o-b1's unit went to o-bo, which waited first;
+	// o-b2 still waits. The others are as their callers heard.
+	for id, want := range map[string]wims.OrderStatus{
+		"o-bo": wims.OrderReserved, "o-b2": wims.OrderBackordered, "o-pend": wims.OrderPending,
+		"o-r1": wims.OrderReserved, "o-pay": wims.OrderPaid, "o-fail": wims.OrderPaymentFailed,
+	} {
+		if o, err := s.GetOrder(ctx, id); err != nil || o.Status != want {
+			t.Fatalf("%s: %s, %v; want %s", id, o.Status, err, want)
+		}
+	}
+	if as, err := s.PaymentAttempts(ctx, "o-pay"); err != nil || len(as) != 1 {
+		t.Fatalf("attempts of o-pay: %v, %v", as, err)
+	}
+	if xs, err := s.Executions(ctx, "o-r1"); err != nil || len(xs) != 1 || xs[0].ID != "x-1" || xs[0].Status != wims.ExecutionFailed {
+		t.Fatalf("executions of o-r1: %+v, %v; want x-1 as saved last", xs, err)
+	}
+	h, err := s.OrderHistory(ctx, "o-twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []wims.OrderStatus
+	for _, c := range h {
+		statuses = append(statuses, c.Status)
+	}
+	if want := []wims.OrderStatus{wims.OrderPending, wims.OrderReserved, wims.OrderPaid}; !slices.Equal(statuses, want) {
+		t.Fatalf("history of o-twice: %v, want %v", statuses, want)
+	}
+	// Conservation: on hand plus what orders hold is what there was.
+	held2 := map[string]int64{}
+	for _, id := range []string{"o-hold", "o-r1", "o-r2", "o-big", "o-pay", "o-fail", "o-pend", "o-b1", "o-bo", "o-b2", "o-twice", "o-multi"} {
+		o, err := s.GetOrder(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.HoldsStock() {
+			for _, l := range o.Lines {
+				held2[l.SKU] += l.Quantity
+			}
+		}
+	}
+	for sku, initial := range map[string]int64{"SKU-A": 20, "SKU-B": 1, "SKU-C": 5} {
+		it, err := s.GetItem(ctx, sku)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Quantity+held2[sku] != initial {
+			t.Fatalf("%s: %d on hand + %d held, want %d", sku, it.Quantity, held2[sku], initial)
+		}
+	}
+	// Locked ahead, the ops' writes are the batch transaction's own (only
+	// the miss, o-b1, ran in a savepoint); op by op, a failing op makes the
+	// batch use savepoints, whose rows carry subtransaction xids.
+	var xids int
+	if err := c.QueryRow(ctx, `SELECT count(DISTINCT xmin::text) FROM orders WHERE order_id IN ('o-r1', 'o-r2', 'o-pay', 'o-fail', 'o-big', 'o-b2', 'o-twice', 'o-multi')`).Scan(&xids); err != nil {
+		t.Fatal(err)
+	}
+	if opByOp != (xids > 1) {
+		t.Fatalf("the batch's orders carry %d xids; want 1 locked ahead, more op by op", xids)
+	}
+	checkLog(t, s)
+}
+
+// TestTransitionBatchConcurrentReservations reserves orders of one SKU from
+// many goroutines on two instances of one database, so that batches of
+// both instances' transition committers (and the accepts' batches) contend
+// for the item, with stock for only part of the orders, and payments
+// failing for some, which puts their stock back. Every reservation must
+// end RESERVED or REJECTED as the stock allows, and at the end the stock on
+// hand plus what the orders hold must be what there was, with the log's
+// images chained.
+func TestTransitionBatchConcurrentReservations(t *testing.T) {
+	url := pgtest.URL(t)
+	s1 := mustOpen(t, postgres.Options{URL: url, MaxConns: 8})
+	s2 := mustOpen(t, postgres.Options{URL: url, MaxConns: 8})
+	ctx := t.Context()
+	const initial = 300
+	if _, err := s1.PutItem(ctx, wims.Item{SKU: "SKU-A", ProductName: "P", Quantity: initial, LowStockThreshold: 100}); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		writers = 32
+		each    = 10
+	)
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for g := range writers {
+		s := s1
+		if g%2 == 1 {
+			s = s2
+		}
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, uint64(g)))
+			for i := range each {
+				id := fmt.Sprintf("o-%d-%d", g, i)
+				q := 1 + r.Int64N(3)
+				if _, _, err := s.CreateOrder(ctx, wims.Order{ID: id, CustomerID: "c", SKU: "SKU-A", Quantity: q}); err != nil {
+					errs <- err
+					return
+				}
+				o, err := s.ReserveStock(ctx, id)
+				switch {
+				case err != nil:
+					errs <- fmt.Errorf("reserve %s: %w", id, err)
+					return
+				case o.Status == wims.OrderRejected:
+					continue
+				case o.Status != wims.OrderReserved:
+					errs <- fmt.Errorf("reserve %s: %s", id, o.Status)
+					return
+				}
+				paid := r.IntN(4) != 0
+				if o, err = s.CompletePayment(ctx, id, paid, "declined"); err != nil {
+					errs <- fmt.Errorf("pay %s: %w", id, err)
+					return
+				}
+				if (o.Status == wims.OrderPaid) != paid {
+					errs <- fmt.Errorf("pay %s (%v): %s", id, paid, o.Status)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	var held int64
+	rejected := 0
+	for g := range writers {
+		for i := range each {
+			id := fmt.Sprintf("o-%d-%d", g, i)
+			o, err := s1.GetOrder(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.HoldsStock() {
+				held += o.Quantity
+			}
+			if o.Status == wims.OrderRejected {
+				rejected++
+			}
+		}
+	}
+	it, err := s1.GetItem(ctx, "SKU-A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Quantity < 0 || it.Quantity+held != initial {
+		t.Fatalf("%d on hand + %d held, want %d", it.Quantity, held, initial)
+	}
+	// With about 600 units asked of 300, some orders must have been
+	// turned away; if none were, the stock check did not run.
+	if rejected == 0 {
+		t.Fatal("no order was rejected")
+	}
+	checkLog(t, s1)
+	t.Logf("%d held, %d on hand, %d rejected", held, it.Quantity, rejected)
+}
+
+// TestTransitionBatchDeadlock forces a deadlock between a batch and an
+// unbatched transaction that locks in the opposite order, as a restock
+// filling backorders does (item, then order): the raw transaction holds
+// item A, the batch locks its orders and waits for A, then the raw
+// transaction asks for order o-a, which the batch holds. PostgreSQL aborts
+// the batch (the raw transaction's deadlock_timeout is raised so that it is
+// not the one chosen), the batch is retried whole once the raw transaction
+// has committed, and every op must end with its correct result, computed
+// from the stock the raw transaction left: no caller may see the deadlock.
+func TestTransitionBatchDeadlock(t *testing.T) {
+	url := pgtest.URL(t)
+	s := mustOpen(t, postgres.Options{URL: url})
+	ctx := t.Context()
+	for _, sku := range []string{"SKU-A", "SKU-B"} {
+		if _, err := s.PutItem(ctx, wims.Item{SKU: sku, ProductName: "P", Quantity: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range []wims.Order{
+		{ID: "o-a", CustomerID: "c", SKU: "SKU-A", Quantity: 2},
+		{ID: "o-b", CustomerID: "c", SKU: "SKU-B", Quantity: 3},
+	} {
+		if _, _, err := s.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := rawConn(t, url)
+	deadlocks := func() int {
+		t.Helper()
+		if _, err := c.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+			t.Fatal(err)
+		}
+		return count(t, c, `SELECT deadlocks::int FROM pg_stat_database WHERE datname = current_database()`)
+	}
+	before := deadlocks()
+
+	raw := rawConn(t, url)
+	for _, q := range []string{`BEGIN`, `SET LOCAL deadlock_timeout = '60s'`,
+		`SELECT 1 FROM inventory WHERE sku = 'SKU-A' FOR NO KEY UPDATE`} {
+		if _, err := raw.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	type result struct {
+		o   wims.Order
+		err error
+	}
+	ra, rb, rp := make(chan result, 1), make(chan result, 1), make(chan error, 1)
+	go func() { o, err := s.ReserveStock(ctx, "o-a"); ra <- result{o, err} }()
+	go func() { o, err := s.ReserveStock(ctx, "o-b"); rb <- result{o, err} }()
+	go func() {
+		rp <- s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-a", Attempt: 1, Outcome: wims.PaymentError})
+	}()
+	waitFor(t, "the batch to wait for SKU-A", func() bool { return lockWaiters(t, c) == 1 })
+	// This waits until PostgreSQL has broken the deadlock by aborting the
+	// batch, whose locks it then gets.
+	if _, err := raw.Exec(ctx, `SELECT 1 FROM orders WHERE order_id = 'o-a' FOR NO KEY UPDATE`); err != nil {
+		t.Fatalf("the raw transaction was aborted, not the batch: %v", err)
+	}
+	if _, err := raw.Exec(ctx, `UPDATE inventory SET quantity = quantity + 5 WHERE sku = 'SKU-A'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+
+	a, b := <-ra, <-rb
+	if a.err != nil || a.o.Status != wims.OrderReserved || b.err != nil || b.o.Status != wims.OrderReserved {
+		t.Fatalf("o-a: %s, %v; o-b: %s, %v; want both RESERVED", a.o.Status, a.err, b.o.Status, b.err)
+	}
+	if err := <-rp; err != nil {
+		t.Fatalf("payment attempt: %v", err)
+	}
+	for sku, want := range map[string]int64{"SKU-A": 10 + 5 - 2, "SKU-B": 10 - 3} {
+		if it, err := s.GetItem(ctx, sku); err != nil || it.Quantity != want {
+			t.Fatalf("%s: %d, %v; want %d", sku, it.Quantity, err, want)
+		}
+	}
+	if as, err := s.PaymentAttempts(ctx, "o-a"); err != nil || len(as) != 1 {
+		t.Fatalf("attempts of o-a: %v, %v; want one", as, err)
+	}
+	// The retried batch decided on the rows as the raw transaction left
+	// them, not as the aborted attempt read them: its change of SKU-A goes
+	// from 15 (the raw transaction's restock, which has no change of its
+	// own) to 13.
+	cs, err := s.ReadChanges(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last wims.Change
+	for _, ch := range cs {
+		if ch.Table == wims.TableInventory && string(ch.Key) == `{"sku":"SKU-A"}` {
+			last = ch
+		}
+	}
+	var oldItem, newItem wims.Item
+	if err := json.Unmarshal(last.OldImage, &oldItem); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(last.NewImage, &newItem); err != nil {
+		t.Fatal(err)
+	}
+	if oldItem.Quantity != 15 || newItem.Quantity != 13 {
+		t.Fatalf("the reservation's change of SKU-A: %d to %d, want 15 to 13", oldItem.Quantity, newItem.Quantity)
+	}
+	// The deadlock really happened (the statistics lag a little).
+	waitFor(t, "the deadlock to be counted", func() bool { return deadlocks() > before })
+}
+
+// TestTransitionBatchClosed checks that the batched writes fail with
+// EUNAVAILABLE once the store is closed, rather than hang or panic on the
+// closed queue.
+func TestTransitionBatchClosed(t *testing.T) {
+	s, err := postgres.Open(t.Context(), postgres.Options{URL: pgtest.URL(t), Seed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-1", CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"create": func() error {
+			_, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-2", CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1})
+			return err
+		}(),
+		"reserve":  func() error { _, err := s.ReserveStock(ctx, "o-1"); return err }(),
+		"complete": func() error { _, err := s.CompletePayment(ctx, "o-1", true, ""); return err }(),
+		"refund":   func() error { _, err := s.CompleteRefund(ctx, "o-1"); return err }(),
+		"ship": func() error {
+			_, err := s.ShipOrder(ctx, "o-1", wims.Shipment{Carrier: "UPS", TrackingID: "1Z"})
+			return err
+		}(),
+		"payment attempt": s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-1", Attempt: 1, Outcome: wims.PaymentPaid}),
+		"execution":       s.SaveExecution(ctx, wims.Execution{ID: "x-1", OrderID: "o-1", StartedAt: time.Now()}),
+	} {
+		if wims.ErrorCode(err) != wims.EUNAVAILABLE {
+			t.Errorf("%s after Close: %v (code %s), want EUNAVAILABLE", name, err, wims.ErrorCode(err))
+		}
+	}
+}
+
+// TestTransitionBatchFallbackAtCommit makes a locked-ahead batch's writes
+// fail in the round trip that also appends its changes and commits (no op
+// misses, so the writes go there): the transaction is rolled back and the
+// batch runs op by op, so each write is applied exactly once and its
+// caller hears success only from the run that committed.
+func TestTransitionBatchFallbackAtCommit(t *testing.T) {
+	var logged syncBuffer
+	s := mustOpen(t, postgres.Options{URL: pgtest.URL(t), Seed: true, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	ctx := t.Context()
+	if _, _, err := s.CreateOrder(ctx, wims.Order{ID: "o-1", CustomerID: "c", SKU: wims.DefaultSKU, Quantity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.GetItem(ctx, wims.DefaultSKU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postgres.BreakAhead(s)
+	if o, err := s.ReserveStock(ctx, "o-1"); err != nil || o.Status != wims.OrderReserved {
+		t.Fatalf("reserve: %s, %v", o.Status, err)
+	}
+	// A batch that names no order begins its transaction in that round
+	// trip too.
+	if err := s.RecordPaymentAttempt(ctx, wims.PaymentAttempt{OrderID: "o-1", Attempt: 1, Outcome: wims.PaymentPaid}); err != nil {
+		t.Fatal(err)
+	}
+	if as, err := s.PaymentAttempts(ctx, "o-1"); err != nil || len(as) != 1 {
+		t.Fatalf("attempts: %v, %v; want one", as, err)
+	}
+	if it, err := s.GetItem(ctx, wims.DefaultSKU); err != nil || it.Quantity != before.Quantity-1 {
+		t.Fatalf("stock %d, %v; want %d", it.Quantity, err, before.Quantity-1)
+	}
+	if h, err := s.OrderHistory(ctx, "o-1"); err != nil || len(h) != 2 {
+		t.Fatalf("history %v, %v; want PENDING, RESERVED", h, err)
+	}
+	// Both batches took the fallback.
+	if n := strings.Count(logged.String(), "running the batch op by op"); n != 2 {
+		t.Fatalf("%d fallbacks logged, want 2:\n%s", n, logged.String())
+	}
+	checkLog(t, s)
+}
+
+// syncBuffer is a bytes.Buffer safe for the store's goroutines to log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -68,15 +68,17 @@ const qAppendChanges = `WITH s AS (
 )
 SELECT count(*), max(seq) FROM ins`
 
-// appendAndCommit appends changes to the change log (see qAppendChanges)
-// and commits the transaction open on c, in one round trip: the counter's
+// appendAndCommit sends writes (queued by a batch that locked ahead, see
+// ahead.go; they may begin the transaction), appends changes to the change
+// log (see qAppendChanges) and commits the transaction open on c, in one
+// round trip: the counter's
 // lock, which serialises every change-appending commit of the database, is
 // then held for the append and the commit's WAL flush only, not for a round
 // trip to this process as well (which, with the process waiting for a CPU,
 // could be milliseconds). extra, if not "", is sent between the two (tests).
 // It checks that every record got its seq and that the transaction
 // committed.
-func appendAndCommit(ctx context.Context, c *pgx.Conn, changes []pendingChange, extra string) error {
+func appendAndCommit(ctx context.Context, c *pgx.Conn, writes []aheadWrite, changes []pendingChange, extra string) error {
 	n := len(changes)
 	var (
 		ids, tables, types, keys, cols = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -89,6 +91,7 @@ func appendAndCommit(ctx context.Context, c *pgx.Conn, changes []pendingChange, 
 		ats[i], traces[i] = c.at, c.traceParent
 	}
 	b := &pgx.Batch{}
+	queueWrites(b, writes)
 	b.Queue(qAppendChanges, ids, tables, types, keys, cols, newImages, oldImages, ats, traces, int64(n))
 	if extra != "" {
 		b.Queue(extra)
@@ -96,7 +99,10 @@ func appendAndCommit(ctx context.Context, c *pgx.Conn, changes []pendingChange, 
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
 	var count, last int64
-	err := br.QueryRow().Scan(&count, &last)
+	err := readWrites(br, writes)
+	if err == nil {
+		err = br.QueryRow().Scan(&count, &last)
+	}
 	if err == nil && extra != "" {
 		_, err = br.Exec()
 	}

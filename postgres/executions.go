@@ -16,23 +16,34 @@ func (s *Store) SaveExecution(ctx context.Context, e wims.Execution) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	err := s.write(ctx, func(w *writeTx) error { return w.domain().SaveExecution(e) })
+	// Group-committed with the pipeline's other writes (batch.go); an
+	// upsert of its own row, it locks nothing ahead.
+	err := s.batchedAhead(ctx, nil, func(w *writeTx) error { return w.domain().SaveExecution(e) })
 	return wrap("save execution "+e.ID, err)
 }
 
-// UpsertExecution implements wims.TxRows.
-func (r txRows) UpsertExecution(e wims.Execution, steps []byte) error {
+// qUpsertExecution creates or replaces an execution; executionArgs are its
+// parameters.
+const qUpsertExecution = `INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	ON CONFLICT (execution_id) DO UPDATE SET
+		order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
+		started_at = excluded.started_at, finished_at = excluded.finished_at,
+		steps_json = excluded.steps_json, event_id = excluded.event_id`
+
+// executionArgs are qUpsertExecution's parameters for e and its steps'
+// JSON; a zero FinishedAt is stored as NULL.
+func executionArgs(e wims.Execution, steps []byte) []any {
 	var finished *time.Time
 	if !e.FinishedAt.IsZero() {
 		finished = &e.FinishedAt
 	}
-	_, err := r.w.exec(`INSERT INTO executions (execution_id, order_id, workflow, status, started_at, finished_at, steps_json, event_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (execution_id) DO UPDATE SET
-			order_id = excluded.order_id, workflow = excluded.workflow, status = excluded.status,
-			started_at = excluded.started_at, finished_at = excluded.finished_at,
-			steps_json = excluded.steps_json, event_id = excluded.event_id`,
-		e.ID, e.OrderID, e.Workflow, e.Status, e.StartedAt, finished, string(steps), e.EventID)
+	return []any{e.ID, e.OrderID, e.Workflow, e.Status, e.StartedAt, finished, string(steps), e.EventID}
+}
+
+// UpsertExecution implements wims.TxRows.
+func (r txRows) UpsertExecution(e wims.Execution, steps []byte) error {
+	_, err := r.w.exec(qUpsertExecution, executionArgs(e, steps)...)
 	return err
 }
 

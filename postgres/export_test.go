@@ -21,3 +21,12 @@ func QueuedWrites(s *Store) int { return len(s.batchOps) }
 // BreakSpeculation makes every batch's one-statement order insert fail, so
 // batches run op by op. Call it before the store is used concurrently.
 func BreakSpeculation(s *Store) { s.hooks.breakSpeculation = true }
+
+// QueuedTransitions is how many of the pipeline's other writes wait for the
+// transition committer.
+func QueuedTransitions(s *Store) int { return len(s.aheadOps) }
+
+// BreakAhead makes the last of every locked-ahead batch's queued writes
+// fail, so batches run op by op. Call it before the store is used
+// concurrently.
+func BreakAhead(s *Store) { s.hooks.breakAhead = true }

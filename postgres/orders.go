@@ -92,9 +92,12 @@ func (s *Store) GetOrder(ctx context.Context, id string) (wims.Order, error) {
 }
 
 // ReserveStock moves a PENDING order to RESERVED or REJECTED; see
-// wims.Tx.ReserveStock.
+// wims.Tx.ReserveStock. Like the other transitions of the order pipeline
+// (CompletePayment, CompleteRefund, ShipOrder), it shares a transaction with
+// concurrent ones (group commit, batch.go) and returns only once that has
+// committed.
 func (s *Store) ReserveStock(ctx context.Context, orderID string) (wims.Order, error) {
-	return transition(s, ctx, "reserve", orderID, func(tx wims.Tx) (wims.Order, error) {
+	return batchedTransition(s, ctx, "reserve", orderID, func(tx wims.Tx) (wims.Order, error) {
 		return tx.ReserveStock(orderID)
 	})
 }
@@ -102,7 +105,7 @@ func (s *Store) ReserveStock(ctx context.Context, orderID string) (wims.Order, e
 // CompletePayment moves a RESERVED order to PAID or PAYMENT_FAILED; see
 // wims.Tx.CompletePayment.
 func (s *Store) CompletePayment(ctx context.Context, orderID string, paid bool, reason string) (wims.Order, error) {
-	return transition(s, ctx, "complete payment", orderID, func(tx wims.Tx) (wims.Order, error) {
+	return batchedTransition(s, ctx, "complete payment", orderID, func(tx wims.Tx) (wims.Order, error) {
 		return tx.CompletePayment(orderID, paid, reason)
 	})
 }
@@ -117,7 +120,7 @@ func (s *Store) CancelOrder(ctx context.Context, orderID string) (wims.Order, er
 // CompleteRefund moves a REFUND_PENDING order to REFUNDED; see
 // wims.Tx.CompleteRefund.
 func (s *Store) CompleteRefund(ctx context.Context, orderID string) (wims.Order, error) {
-	return transition(s, ctx, "complete refund", orderID, func(tx wims.Tx) (wims.Order, error) {
+	return batchedTransition(s, ctx, "complete refund", orderID, func(tx wims.Tx) (wims.Order, error) {
 		return tx.CompleteRefund(orderID)
 	})
 }
@@ -128,7 +131,7 @@ func (s *Store) ShipOrder(ctx context.Context, orderID string, sh wims.Shipment)
 	if err := sh.Validate(); err != nil {
 		return wims.Order{}, err
 	}
-	return transition(s, ctx, "ship order", orderID, func(tx wims.Tx) (wims.Order, error) {
+	return batchedTransition(s, ctx, "ship order", orderID, func(tx wims.Tx) (wims.Order, error) {
 		return tx.ShipOrder(orderID, sh)
 	})
 }

@@ -14,15 +14,25 @@ func (s *Store) RecordPaymentAttempt(ctx context.Context, a wims.PaymentAttempt)
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	err := s.write(ctx, func(w *writeTx) error { return w.domain().RecordPaymentAttempt(a) })
+	// Group-committed with the pipeline's other writes (batch.go); an
+	// insert of a new row, it locks nothing ahead.
+	err := s.batchedAhead(ctx, nil, func(w *writeTx) error { return w.domain().RecordPaymentAttempt(a) })
 	return wrap("record payment attempt "+a.OrderID, err)
+}
+
+// qInsertPaymentAttempt appends an attempt; paymentAttemptArgs are its
+// parameters.
+const qInsertPaymentAttempt = `INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+// paymentAttemptArgs are qInsertPaymentAttempt's parameters for a.
+func paymentAttemptArgs(a wims.PaymentAttempt) []any {
+	return []any{a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, a.At, a.DurationMS, string(a.Kind)}
 }
 
 // InsertPaymentAttempt implements wims.TxRows.
 func (r txRows) InsertPaymentAttempt(a wims.PaymentAttempt) error {
-	_, err := r.w.exec(`INSERT INTO payment_attempts (order_id, attempt, outcome, status_code, error, at, duration_ms, kind)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		a.OrderID, a.Attempt, string(a.Outcome), a.StatusCode, a.Error, a.At, a.DurationMS, string(a.Kind))
+	_, err := r.w.exec(qInsertPaymentAttempt, paymentAttemptArgs(a)...)
 	return err
 }
 

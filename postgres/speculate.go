@@ -201,7 +201,7 @@ func (s *Store) speculate(ctx context.Context, c *pgx.Conn, batch []*batchOp, er
 		quantity[k], created[k], updated[k] = o.Quantity, o.CreatedAt, o.UpdatedAt
 	}
 	b := &pgx.Batch{}
-	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	b.Queue(qBegin)
 	if s.hooks.breakSpeculation {
 		b.Queue(`SELECT (1/0)::text`)
 	} else {

@@ -39,7 +39,8 @@ type Options struct {
 	MaxConns int32
 	// Committers is how many group-commit batches of order creations the
 	// store runs at once, each on one pooled connection (see the package
-	// doc, "Group commit"); 0 means 1.
+	// doc, "Group commit"); 0 means 1. The pipeline's other writes have one
+	// committer of their own, whatever this says.
 	Committers int
 }
 
@@ -58,9 +59,12 @@ type Store struct {
 	stopAnnouncer context.CancelFunc
 	announcerDone chan struct{}
 
-	// batchOps queues writes for the committers (batch.go); batchMu guards
-	// sending on it against Close closing it, and batchClosed records that.
+	// batchOps queues order creations for the committers, aheadOps the
+	// pipeline's other writes for the transition committer (batch.go);
+	// batchMu guards sending on them against Close closing them, and
+	// batchClosed records that.
 	batchOps    chan *batchOp
+	aheadOps    chan *batchOp
 	batchMu     sync.RWMutex
 	batchClosed bool
 	committers  sync.WaitGroup
@@ -97,6 +101,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		announcing:    make(chan struct{}, 1),
 		announcerDone: make(chan struct{}),
 		batchOps:      make(chan *batchOp, maxBatch),
+		aheadOps:      make(chan *batchOp, maxBatch),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -128,8 +133,12 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	}
 	for range committers {
 		s.committers.Add(1)
-		go s.runCommitter()
+		go s.runCommitter(s.batchOps, s.speculateMany)
 	}
+	// One transition committer: its batches lock existing rows, which two
+	// of them at once would contend for (see the package doc).
+	s.committers.Add(1)
+	go s.runCommitter(s.aheadOps, s.lockAhead)
 	if opt.Seed {
 		if err := s.seed(ctx); err != nil {
 			s.Close()
@@ -148,6 +157,7 @@ func (s *Store) Close() error {
 		s.batchMu.Lock()
 		s.batchClosed = true
 		close(s.batchOps)
+		close(s.aheadOps)
 		s.batchMu.Unlock()
 		s.committers.Wait()
 		s.stopAnnouncer()

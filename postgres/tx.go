@@ -18,6 +18,9 @@ import (
 // all rare; the retry is a safety net, not the design.
 const maxAttempts = 5
 
+// qBegin opens every write transaction.
+const qBegin = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
 // writeTx is what a write closure runs in: its transaction, the closure's
 // own clock reading, and the change records it produced, appended to the
 // change log just before commit (see flushChanges).
@@ -36,6 +39,9 @@ type writeTx struct {
 	// spec is set while a batched op runs speculatively (speculate.go): its
 	// rows are then speculativeRows, and tx is nil.
 	spec *speculation
+	// ahead is set while a batched op runs over rows locked ahead
+	// (ahead.go): its rows are then aheadRows, and tx is nil.
+	ahead *aheadOp
 }
 
 // exec runs a statement in the transaction.
@@ -95,7 +101,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	// The transaction is driven with plain statements rather than pgx.Tx so
 	// that the change-log append and COMMIT can go in one round trip (see
 	// appendAndCommit).
-	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
+	if _, err := c.Exec(ctx, qBegin); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	// After a failure, end the transaction even if ctx has ended; a
@@ -119,7 +125,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	if err := s.hooks.run(ctx, s.hooks.beforeSeq, c); err != nil {
 		return err
 	}
-	if err := appendAndCommit(ctx, c, w.changes, s.hooks.commitSQL()); err != nil {
+	if err := appendAndCommit(ctx, c, nil, w.changes, s.hooks.commitSQL()); err != nil {
 		return err
 	}
 	// Wake a relay in this process at once, and tell the others.
@@ -148,10 +154,14 @@ func commit(ctx context.Context, c *pgx.Conn) error {
 //
 // breakSpeculation makes a batch's one-statement order insert fail, so
 // tests reach the op-by-op fallback (speculate.go).
+//
+// breakAhead makes the last of a locked-ahead batch's queued writes fail,
+// so tests reach that batch's fallback (ahead.go).
 type hooks struct {
 	beforeSeq        func(ctx context.Context, c *pgx.Conn) error
 	beforeCommit     func() string
 	breakSpeculation bool
+	breakAhead       bool
 }
 
 // commitSQL is the statement beforeCommit asks for, if any.
@@ -187,8 +197,11 @@ var _ wims.TxRows = txRows{}
 // domain is the transaction as wims.Tx's transitions see it.
 func (w *writeTx) domain() wims.Tx {
 	var rows wims.TxRows = txRows{w}
-	if w.spec != nil {
+	switch {
+	case w.spec != nil:
 		rows = speculativeRows{w}
+	case w.ahead != nil:
+		rows = aheadRows{w}
 	}
 	return wims.Tx{Rows: rows, Now: w.now, TraceParent: w.traceParent}
 }
