@@ -69,7 +69,8 @@ const (
 	//
 	// Parameters: $1 the order ids.
 	qAheadBackordered = `SELECT k FROM unnest(` + aheadSKUs + `) k
-		WHERE EXISTS (SELECT 1 FROM orders b WHERE b.sku = k AND b.status = 'BACKORDERED')`
+		WHERE EXISTS (SELECT 1 FROM orders b WHERE b.sku = k AND b.status = 'BACKORDERED')
+		OR EXISTS (SELECT 1 FROM order_lines l WHERE l.sku = k AND l.backordered)`
 )
 
 // qCustomPlans makes the batch's statements be planned for their
@@ -276,6 +277,33 @@ func (r aheadRows) LockBackorders(sku string, _ int) ([]wims.Order, error) {
 	}
 	return nil, nil
 }
+
+// FirstBackorder implements wims.TxRows when sku has none; a queue to
+// walk is left to the ordinary way.
+func (r aheadRows) FirstBackorder(sku string) (string, bool, error) {
+	if waiting, ok := r.backorders(sku); !ok || waiting {
+		return "", false, r.refuse()
+	}
+	return "", false, nil
+}
+
+// BackorderSKUs implements wims.TxRows when sku has none, as
+// FirstBackorder does.
+func (r aheadRows) BackorderSKUs(sku string, _ int) ([]string, error) {
+	if waiting, ok := r.backorders(sku); !ok || waiting {
+		return nil, r.refuse()
+	}
+	return nil, nil
+}
+
+// SetLinesBackordered implements wims.TxRows by refusing: a multi-line
+// order moving in or out of BACKORDERED changes the queues of several SKUs,
+// which only the database knows whole, so that op runs the ordinary way.
+func (r aheadRows) SetLinesBackordered(string, bool) error { return r.refuse() }
+
+// TryLockItem implements wims.TxRows as LockItem does: the batch's items
+// are locked already, so nothing waits.
+func (r aheadRows) TryLockItem(sku string) (wims.Item, bool, error) { return r.LockItem(sku) }
 
 // item returns the item as the op sees it; ok is false if the batch did not
 // lock it.
