@@ -86,7 +86,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		h           wims.Handler
 		concurrency int
 	}{
-		platform.LaneWorkflow:      {a.workflow.Handle, workflowConcurrency},
+		platform.LaneWorkflow: {a.workflow.Handle, workflowConcurrency},
 		// Every event passes through the lane (most are skipped by its
 		// rules), so its handlers must keep up with the bus, not with the
 		// few crossings they report: with 4, a 1,000 orders/s load left it
