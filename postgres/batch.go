@@ -116,19 +116,11 @@ func (s *Store) enqueue(ctx context.Context, queue chan *batchOp, op *batchOp) e
 // as batchedAhead does (again from the start if the batch is retried), and
 // labels its error with what it did and to which id.
 func batchedTransition[T any](s *Store, ctx context.Context, what, id string, fn func(wims.Tx) (T, error)) (T, error) {
-	// out is read only after batchedAhead reports the outcome, never after
-	// it returned early for ctx, when the closure may still run.
-	var out T
-	err := s.batchedAhead(ctx, []string{id}, func(w *writeTx) error {
-		var err error
-		out, err = fn(w.domain())
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, wrap(what+" "+id, err)
-	}
-	return out, nil
+	// The result is read only after batchedAhead reports the outcome, never
+	// after it returned early for ctx, when the closure may still run.
+	return runTransition(func(f func(w *writeTx) error) error {
+		return s.batchedAhead(ctx, []string{id}, f)
+	}, what, id, fn)
 }
 
 // runCommitter is one committer goroutine: it commits the ops queued on

@@ -210,8 +210,15 @@ func (w *writeTx) domain() wims.Tx {
 // (again from the start if write retries it) and labels its error with what
 // it did and to which id.
 func transition[T any](s *Store, ctx context.Context, what, id string, fn func(wims.Tx) (T, error)) (T, error) {
+	return runTransition(func(f func(w *writeTx) error) error { return s.write(ctx, f) }, what, id, fn)
+}
+
+// runTransition runs fn in a write closure through run (a transaction of
+// its own, or a batch's) and labels its error with what it did and to
+// which id.
+func runTransition[T any](run func(func(w *writeTx) error) error, what, id string, fn func(wims.Tx) (T, error)) (T, error) {
 	var out T
-	err := s.write(ctx, func(w *writeTx) error {
+	err := run(func(w *writeTx) error {
 		var err error
 		out, err = fn(w.domain())
 		return err

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 )
 
 // readStatements are the reads the pipeline makes for every order (the
@@ -15,16 +14,9 @@ import (
 var readStatements = []string{qGetOrder, qPaymentAttempts}
 
 // prepareReads prepares readStatements on the read pool.
-func (s *Store) prepareReads(ctx context.Context) error {
-	s.rstmts = make(map[string]*sql.Stmt, len(readStatements))
-	for _, q := range readStatements {
-		st, err := s.rdb.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare %q: %w", q, err)
-		}
-		s.rstmts[q] = st
-	}
-	return nil
+func (s *Store) prepareReads(ctx context.Context) (err error) {
+	s.rstmts, err = prepareAll(ctx, s.rdb, readStatements)
+	return err
 }
 
 // readRow runs a single-row read on the read pool, prepared if it is one of

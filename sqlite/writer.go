@@ -36,16 +36,22 @@ var writerStatements = []string{
 // It must run before the writer starts: preparing needs the connection, which
 // an open transaction holds. Inside a transaction, tx.Stmt then finds the
 // statement already prepared on that connection and reuses it.
-func (s *Store) prepareWriter(ctx context.Context) error {
-	s.stmts = make(map[string]*sql.Stmt, len(writerStatements))
-	for _, q := range writerStatements {
-		st, err := s.wdb.PrepareContext(ctx, q)
+func (s *Store) prepareWriter(ctx context.Context) (err error) {
+	s.stmts, err = prepareAll(ctx, s.wdb, writerStatements)
+	return err
+}
+
+// prepareAll prepares queries on db, keyed by their text.
+func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
+	stmts := make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
-			return fmt.Errorf("prepare %q: %w", q, err)
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
 		}
-		s.stmts[q] = st
+		stmts[q] = st
 	}
-	return nil
+	return stmts, nil
 }
 
 // execTx runs a statement in tx, prepared if it is one of writerStatements.

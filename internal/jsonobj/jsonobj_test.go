@@ -22,6 +22,20 @@ func lastOf(ms []Member) map[string][]byte {
 	return out
 }
 
+// same fails t unless ms, read from data, are want's members.
+func same(t *testing.T, data []byte, ms []Member, want map[string]json.RawMessage) {
+	t.Helper()
+	got := lastOf(ms)
+	if len(got) != len(want) {
+		t.Fatalf("%q: %d members, want %d", data, len(got), len(want))
+	}
+	for k, v := range want {
+		if !bytes.Equal(got[k], v) {
+			t.Fatalf("%q: %q = %q, want %q", data, k, got[k], v)
+		}
+	}
+}
+
 func TestMembers(t *testing.T) {
 	for _, in := range []string{
 		`{}`, ` { } `, `{"a":1}`, `{"a":1,"b":"x"}`, `{"a" : [1, {"b":[]}] , "c":null}`,
@@ -32,15 +46,7 @@ func TestMembers(t *testing.T) {
 			t.Fatalf("%s: %v", in, err)
 		}
 		want, _ := decoded([]byte(in))
-		got := lastOf(ms)
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d members, want %d", in, len(got), len(want))
-		}
-		for k, v := range want {
-			if !bytes.Equal(got[k], v) {
-				t.Fatalf("%s: %q = %s, want %s", in, k, got[k], v)
-			}
-		}
+		same(t, []byte(in), ms, want)
 	}
 	for _, in := range []string{``, `[]`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1}x`, `{"a":"x}`, `{a:1}`, `{"a":[1,]}`, `{"a":{"b"}}`} {
 		if _, err := Members([]byte(in)); err == nil {
@@ -64,14 +70,6 @@ func FuzzMembers(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: %v; encoding/json decodes it", data, err)
 		}
-		got := lastOf(ms)
-		if len(got) != len(want) {
-			t.Fatalf("%q: %d members, want %d", data, len(got), len(want))
-		}
-		for k, v := range want {
-			if !bytes.Equal(got[k], v) {
-				t.Fatalf("%q: %q = %q, want %q", data, k, got[k], v)
-			}
-		}
+		same(t, data, ms, want)
 	})
 }
