@@ -183,6 +183,17 @@ func (o Order) SortedLines() []OrderLine {
 	return lines
 }
 
+// LineSKUs returns the SKUs of the order's lines in SKU order, the order
+// their items are locked in (SortedLines).
+func (o Order) LineSKUs() []string {
+	lines := o.SortedLines()
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
+	}
+	return skus
+}
+
 // totalQuantity sums the lines' quantities.
 func totalQuantity(lines []OrderLine) int64 {
 	var n int64

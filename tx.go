@@ -372,11 +372,7 @@ func (tx Tx) CancelOrder(orderID string) (Order, error) {
 	if peek, found, err := tx.Rows.ReadOrder(orderID); err != nil {
 		return Order{}, err
 	} else if found && peek.Status == OrderBackordered {
-		lines := peek.SortedLines()
-		skus := make([]string, len(lines))
-		for i, l := range lines {
-			skus[i] = l.SKU
-		}
+		skus := peek.LineSKUs()
 		if err := tx.lockForFill(skus...); err != nil {
 			return Order{}, err
 		}
@@ -399,8 +395,8 @@ func (tx Tx) CancelOrder(orderID string) (Order, error) {
 		// order leaves BACKORDERED: the lock under which an order enters
 		// and leaves every one of its SKUs' queues (TxRows.HasBackorders).
 		f := tx.newFiller()
-		for _, l := range o.SortedLines() {
-			if _, err := f.item(l.SKU); err != nil {
+		for _, sku := range o.LineSKUs() {
+			if _, err := f.item(sku); err != nil {
 				return Order{}, err
 			}
 		}
@@ -475,15 +471,10 @@ func (tx Tx) ShipOrder(orderID string, s Shipment) (Order, error) {
 // (Order.SortedLines), the lock order every write keeps, together with
 // those the fills may need (lockForFill).
 func (tx Tx) releaseStock(o Order) error {
-	lines := o.SortedLines()
-	skus := make([]string, len(lines))
-	for i, l := range lines {
-		skus[i] = l.SKU
-	}
-	if err := tx.lockForFill(skus...); err != nil {
+	if err := tx.lockForFill(o.LineSKUs()...); err != nil {
 		return err
 	}
-	for _, l := range lines {
+	for _, l := range o.SortedLines() {
 		item, found, err := tx.Rows.LockItem(l.SKU)
 		if err != nil {
 			return err

@@ -9,8 +9,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// migrateRetention recreates the stream sc names if it exists with another
-// retention policy, which JetStream cannot change in place (the payments
+// migrateRetention recreates the stream sc names, and reports so, if it
+// exists with another retention policy, which JetStream cannot change in
+// place (the payments
 // queue was a WorkQueue stream before it had Limits retention). The
 // messages still in it are read first and published again, with their
 // headers and ids, into the new stream; its consumers are deleted with it
@@ -18,17 +19,17 @@ import (
 // last publish loses the requests not yet put back: their orders stay
 // RESERVED (or REFUND_PENDING) with nothing queued, which the reconciler
 // repairs after its grace period, as it does for any lost request.
-func (b *Bus) migrateRetention(ctx context.Context, sc jetstream.StreamConfig) error {
+func (b *Bus) migrateRetention(ctx context.Context, sc jetstream.StreamConfig) (bool, error) {
 	s, err := b.js.Stream(ctx, sc.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("nats: stream %s: %w", sc.Name, err)
+		return false, fmt.Errorf("nats: stream %s: %w", sc.Name, err)
 	}
 	info := s.CachedInfo()
 	if info.Config.Retention == sc.Retention {
-		return nil
+		return false, nil
 	}
 	var kept []*nats.Msg
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
@@ -37,26 +38,26 @@ func (b *Bus) migrateRetention(ctx context.Context, sc jetstream.StreamConfig) e
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("nats: migrate stream %s: read %d: %w", sc.Name, seq, err)
+			return false, fmt.Errorf("nats: migrate stream %s: read %d: %w", sc.Name, seq, err)
 		}
 		msg := nats.NewMsg(m.Subject)
 		msg.Header, msg.Data = m.Header, m.Data
 		kept = append(kept, msg)
 	}
 	if err := b.js.DeleteStream(ctx, sc.Name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("nats: migrate stream %s: delete: %w", sc.Name, err)
+		return false, fmt.Errorf("nats: migrate stream %s: delete: %w", sc.Name, err)
 	}
 	if _, err := b.js.CreateOrUpdateStream(ctx, sc); err != nil {
-		return fmt.Errorf("nats: migrate stream %s: create: %w", sc.Name, err)
+		return false, fmt.Errorf("nats: migrate stream %s: create: %w", sc.Name, err)
 	}
 	for _, msg := range kept {
 		if _, err := b.js.PublishMsg(ctx, msg); err != nil {
-			return fmt.Errorf("nats: migrate stream %s: publish %s: %w", sc.Name, msg.Subject, err)
+			return false, fmt.Errorf("nats: migrate stream %s: publish %s: %w", sc.Name, msg.Subject, err)
 		}
 	}
 	b.log.Warn("stream recreated with a new retention policy",
 		"stream", sc.Name, "from", info.Config.Retention.String(), "to", sc.Retention.String(), "messages_kept", len(kept))
-	return nil
+	return true, nil
 }
 
 // Queued reports whether the last message on subject is still waiting for

@@ -167,10 +167,18 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 func (b *Bus) ensureStreams(ctx context.Context) error {
 	for _, sc := range b.streamConfigs() {
 		err := b.retryTransient(ctx, "stream "+sc.Name, func(ctx context.Context) error {
-			if err := b.migrateRetention(ctx, sc); err != nil {
-				return err
-			}
 			st, err := b.js.CreateOrUpdateStream(ctx, sc)
+			if err != nil {
+				// JetStream refuses to change a stream's retention in place:
+				// only then is the stream looked at, and recreated.
+				migrated, merr := b.migrateRetention(ctx, sc)
+				if merr != nil {
+					return merr
+				}
+				if migrated {
+					st, err = b.js.CreateOrUpdateStream(ctx, sc)
+				}
+			}
 			if err == nil {
 				// Atomic batches pay for themselves only where every write is
 				// fsynced: the server stages each batch in a store of its own.

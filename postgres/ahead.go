@@ -623,48 +623,29 @@ func (s *Store) lockRows(ctx context.Context, c *pgx.Conn, ids []string, base *a
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("custom plans: %w", err)
 		}
-		rows, err := br.Query()
+		orders, err := collect(br, func(r pgx.CollectableRow) (wims.Order, error) { return scanOrder(r) })
 		if err != nil {
 			return fmt.Errorf("lock orders: %w", err)
 		}
-		for rows.Next() {
-			o, err := scanOrder(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("lock orders: %w", err)
-			}
+		for _, o := range orders {
 			base.orders[o.ID] = aheadOrder{o, true}
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("lock orders: %w", err)
-		}
-		if rows, err = br.Query(); err != nil {
+		items, err := collect(br, func(r pgx.CollectableRow) (wims.Item, error) { return scanItem(r) })
+		if err != nil {
 			return fmt.Errorf("lock items: %w", err)
 		}
-		for rows.Next() {
-			it, err := scanItem(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("lock items: %w", err)
-			}
+		for _, it := range items {
 			base.items[it.SKU] = it
 			base.backordered[it.SKU] = false
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("lock items: %w", err)
-		}
-		if rows, err = br.Query(); err != nil {
+		waiting, err := collect(br, pgx.RowTo[string])
+		if err != nil {
 			return fmt.Errorf("read backorders: %w", err)
 		}
-		var sku string
-		_, err = pgx.ForEachRow(rows, []any{&sku}, func() error {
+		for _, sku := range waiting {
 			if _, locked := base.items[sku]; locked {
 				base.backordered[sku] = true
 			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read backorders: %w", err)
 		}
 		return nil
 	}()
@@ -672,6 +653,15 @@ func (s *Store) lockRows(ctx context.Context, c *pgx.Conn, ids []string, base *a
 		err = fmt.Errorf("lock ahead: %w", cerr)
 	}
 	return err
+}
+
+// collect reads the rows of the next query in br with scan.
+func collect[T any](br pgx.BatchResults, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scan)
 }
 
 // sendWrites sends writes in one round trip, checking that each affected
@@ -736,17 +726,13 @@ func readWrites(br pgx.BatchResults, writes []aheadWrite) error {
 }
 
 // aheadFailed decides what a failure of a batch's queued writes means: a
-// deadlock, serialization failure or lost connection fails the batch (retry
-// false, with err; commitBatch retries the first two); anything else means
+// retryable conflict or a lost connection fails the batch (retry false,
+// with err; commitBatch retries the former); anything else means
 // a write the locked rows said would apply did not, which should not
 // happen, so the transaction is rolled back (retry true) and the batch runs
 // the ordinary way, where each op meets the database as it goes.
 func (s *Store) aheadFailed(ctx context.Context, c *pgx.Conn, err error) (retry bool, _ error) {
-	switch pgCode(err) {
-	case pgSerializationFailure, pgDeadlockDetected:
-		return false, err
-	}
-	if c.IsClosed() {
+	if retryable(err) || c.IsClosed() {
 		return false, err
 	}
 	if c.PgConn().TxStatus() != 'I' {

@@ -3,9 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/wims/wims"
@@ -168,17 +166,8 @@ func (s *Store) commitBatch(batch []*batchOp, fast fastPath) {
 	for attempt := 1; ; attempt++ {
 		clear(errs)
 		changes, err := s.tryBatch(ctx, batch, errs, fast)
-		switch pgCode(err) {
-		case pgSerializationFailure, pgDeadlockDetected:
-			if attempt < maxAttempts {
-				// Jittered, growing pause, so the contenders do not collide again.
-				d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))
-				select {
-				case <-time.After(d):
-					continue
-				case <-ctx.Done():
-				}
-			}
+		if retryable(err) && attempt < maxAttempts && pauseBeforeRetry(ctx, attempt) {
+			continue
 		}
 		if err != nil {
 			// Ops that failed on their own keep their own error; the rest
@@ -341,9 +330,8 @@ func (s *Store) runOne(ctx context.Context, c *pgx.Conn, op *batchOp, errs []err
 	if opErr == nil {
 		return w.changes, false, nil
 	}
-	switch pgCode(opErr) {
-	case pgSerializationFailure, pgDeadlockDetected:
-		return nil, true, opErr
+	if retryable(opErr) {
+		return nil, true, opErr // the whole batch runs again
 	}
 	errs[i] = opErr
 	if !savepoint {

@@ -225,11 +225,7 @@ func (s *Store) speculate(ctx context.Context, c *pgx.Conn, batch []*batchOp, er
 		err = cerr
 	}
 	if err != nil {
-		switch pgCode(err) {
-		case pgSerializationFailure, pgDeadlockDetected:
-			return nil, false, err
-		}
-		if c.IsClosed() {
+		if retryable(err) || c.IsClosed() {
 			return nil, false, err
 		}
 		if _, rerr := c.Exec(ctx, "ROLLBACK"); rerr != nil {

@@ -74,20 +74,38 @@ func (w *writeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
-		switch pgCode(err) {
-		case pgSerializationFailure, pgDeadlockDetected, pgLockNotAvailable:
-			if attempt < maxAttempts {
-				// Jittered, growing pause, so the contenders do not collide again.
-				d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))
-				select {
-				case <-time.After(d):
-					continue
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+		if retryable(err) && attempt < maxAttempts {
+			if !pauseBeforeRetry(ctx, attempt) {
+				return ctx.Err()
 			}
+			continue
 		}
 		return err
+	}
+}
+
+// retryable reports whether PostgreSQL aborted a transaction for something
+// that running it again from the start resolves: a deadlock, a
+// serialization failure, or a lock asked for without waiting that was busy
+// (wims.TxRows.TryLockItem). Single writes (write) and batches
+// (commitBatch) retry the same ones.
+func retryable(err error) bool {
+	switch pgCode(err) {
+	case pgSerializationFailure, pgDeadlockDetected, pgLockNotAvailable:
+		return true
+	}
+	return false
+}
+
+// pauseBeforeRetry waits a jittered pause that grows with attempt, so the
+// contenders do not collide again; false if ctx ended first.
+func pauseBeforeRetry(ctx context.Context, attempt int) bool {
+	d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
