@@ -107,6 +107,12 @@ type Outgoing struct {
 	ID      string
 	Data    []byte
 	Header  map[string]string
+	// Rebuildable says the store publishes the message again if the bus
+	// loses it (the relay's events, from the change log; the payment
+	// requests the reconciler enqueues again), so with the bus's fsyncs
+	// group-committed (--bus-sync INTERVAL) its publish need not wait for
+	// one. Every other message is on disk when its publish returns.
+	Rebuildable bool
 }
 
 // MessagePage is a page of messages read from a stream.

@@ -73,6 +73,10 @@ type Config struct {
 	// acknowledged publish survives a process crash at once and power loss
 	// after at most SyncInterval. Zero leaves JetStream's default (2 minutes).
 	SyncInterval time.Duration
+	// SyncJournal, with SyncInterval, names a file that gets a line per
+	// group commit of the store: the size each block file was made durable
+	// up to. It exists for the power-loss test, which throws away the rest.
+	SyncJournal string
 	// Logger receives connection events and dead-letter warnings. Nil
 	// discards them.
 	Logger *slog.Logger
@@ -107,6 +111,10 @@ type Bus struct {
 	batchable atomicStreams
 	// groups holds each stream's queue of single publishes (groupcommit.go).
 	groups sync.Map // stream name → *groupCommit
+	// stored group-commits the embedded store under SyncInterval
+	// (storesync.go); nil when every ack is durable already (SyncAlways,
+	// external servers) or durability is off.
+	stored *storeSync
 
 	mu        sync.Mutex
 	consumers map[*Consumer]struct{} // running consumers, stopped by Close
@@ -165,6 +173,9 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	var err error
 	if len(cfg.URLs) == 0 {
+		if !cfg.SyncAlways && cfg.SyncInterval > 0 {
+			b.stored = newStoreSync(cfg.StoreDir, cfg.SyncJournal)
+		}
 		if b.srv, err = startEmbedded(cfg, b.log); err != nil {
 			return nil, err
 		}

@@ -60,7 +60,11 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, m *wims.Message, cause error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
-	if _, err := c.b.js.PublishMsg(ctx, out); err != nil {
+	_, err := c.b.js.PublishMsg(ctx, out)
+	if err == nil {
+		err = c.b.durable(ctx, Outgoing{}) // the original goes next
+	}
+	if err != nil {
 		c.b.log.Error("dead-letter publish failed, will retry",
 			"consumer", c.spec.Durable, "subject", m.Subject, "attempts", m.Delivered, "err", err)
 		c.nak(msg, m, c.backoff(m.Delivered))

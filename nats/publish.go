@@ -37,11 +37,33 @@ func (b *Bus) toMsg(m Outgoing) *natsgo.Msg {
 // client's default timeout (5 s) applies. Concurrent Publish calls for a
 // stream that accepts atomic batches share one batch, and so one fsync
 // (groupcommit.go).
+//
+// Under SyncInterval a message that is not Rebuildable is on disk before
+// Publish returns (storesync.go).
 func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err error) {
-	if stream, err := b.streamFor(m.Subject); err == nil && b.batchable.has(stream) {
-		return b.publishGrouped(ctx, stream, m)
+	if stream, serr := b.streamFor(m.Subject); serr == nil && b.batchable.has(stream) {
+		duplicate, err = b.publishGrouped(ctx, stream, m)
+	} else {
+		duplicate, err = b.publishOne(ctx, m)
 	}
-	return b.publishOne(ctx, m)
+	if err == nil {
+		err = b.durable(ctx, m)
+	}
+	return duplicate, err
+}
+
+// durable waits, when the embedded store is group-committed, until what the
+// server has acknowledged is on disk, unless every one of ms is Rebuildable.
+func (b *Bus) durable(ctx context.Context, ms ...Outgoing) error {
+	if b.stored == nil {
+		return nil
+	}
+	for _, m := range ms {
+		if !m.Rebuildable {
+			return b.stored.wait(ctx)
+		}
+	}
+	return nil
 }
 
 // PublishBatch publishes ms in order and returns how many messages from the
@@ -53,12 +75,22 @@ func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err erro
 // Messages for one stream that accepts atomic batches go as atomic batches
 // (one fsync per batch, see atomic.go) when there are at least minGroup of
 // them; others, and a batch the server refuses (it holds a duplicate id), go
-// one by one (publishEach).
+// one by one (publishEach). What counts as stored is durable as Publish
+// says.
 func (b *Bus) PublishBatch(ctx context.Context, ms []Outgoing) (int, error) {
+	var n int
+	var err error
 	if _, ok := b.atomicStream(ms); ok && len(ms) >= minGroup {
-		return b.publishAtomicOrEach(ctx, ms)
+		n, err = b.publishAtomicOrEach(ctx, ms)
+	} else {
+		n, err = b.publishEach(ctx, ms)
 	}
-	return b.publishEach(ctx, ms)
+	if n > 0 {
+		if serr := b.durable(ctx, ms[:n]...); serr != nil {
+			return 0, serr
+		}
+	}
+	return n, err
 }
 
 // publishEach publishes ms in order on the one connection without waiting

@@ -226,6 +226,12 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 		out = append(out, m)
 		last = append(last, i)
 	}
+	// The change log is the source of these events: a bus that loses them
+	// (power loss with its fsyncs group-committed) gets them again from
+	// here, since the cursor is the stream's tail.
+	for j := range out {
+		out[j].Rebuildable = true
+	}
 	started := time.Now()
 	n, err := r.opt.Bus.PublishBatch(ctx, out)
 	done := -1 // the last change whose change event is stored

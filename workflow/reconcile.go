@@ -53,7 +53,7 @@ type Reconciler struct {
 	Workflow *Workflow
 	Queue    QueueReader
 	Grace    time.Duration // default 1 minute
-	Interval time.Duration // default 30 seconds
+	Interval time.Duration // default half the grace, between 1 and 30 seconds
 	// MaxPerSweep bounds the orders examined per status in one sweep (default
 	// 10,000), newest first: with a larger backlog than that the system is
 	// overloaded, and re-driving the oldest orders directly would only add
@@ -85,7 +85,9 @@ func (r *Reconciler) defaults() {
 		r.Grace = time.Minute
 	}
 	if r.Interval <= 0 {
-		r.Interval = 30 * time.Second
+		// A short grace asks for quick repairs: sweeping every 30 s would
+		// leave an order stuck far longer than it allows.
+		r.Interval = min(30*time.Second, max(time.Second, r.Grace/2))
 	}
 	if r.MaxPerSweep <= 0 {
 		r.MaxPerSweep = 10_000

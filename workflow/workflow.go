@@ -184,8 +184,10 @@ func (w *Workflow) publishCharge(ctx context.Context, o wims.Order, id string, h
 	if err != nil {
 		return false, err
 	}
+	// Rebuildable: the reconciler enqueues a RESERVED order's charge again
+	// when it is no longer queued.
 	return w.opt.Bus.Publish(ctx, wims.Outgoing{
-		Subject: PaymentSubject(w.opt.PaymentsSubject, o.ID), ID: id, Data: body, Header: h,
+		Subject: PaymentSubject(w.opt.PaymentsSubject, o.ID), ID: id, Data: body, Header: h, Rebuildable: true,
 	})
 }
 
@@ -205,6 +207,7 @@ func (w *Workflow) enqueueRefund(ctx context.Context, o wims.Order, traceParent 
 	}
 	return w.opt.Bus.Publish(ctx, wims.Outgoing{
 		Subject: PaymentSubject(w.opt.RefundsSubject, o.ID), ID: RefundMessageID(o.ID), Data: body, Header: h,
+		Rebuildable: true, // as is a REFUND_PENDING order's refund
 	})
 }
 

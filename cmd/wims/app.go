@@ -116,7 +116,8 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	syncAlways, syncInterval, _ := cfg.busSync() // validated above
 	a.bus, err = nats.Open(ctx, nats.Config{
 		URLs: cfg.NATSURLs, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Namespace: cfg.Namespace,
-		Replicas: cfg.NATSReplicas, SyncAlways: syncAlways, SyncInterval: syncInterval, Logger: log, Registry: reg,
+		Replicas: cfg.NATSReplicas, SyncAlways: syncAlways, SyncInterval: syncInterval, SyncJournal: cfg.BusSyncJournal,
+		Logger: log, Registry: reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)
