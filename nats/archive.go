@@ -53,6 +53,9 @@ func (b *Bus) EnsureArchive(ctx context.Context, name string, retention time.Dur
 	}
 	return b.retryTransient(ctx, "archive "+name, func(ctx context.Context) error {
 		_, err := b.js.CreateOrUpdateStream(ctx, sc)
+		if err == nil {
+			b.streamCreated()
+		}
 		return err
 	})
 }

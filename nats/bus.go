@@ -170,6 +170,15 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		natsgo.ReconnectHandler(func(c *natsgo.Conn) {
 			b.log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
 		}),
+		// Asynchronous errors (a subscription dropping messages it could not
+		// buffer, a permissions violation) would otherwise go unseen.
+		natsgo.ErrorHandler(func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			b.log.Warn("nats asynchronous error", "subject", subject, "err", err)
+		}),
 	}
 	var err error
 	if len(cfg.URLs) == 0 {

@@ -68,6 +68,7 @@ type Consumer struct {
 	stopOnce  sync.Once
 	unwatch   func() bool   // detaches the parent context watcher
 	done      chan struct{} // closed when every goroutine has returned
+	sw        stallWatch    // see stallwatch.go
 }
 
 // Consume creates or updates the durable consumer (explicit ack, deliver
@@ -128,6 +129,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h wims.Handler) (*
 		return nil, err
 	}
 	c.unwatch = context.AfterFunc(ctx, c.signalStop)
+	c.sw.set(cons, it)
 	go c.run(it)
 	return c, nil
 }
@@ -243,7 +245,10 @@ func (c *Consumer) run(it jetstream.MessagesContext) {
 			}
 		}()
 	}
+	watched := make(chan struct{})
+	go func() { defer close(watched); c.watch(c.stopCtx) }()
 	defer func() {
+		<-watched // run returns only once Stop was called, which ends the watch
 		close(work)
 		wg.Wait()
 		c.hcancel()
@@ -252,7 +257,7 @@ func (c *Consumer) run(it jetstream.MessagesContext) {
 	}()
 
 	for {
-		msg, err := it.Next(jetstream.NextContext(c.stopCtx))
+		msg, err := c.sw.next(c.stopCtx, it)
 		if c.stopCtx.Err() != nil {
 			if msg != nil {
 				_ = msg.Nak()
@@ -261,9 +266,14 @@ func (c *Consumer) run(it jetstream.MessagesContext) {
 			return
 		}
 		if err != nil {
-			c.b.log.Warn("consumer fetch failed, restarting", "consumer", c.spec.Durable, "err", err)
+			delay := 100 * time.Millisecond
+			if c.sw.stopped.Swap(false) {
+				delay = 0 // the stall watch stopped it: nothing is failing
+			} else {
+				c.b.log.Warn("consumer fetch failed, restarting", "consumer", c.spec.Durable, "err", err)
+			}
 			it.Stop()
-			if it = c.restart(); it == nil {
+			if it = c.restart(delay); it == nil {
 				return
 			}
 			continue
@@ -289,10 +299,9 @@ func (c *Consumer) drain(it jetstream.MessagesContext) {
 	}
 }
 
-// restart waits a moment and recreates the consumer and its iterator,
-// until it works or Stop is called (then it returns nil).
-func (c *Consumer) restart() jetstream.MessagesContext {
-	delay := 100 * time.Millisecond
+// restart waits delay and recreates the consumer and its iterator, backing
+// off until it works or Stop is called (then it returns nil).
+func (c *Consumer) restart(delay time.Duration) jetstream.MessagesContext {
 	for {
 		select {
 		case <-c.stopCtx.Done():
@@ -305,11 +314,12 @@ func (c *Consumer) restart() jetstream.MessagesContext {
 		if err == nil {
 			it, err := cons.Messages(pullOptions(c.batch)...)
 			if err == nil {
+				c.sw.set(cons, it)
 				return it
 			}
 		}
 		c.b.log.Warn("consumer restart failed", "consumer", c.spec.Durable, "err", err)
-		delay = min(delay*2, 5*time.Second)
+		delay = min(max(2*delay, 100*time.Millisecond), 5*time.Second)
 	}
 }
 

@@ -13,6 +13,7 @@ type metrics struct {
 	publish *prometheus.CounterVec // result = ok|duplicate|error
 	repairs *prometheus.CounterVec // consumer
 	batches *prometheus.CounterVec // result = stored|rejected
+	stalls  *prometheus.CounterVec // consumer
 }
 
 // Handling results, the values of the result label of
@@ -41,12 +42,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wims_bus_atomic_batches_total",
 			Help: "Atomic batches sent to the bus, by result: stored (one fsync for the batch) or rejected (then published one by one, e.g. for a duplicate id after a relay restart).",
 		}, []string{"result"}),
+		stalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wims_bus_consumer_stalls_total",
+			Help: "Times a consumer's pull request was lost by the server while messages waited, and its iterator was restarted (nats/stallwatch.go).",
+		}, []string{"consumer"}),
 	}
 	if reg != nil {
 		m.handled = register(reg, m.handled)
 		m.publish = register(reg, m.publish)
 		m.repairs = register(reg, m.repairs)
 		m.batches = register(reg, m.batches)
+		m.stalls = register(reg, m.stalls)
 	}
 	return m
 }

@@ -52,6 +52,13 @@ func (b *Bus) Publish(ctx context.Context, m Outgoing) (duplicate bool, err erro
 	return duplicate, err
 }
 
+// streamCreated tells the store's group commit to look for the new stream.
+func (b *Bus) streamCreated() {
+	if b.stored != nil {
+		b.stored.streamCreated()
+	}
+}
+
 // durable waits, when the embedded store is group-committed, until what the
 // server has acknowledged is on disk, unless every one of ms is Rebuildable.
 func (b *Bus) durable(ctx context.Context, ms ...Outgoing) error {

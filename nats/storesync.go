@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Group commit of the embedded server's store (--bus-sync INTERVAL).
@@ -31,7 +33,7 @@ import (
 type storeSync struct {
 	root string // the server's store dir, <StoreDir>/jetstream
 	// journal, if set, gets one line per completed round: the size of each
-	// block file that round made durable (see syncJournalRecord).
+	// block file that round made durable (see appendSyncJournal).
 	journal string
 
 	mu      sync.Mutex
@@ -40,20 +42,38 @@ type storeSync struct {
 	running bool          // a round is in progress
 	wake    chan struct{} // closed and replaced when a round finishes
 	err     error         // the last round's error
-	// newest is, per msgs dir, the highest block index the last round saw:
-	// older blocks were made durable by an earlier round and only ever get
-	// appended to through the newest one.
-	newest map[string]int
+
+	// Only rounds touch what follows, and one runs at a time.
+	dirs     map[string]*blockDir // by msgs dir
+	listedAt time.Time            // when the msgs dirs were last listed
+	relist   atomic.Bool          // a stream was created: list them again
 }
+
+// blockDir is what the last round made durable in one stream's msgs dir:
+// its newest block, which is the only one the server appends to. Older
+// blocks were made durable when they were the newest, and the server only
+// ever creates a block after the newest one.
+type blockDir struct {
+	newest int         // index of the newest block, -1 before the first round
+	synced os.FileInfo // that block as fsynced (size, file identity), or nil
+}
+
+// relistEvery bounds how long a stream created behind the bus's back (none
+// is: every stream is created through it, which calls streamCreated) would
+// go unsynced.
+const relistEvery = time.Second
 
 func newStoreSync(storeDir, journal string) *storeSync {
 	return &storeSync{
 		root:    filepath.Join(storeDir, "jetstream"),
 		journal: journal,
 		wake:    make(chan struct{}),
-		newest:  map[string]int{},
+		dirs:    map[string]*blockDir{},
 	}
 }
+
+// streamCreated makes the next round look for new streams.
+func (s *storeSync) streamCreated() { s.relist.Store(true) }
 
 // wait returns once a round of fsyncs that started after the call has
 // finished: everything the server acknowledged before wait is then on disk.
@@ -92,67 +112,125 @@ func (s *storeSync) round() {
 	s.mu.Unlock()
 }
 
-// syncBlocks fsyncs each stream's newest block files and their directory.
-// Only rounds touch s.newest, and one runs at a time.
+// syncBlocks fsyncs what changed in each stream's blocks since the last
+// round: the newest block if it grew or was replaced, new blocks and their
+// directory entries. A quiet stream costs two stats.
 func (s *storeSync) syncBlocks() error {
-	dirs, err := filepath.Glob(filepath.Join(s.root, "*", "streams", "*", "msgs"))
-	if err != nil {
-		return fmt.Errorf("nats: sync store: %w", err)
+	if err := s.listDirs(); err != nil {
+		return err
 	}
 	record := map[string]int64{}
 	var errs []error
-	for _, dir := range dirs {
-		files, newest, err := s.newBlocks(dir)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, name := range files {
-			size, err := fsyncFile(filepath.Join(dir, name))
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			rel, _ := filepath.Rel(s.root, filepath.Join(dir, name))
-			record[rel] = size
-		}
-		// The directory holds the entries of blocks created since.
-		if _, err := fsyncFile(dir); err != nil {
+	for dir, d := range s.dirs {
+		if err := s.syncDir(dir, d, record); err != nil {
 			errs = append(errs, err)
 		}
-		s.newest[dir] = newest
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("nats: sync store: %w", err)
 	}
-	if s.journal != "" {
-		return appendSyncJournal(s.journal, record)
+	if s.journal != "" && len(record) > 0 {
+		return appendSyncJournal(s.root, s.journal, record)
 	}
 	return nil
 }
 
-// newBlocks lists the block files of dir from the newest one the last
-// round saw on, and the highest index among them.
-func (s *storeSync) newBlocks(dir string) ([]string, int, error) {
+// listDirs finds the streams' msgs dirs on the first round, after a stream
+// was created, and every relistEvery.
+func (s *storeSync) listDirs() error {
+	if !s.relist.Swap(false) && len(s.dirs) > 0 && time.Since(s.listedAt) < relistEvery {
+		return nil
+	}
+	dirs, err := filepath.Glob(filepath.Join(s.root, "*", "streams", "*", "msgs"))
+	if err != nil {
+		return fmt.Errorf("nats: sync store: %w", err)
+	}
+	seen := make(map[string]bool, len(dirs))
+	for _, dir := range dirs {
+		seen[dir] = true
+		if s.dirs[dir] == nil {
+			s.dirs[dir] = &blockDir{newest: -1}
+		}
+	}
+	for dir := range s.dirs {
+		if !seen[dir] {
+			delete(s.dirs, dir) // a deleted stream
+		}
+	}
+	s.listedAt = time.Now()
+	return nil
+}
+
+// syncDir makes d's changes durable and adds what it fsynced to record.
+func (s *storeSync) syncDir(dir string, d *blockDir, record map[string]int64) error {
+	if d.newest >= 0 {
+		if done, err := s.syncNewest(dir, d, record); done || err != nil {
+			return err
+		}
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, 0, nil // a stream deleted meanwhile
+		return nil // a stream deleted meanwhile
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", dir, err)
+		return fmt.Errorf("read %s: %w", dir, err)
 	}
-	from := s.newest[dir]
-	newest := from
-	var files []string
+	listed := false
 	for _, e := range entries {
-		idx, ok := blockIndex(e.Name())
-		if !ok || idx < from {
-			continue
+		if idx, ok := blockIndex(e.Name()); ok && idx >= d.newest {
+			if err := s.syncBlock(dir, d, idx, record); err != nil {
+				return err
+			}
+			listed = true
 		}
-		files = append(files, e.Name())
-		newest = max(newest, idx)
 	}
-	return files, newest, nil
+	if !listed {
+		d.newest, d.synced = max(d.newest, 0), nil
+	}
+	// The directory holds the entries of the blocks created or replaced.
+	_, err = fsyncFile(dir)
+	return err
+}
+
+// syncNewest handles the usual case, where d's newest block is still the
+// newest: it fsyncs it if it grew. It reports false when the blocks must be
+// listed instead: a block was added after it, or it was replaced
+// (compacted) or removed (emptied).
+func (s *storeSync) syncNewest(dir string, d *blockDir, record map[string]int64) (bool, error) {
+	if _, err := os.Stat(blockPath(dir, d.newest+1)); !errors.Is(err, os.ErrNotExist) {
+		return false, nil // a new block, or an error that listing reports
+	}
+	cur, err := os.Stat(blockPath(dir, d.newest))
+	if err != nil || d.synced == nil || !os.SameFile(cur, d.synced) {
+		return false, nil
+	}
+	if cur.Size() == d.synced.Size() {
+		return true, nil // nothing written since
+	}
+	return true, s.syncBlock(dir, d, d.newest, record)
+}
+
+// syncBlock fsyncs block idx of dir and, if it is the newest so far,
+// remembers it as d's.
+func (s *storeSync) syncBlock(dir string, d *blockDir, idx int, record map[string]int64) error {
+	path := blockPath(dir, idx)
+	fi, err := fsyncFile(path)
+	if err != nil {
+		return err
+	}
+	if fi == nil {
+		d.synced = nil // removed meanwhile: the next round lists
+		return nil
+	}
+	if idx >= d.newest {
+		d.newest, d.synced = idx, fi
+	}
+	record[path] = fi.Size()
+	return nil
+}
+
+func blockPath(dir string, idx int) string {
+	return filepath.Join(dir, strconv.Itoa(idx)+".blk")
 }
 
 // blockIndex parses a message block's file name, "<index>.blk".
@@ -165,34 +243,42 @@ func blockIndex(name string) (int, bool) {
 	return i, err == nil
 }
 
-// fsyncFile fsyncs path and returns its size at the time. A file removed
-// meanwhile (a block the server emptied) needs nothing.
-func fsyncFile(path string) (int64, error) {
+// fsyncFile fsyncs path and returns it as it was before the fsync: what
+// was written up to its size is durable. A file removed meanwhile (a block
+// the server emptied) needs nothing: nil, nil.
+func fsyncFile(path string) (os.FileInfo, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer f.Close()
-	// The size before the fsync: what was written up to it is made durable.
-	st, err := f.Stat()
+	fi, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("fsync %s: %w", path, err)
+		return nil, fmt.Errorf("fsync %s: %w", path, err)
 	}
-	return st.Size(), nil
+	return fi, nil
 }
 
 // appendSyncJournal appends one round's record: a JSON object from each
 // block file's path under the store dir to the size it was made durable
 // up to. A crash test throws away what a power loss may take, everything
 // beyond the last complete line (cmd/wims TestPowerLossLosesOnlyWhatIsRebuilt).
-func appendSyncJournal(path string, record map[string]int64) error {
-	line, err := json.Marshal(record)
+func appendSyncJournal(root, path string, record map[string]int64) error {
+	rel := make(map[string]int64, len(record))
+	for p, size := range record {
+		r, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel[r] = size
+	}
+	line, err := json.Marshal(rel)
 	if err != nil {
 		return err
 	}

@@ -180,6 +180,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 				}
 			}
 			if err == nil {
+				b.streamCreated()
 				// Atomic batches pay for themselves only where every write is
 				// fsynced: the server stages each batch in a store of its own.
 				b.batchable.set(sc.Name, b.cfg.SyncAlways && len(b.cfg.URLs) == 0 && st.CachedInfo().Config.AllowAtomicPublish)
