@@ -137,13 +137,12 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h wims.Handler) (*
 // pullOptions keep pull requests short-lived with frequent heartbeats: a
 // pull request lost on a loaded machine (seen in CI: a consumer stalled for
 // over 20 s with messages waiting) is then noticed and replaced within a
-// few seconds instead of after the client's 30 s default expiry. Such
-// losses happen in every other 4,000-order burst too: the consumer has
-// thousands of messages pending, none in flight, and no pull request, until
-// the missed heartbeat (two intervals) restarts it. The server's shortest
-// interval, 500 ms, keeps that gap at about a second: all RESERVED after
-// 3.0-4.0 s in 8 of 8 bursts, against 2.5-9 s with 1 s (BENCHMARKS.md,
-// "Pipeline burst").
+// second instead of after the client's 30 s default expiry. Such losses
+// happen in most 4,000-order bursts: the consumer has thousands of messages
+// pending, none in flight, and no pull request. The stall watch
+// (stallwatch.go) catches them sooner, in 150-200 ms; the missed heartbeat
+// (two intervals of the server's shortest, 500 ms) is the fallback
+// (BENCHMARKS.md, "Pipeline burst").
 func pullOptions(batch int) []jetstream.PullMessagesOpt {
 	return []jetstream.PullMessagesOpt{
 		jetstream.PullMaxMessages(batch), jetstream.PullExpiry(5 * time.Second), jetstream.PullHeartbeat(pullHeartbeat),
