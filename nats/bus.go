@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -323,4 +324,25 @@ func (b *Bus) untrack(c *Consumer) {
 	b.mu.Lock()
 	delete(b.consumers, c)
 	b.mu.Unlock()
+}
+
+// serverAtLeast reports whether the connected server's version is at least
+// major.minor (a cluster is taken to run one version).
+func (b *Bus) serverAtLeast(major, minor int) bool {
+	return versionAtLeast(b.nc.ConnectedServerVersion(), major, minor)
+}
+
+// versionAtLeast compares a server version such as "2.10.3" or
+// "2.11.0-beta.1" with major.minor; an unreadable one is taken as older.
+func versionAtLeast(v string, major, minor int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(strings.SplitN(parts[1], "-", 2)[0])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }

@@ -27,6 +27,11 @@ type ConsumerSpec struct {
 	// allowed). On a WorkQueue stream, filters of two consumers must not
 	// overlap.
 	FilterSubject string
+	// FilterSubjects, if set, are subjects within FilterSubject that are
+	// all the consumer needs: on servers that take several filters (2.10
+	// and later) it reads only these, so the server does not deliver it
+	// messages it would skip; older servers get FilterSubject.
+	FilterSubjects []string
 	// MaxDeliver is the number of deliveries after which a failing message is
 	// dead-lettered. Default 10; -1 means unlimited, and the handler decides
 	// when to give up by returning wims.Permanent.
@@ -195,7 +200,7 @@ func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
 				}
 			}
 		}()
-		cons, err = c.b.js.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
+		cfg := jetstream.ConsumerConfig{
 			Durable:       c.name,
 			Description:   "wims consumer " + c.spec.Durable,
 			FilterSubject: c.spec.FilterSubject,
@@ -204,7 +209,11 @@ func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
 			AckWait:       c.spec.AckWait,
 			MaxDeliver:    -1,
 			MaxAckPending: c.spec.MaxAckPending,
-		})
+		}
+		if len(c.spec.FilterSubjects) > 0 && c.b.serverAtLeast(2, 10) {
+			cfg.FilterSubject, cfg.FilterSubjects = "", c.spec.FilterSubjects
+		}
+		cons, err = c.b.js.CreateOrUpdateConsumer(ctx, c.stream, cfg)
 		return err
 	})
 	return cons, err

@@ -108,6 +108,10 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		}
 		if err := a.consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Events, Durable: "target-" + lane, FilterSubject: a.bus.Subject("events", ">"),
+			// A lane routes the default bus only: its change and domain
+			// events, and what is put on it. Events of other buses are not
+			// even delivered to it (half of a PutEvents load's deliveries).
+			FilterSubjects: []string{a.bus.Subject("events", "cdc"), subjects.Bus(wims.DefaultBus)},
 			// Handlers take milliseconds and send InProgress when slower, so a
 			// short AckWait only shortens redelivery after a crash.
 			MaxDeliver: laneMaxDeliver, Concurrency: l.concurrency, AckWait: 5 * time.Second,
