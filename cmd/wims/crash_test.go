@@ -61,6 +61,40 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// newCountingMock starts the mock payments API in the test process, so it
+// counts charges across kills, and returns it with its payments URL.
+func newCountingMock(t *testing.T) (*paymentsmock.Server, string) {
+	t.Helper()
+	mock := paymentsmock.New(paymentsmock.Options{Rate: 10_000, Burst: 10_000})
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+	return mock, srv.URL + "/payments"
+}
+
+// writeRules writes a --config rules file of rules and returns its path.
+func writeRules(t *testing.T, rules ...map[string]any) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rules.json")
+	data, err := json.Marshal(map[string]any{"rules": rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// orderChangesRule is a rule sending every change of sku's orders to a
+// webhook at url.
+func orderChangesRule(name, sku, url string) map[string]any {
+	return map[string]any{
+		"name":    name,
+		"pattern": map[string]any{"source": []string{"wims.cdc"}, "detail": map[string]any{"data": map[string]any{"table": []string{"orders"}, "NewImage": map[string]any{"sku": []string{sku}}}}},
+		"targets": []any{map[string]any{"type": "webhook", "url": url}},
+	}
+}
+
 // wimsProc is a `wims serve` child process that can be killed and restarted
 // on the same data dir and address.
 type wimsProc struct {
@@ -376,9 +410,7 @@ func (c *crashClient) recentCDCEvents() ([]cdcEvent, error) {
 // stock equation holds, and each order change is one event in the event log.
 func TestCrashSIGKILL(t *testing.T) {
 	bin := buildWims(t)
-	mock := paymentsmock.New(paymentsmock.Options{Rate: 10_000, Burst: 10_000})
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
+	mock, payURL := newCountingMock(t)
 
 	// Every change of the SKU's orders also goes to a webhook in the test
 	// process, which sees them all across the kills (GET /events only shows
@@ -387,17 +419,9 @@ func TestCrashSIGKILL(t *testing.T) {
 	rcv := &changeReceiver{changes: orderChanges{}}
 	hook := httptest.NewServer(rcv)
 	t.Cleanup(hook.Close)
-	rulesFile := filepath.Join(t.TempDir(), "rules.json")
-	rulesJSON, _ := json.Marshal(map[string]any{"rules": []any{map[string]any{
-		"name":    "crash-test-order-changes",
-		"pattern": map[string]any{"source": []string{"wims.cdc"}, "detail": map[string]any{"data": map[string]any{"table": []string{"orders"}, "NewImage": map[string]any{"sku": []string{sku}}}}},
-		"targets": []any{map[string]any{"type": "webhook", "url": hook.URL + "/changes"}},
-	}}})
-	if err := os.WriteFile(rulesFile, rulesJSON, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rulesFile := writeRules(t, orderChangesRule("crash-test-order-changes", sku, hook.URL+"/changes"))
 
-	p := newWimsProc(t, bin, srv.URL+"/payments", "--config", rulesFile)
+	p := newWimsProc(t, bin, payURL, "--config", rulesFile)
 	p.start()
 	c := newCrashClient(p.url)
 
@@ -692,11 +716,9 @@ func checkChangeEventsExactlyOnce(t *testing.T, rcv *changeReceiver, orders map[
 // marked as a replay, and it is paid exactly once.
 func TestCrashRestartIdempotentRetry(t *testing.T) {
 	bin := buildWims(t)
-	mock := paymentsmock.New(paymentsmock.Options{Rate: 10_000, Burst: 10_000})
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
+	mock, payURL := newCountingMock(t)
 
-	p := newWimsProc(t, bin, srv.URL+"/payments")
+	p := newWimsProc(t, bin, payURL)
 	p.start()
 	c := newCrashClient(p.url)
 

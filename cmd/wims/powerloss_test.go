@@ -36,8 +36,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/wims/wims/paymentsmock"
 )
 
 // syncedSizes merges the lines of a sync journal that were written whole:
@@ -254,9 +252,7 @@ func runPuts(ctx context.Context, c *crashClient, l *putLedger, n int, next *ato
 // checks that nothing acknowledged is lost and nothing is stuck or doubled.
 func TestPowerLossLosesOnlyWhatIsRebuilt(t *testing.T) {
 	bin := buildWims(t)
-	mock := paymentsmock.New(paymentsmock.Options{Rate: 10_000, Burst: 10_000})
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
+	mock, payURL := newCountingMock(t)
 
 	const sku = "POWER-SKU"
 	rcv := &changeReceiver{changes: orderChanges{}}
@@ -265,27 +261,18 @@ func TestPowerLossLosesOnlyWhatIsRebuilt(t *testing.T) {
 	puts := &putLedger{acked: map[int]bool{}, received: map[int]int{}}
 	putHook := httptest.NewServer(puts)
 	t.Cleanup(putHook.Close)
-	rulesFile := filepath.Join(t.TempDir(), "rules.json")
-	rulesJSON, _ := json.Marshal(map[string]any{"rules": []any{
-		map[string]any{
-			"name":    "power-loss-order-changes",
-			"pattern": map[string]any{"source": []string{"wims.cdc"}, "detail": map[string]any{"data": map[string]any{"table": []string{"orders"}, "NewImage": map[string]any{"sku": []string{sku}}}}},
-			"targets": []any{map[string]any{"type": "webhook", "url": hook.URL + "/changes"}},
-		},
+	rulesFile := writeRules(t,
+		orderChangesRule("power-loss-order-changes", sku, hook.URL+"/changes"),
 		map[string]any{
 			"name":    "power-loss-probes",
 			"pattern": map[string]any{"source": []string{"test.powerloss"}},
 			"targets": []any{map[string]any{"type": "webhook", "url": putHook.URL + "/probes"}},
-		},
-	}})
-	if err := os.WriteFile(rulesFile, rulesJSON, 0o600); err != nil {
-		t.Fatal(err)
-	}
+		})
 
 	journal := filepath.Join(t.TempDir(), "bus-sync.journal")
 	// The default --bus-sync, which this test is about; a short grace so the
 	// reconciler puts back the payment requests the loss took.
-	p := newWimsProc(t, bin, srv.URL+"/payments", "--config", rulesFile,
+	p := newWimsProc(t, bin, payURL, "--config", rulesFile,
 		"--bus-sync-journal", journal, "--reconcile-grace", "2s")
 	dataDir := p.args[4]
 	p.start()
