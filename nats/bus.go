@@ -70,9 +70,12 @@ type Config struct {
 	// speed. External servers decide this in their own configuration.
 	SyncAlways bool
 	// SyncInterval, when SyncAlways is off, is how often the embedded server
-	// fsyncs what was written since the last sync (group commit): an
-	// acknowledged publish survives a process crash at once and power loss
-	// after at most SyncInterval. Zero leaves JetStream's default (2 minutes).
+	// fsyncs what was written since the last sync, and turns on the store's
+	// group commit (storesync.go): Publish and PublishBatch return only once
+	// a message that is not Rebuildable is fsynced, so it survives power
+	// loss; a Rebuildable one survives a process crash at once and power
+	// loss after at most SyncInterval. Zero leaves JetStream's default (2
+	// minutes) and no group commit: tests that do not care about power loss.
 	SyncInterval time.Duration
 	// SyncJournal, with SyncInterval, names a file that gets a line per
 	// group commit of the store: the size each block file was made durable
