@@ -43,10 +43,10 @@ type storeSync struct {
 	wake    chan struct{} // closed and replaced when a round finishes
 	err     error         // the last round's error
 
-	// Only rounds touch what follows, and one runs at a time.
+	// Only rounds touch dirs and listedAt, and one runs at a time.
 	dirs     map[string]*blockDir // by msgs dir
 	listedAt time.Time            // when the msgs dirs were last listed
-	relist   atomic.Bool          // a stream was created: list them again
+	relist   atomic.Bool          // set by streamCreated: list them again
 }
 
 // blockDir is what the last round made durable in one stream's msgs dir:
