@@ -16,7 +16,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -265,6 +264,10 @@ func (r *Relay) prune(ctx context.Context) {
 	}
 }
 
+// envelopeSize is room for an event's envelope around its detail, so
+// encoding it allocates once.
+const envelopeSize = 320
+
 // Message encodes a change as the bus message the relay publishes.
 func Message(c wims.Change, subject, origin string) (wims.Outgoing, error) {
 	return message(c, subject, origin, nil)
@@ -280,7 +283,7 @@ func message(c wims.Change, subject, origin string, protect func([]byte) ([]byte
 			return wims.Outgoing{}, fmt.Errorf("protect change %d: %w", c.Seq, err)
 		}
 	}
-	data, err := json.Marshal(ev)
+	data, err := ev.AppendJSON(make([]byte, 0, len(ev.Detail)+envelopeSize))
 	if err != nil {
 		return wims.Outgoing{}, fmt.Errorf("encode change %d: %w", c.Seq, err)
 	}
@@ -309,7 +312,7 @@ func domainMessages(c wims.Change, subject string, protect func([]byte) ([]byte,
 				return nil, fmt.Errorf("protect domain event of change %d: %w", c.Seq, err)
 			}
 		}
-		data, err := json.Marshal(ev)
+		data, err := ev.AppendJSON(make([]byte, 0, len(ev.Detail)+envelopeSize))
 		if err != nil {
 			return nil, fmt.Errorf("encode domain event of change %d: %w", c.Seq, err)
 		}
