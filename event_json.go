@@ -26,10 +26,9 @@ func (e Event) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `,"region":`...)
 	dst = appendString(dst, e.Region)
 	dst = append(dst, `,"resources":`...)
-	switch {
-	case e.Resources == nil:
+	if e.Resources == nil {
 		dst = append(dst, "null"...)
-	default:
+	} else {
 		dst = append(dst, '[')
 		for i, r := range e.Resources {
 			if i > 0 {

@@ -62,7 +62,7 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, m *wims.Message, cause error) {
 	defer cancel()
 	_, err := c.b.js.PublishMsg(ctx, out)
 	if err == nil {
-		err = c.b.durable(ctx, Outgoing{}) // the original goes next
+		err = c.b.syncStored(ctx) // before the original goes
 	}
 	if err != nil {
 		c.b.log.Error("dead-letter publish failed, will retry",

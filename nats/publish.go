@@ -62,15 +62,21 @@ func (b *Bus) streamCreated() {
 // durable waits, when the embedded store is group-committed, until what the
 // server has acknowledged is on disk, unless every one of ms is Rebuildable.
 func (b *Bus) durable(ctx context.Context, ms ...Outgoing) error {
-	if b.stored == nil {
-		return nil
-	}
 	for _, m := range ms {
 		if !m.Rebuildable {
-			return b.stored.wait(ctx)
+			return b.syncStored(ctx)
 		}
 	}
 	return nil
+}
+
+// syncStored waits, when the embedded store is group-committed, until what
+// the server has acknowledged is on disk.
+func (b *Bus) syncStored(ctx context.Context) error {
+	if b.stored == nil {
+		return nil
+	}
+	return b.stored.wait(ctx)
 }
 
 // PublishBatch publishes ms in order and returns how many messages from the

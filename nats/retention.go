@@ -55,7 +55,7 @@ func (b *Bus) migrateRetention(ctx context.Context, sc jetstream.StreamConfig) (
 			return false, fmt.Errorf("nats: migrate stream %s: publish %s: %w", sc.Name, msg.Subject, err)
 		}
 	}
-	if err := b.durable(ctx, Outgoing{}); err != nil {
+	if err := b.syncStored(ctx); err != nil {
 		return false, fmt.Errorf("nats: migrate stream %s: %w", sc.Name, err)
 	}
 	b.log.Warn("stream recreated with a new retention policy",

@@ -58,9 +58,10 @@ type blockDir struct {
 	synced os.FileInfo // that block as fsynced (size, file identity), or nil
 }
 
-// relistEvery bounds how long a stream created behind the bus's back (none
-// is: every stream is created through it, which calls streamCreated) would
-// go unsynced.
+// relistEvery bounds how long a stream created without streamCreated (the
+// leaders' KV bucket, made by the client library; its writes need no
+// durability) goes unsynced, and how long a deleted stream is still looked
+// at.
 const relistEvery = time.Second
 
 func newStoreSync(storeDir, journal string) *storeSync {
@@ -119,7 +120,10 @@ func (s *storeSync) syncBlocks() error {
 	if err := s.listDirs(); err != nil {
 		return err
 	}
-	record := map[string]int64{}
+	var record map[string]int64 // what the round made durable, for the journal only
+	if s.journal != "" {
+		record = map[string]int64{}
+	}
 	var errs []error
 	for dir, d := range s.dirs {
 		if err := s.syncDir(dir, d, record); err != nil {
@@ -129,7 +133,7 @@ func (s *storeSync) syncBlocks() error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("nats: sync store: %w", err)
 	}
-	if s.journal != "" && len(record) > 0 {
+	if len(record) > 0 {
 		return appendSyncJournal(s.root, s.journal, record)
 	}
 	return nil
@@ -161,7 +165,8 @@ func (s *storeSync) listDirs() error {
 	return nil
 }
 
-// syncDir makes d's changes durable and adds what it fsynced to record.
+// syncDir makes d's changes durable and adds what it fsynced to record
+// (if not nil).
 func (s *storeSync) syncDir(dir string, d *blockDir, record map[string]int64) error {
 	if d.newest >= 0 {
 		if done, err := s.syncNewest(dir, d, record); done || err != nil {
@@ -225,7 +230,9 @@ func (s *storeSync) syncBlock(dir string, d *blockDir, idx int, record map[strin
 	if idx >= d.newest {
 		d.newest, d.synced = idx, fi
 	}
-	record[path] = fi.Size()
+	if record != nil {
+		record[path] = fi.Size()
+	}
 	return nil
 }
 

@@ -2,7 +2,10 @@ package nats_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/wims/wims"
 	"github.com/wims/wims/nats"
 	"github.com/wims/wims/nats/natstest"
 )
@@ -136,4 +141,30 @@ func TestStoreSync_PublishIsDurableWhenItReturns(t *testing.T) {
 		t.Errorf("%d concurrent publishes ran %d rounds of fsyncs: they share none", callers, rounds-roundsBefore)
 	}
 	t.Logf("%d concurrent publishes shared %d rounds of fsyncs", callers, rounds-roundsBefore)
+}
+
+// A dead letter is on disk before the original is let go: otherwise a power
+// loss could take the copy while the original's Term survives.
+func TestStoreSync_DeadLetterIsDurableBeforeTheOriginalGoes(t *testing.T) {
+	dir := t.TempDir()
+	journal := filepath.Join(t.TempDir(), "sync.journal")
+	reg := prometheus.NewRegistry()
+	b := natstest.OpenConfig(t, nats.Config{StoreDir: dir, SyncInterval: time.Minute, SyncJournal: journal, Registry: reg})
+	subj := b.Subject("events", "cdc")
+	consume(t, b, nats.ConsumerSpec{Stream: nats.Events, Durable: "poisoned", FilterSubject: subj},
+		func(context.Context, *wims.Message) error { return wims.Permanent(errors.New("poison")) })
+	// Rebuildable, so that only the dead letter's wait can make anything
+	// durable.
+	if _, err := b.Publish(ctxT(t), nats.Outgoing{Subject: subj, ID: "p1", Data: []byte("{}"), Rebuildable: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		if n := counter(t, reg, "wims_bus_messages_handled_total", map[string]string{"consumer": "poisoned", "result": "deadletter"}); n != 1 {
+			return fmt.Errorf("%v messages dead-lettered", n)
+		}
+		return nil
+	})
+	if u := uncovered(t, dir, journal); len(u) > 0 {
+		t.Fatalf("after the dead letter was counted, not durable: %v", u)
+	}
 }

@@ -42,22 +42,8 @@ import (
 // the size each block file (by its path under the store) was fsynced up to.
 func syncedSizes(t *testing.T, journal string) map[string]int64 {
 	t.Helper()
-	b, err := os.ReadFile(journal)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
 	sizes := map[string]int64{}
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	sc.Buffer(nil, 1<<22)
-	for sc.Scan() {
-		var rec map[string]int64
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			break // the line a kill cut short, the last one
-		}
-		for k, v := range rec {
-			sizes[k] = v
-		}
-	}
+	readJournalFrom(t, journal, 0, sizes)
 	return sizes
 }
 
