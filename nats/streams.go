@@ -195,7 +195,7 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 }
 
 // retryTransient calls f until it succeeds, fails with a configuration error
-// (the server's 400), or ctx ends or 40 attempts have failed. A cluster that
+// (see transient), or ctx ends or 40 attempts have failed. A cluster that
 // has just formed, or lost a node, answers JetStream API requests with
 // timeouts or "no leader" for a few seconds; each attempt gets its own short
 // deadline so one lost request does not use up the whole start-up.
@@ -207,8 +207,7 @@ func (b *Bus) retryTransient(ctx context.Context, what string, f func(ctx contex
 		if err == nil {
 			return nil
 		}
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.Code == http.StatusBadRequest {
+		if !transient(err) {
 			return fmt.Errorf("nats: %s: %w", what, err)
 		}
 		if ctx.Err() != nil || attempt >= 40 {
@@ -221,6 +220,23 @@ func (b *Bus) retryTransient(ctx context.Context, what string, f func(ctx contex
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// errCodeNoPeers is the server's JSClusterNoPeersErr ("no suitable peers
+// for placement"), which nats.go does not name.
+const errCodeNoPeers jetstream.ErrorCode = 10005
+
+// transient reports whether a failed JetStream API request may succeed if
+// repeated. The server's 400s are configuration errors, except "no suitable
+// peers": a meta leader that has just been elected has not yet heard from
+// every peer and reports it offline for a moment (two instances starting on
+// a fresh cluster met it in CI).
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != http.StatusBadRequest {
+		return true
+	}
+	return apiErr.ErrorCode == errCodeNoPeers
 }
 
 // streamFor returns the stream that stores subject, from the subject's root
