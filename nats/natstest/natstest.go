@@ -209,23 +209,32 @@ func clientPort(tb testing.TB, s *natsserver.Server) int {
 	return p
 }
 
-// waitClusterReady waits until one node is the JetStream meta leader and
-// every node is current, so that the first stream creation does not race
-// the election.
+// waitClusterReady waits until one node is the JetStream meta leader, every
+// node is current and the leader has heard from every node, so that the
+// first stream creation races neither the election nor the peers' first
+// reports (until then the leader refuses a placement on all of them: "no
+// suitable peers", which the bus retries, but a test asks for a formed
+// cluster).
 func waitClusterReady(tb testing.TB, servers []*natsserver.Server) {
 	tb.Helper()
 	WaitFor(tb, 30*time.Second, func() error {
-		leaders := 0
+		var leader *natsserver.Server
 		for _, s := range servers {
 			if s.JetStreamIsLeader() {
-				leaders++
+				if leader != nil {
+					return fmt.Errorf("two meta leaders")
+				}
+				leader = s
 			}
 			if !s.JetStreamIsCurrent() {
 				return fmt.Errorf("node %s not current", s.Name())
 			}
 		}
-		if leaders != 1 {
-			return fmt.Errorf("%d meta leaders", leaders)
+		if leader == nil {
+			return fmt.Errorf("no meta leader")
+		}
+		if n := len(leader.JetStreamClusterPeers()); n != len(servers) {
+			return fmt.Errorf("the meta leader has heard from %d of %d nodes", n, len(servers))
 		}
 		return nil
 	})
