@@ -97,6 +97,10 @@ const (
 	// HeaderReplayName marks a replayed event with its replay's name: such
 	// an event is never archived again.
 	HeaderReplayName = "Wims-Replay-Name"
+	// HeaderLogged marks an event the relay has appended to the event log
+	// itself, in the batch that published it: the event-log target skips
+	// it instead of copying it a second time.
+	HeaderLogged = "Wims-Logged"
 )
 
 // Outgoing is a message to publish on the bus. ID, when set, is its

@@ -97,9 +97,23 @@ func firstOf(vs ...string) string {
 
 // Handle appends one event to the log. It is a wims.Handler.
 func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
+	entry, err := l.Entry(m)
+	if err != nil {
+		return err
+	}
+	if _, err := l.Bus.Publish(ctx, entry); err != nil {
+		return fmt.Errorf("event log append %s: %w", entry.ID, err)
+	}
+	return nil
+}
+
+// Entry returns the message that appends m to the log, for a writer that
+// publishes it itself (the relay logs its events in the batch that
+// publishes them). A malformed event is a permanent error.
+func (l *Log) Entry(m *wims.Message) (wims.Outgoing, error) {
 	var env about
 	if err := json.Unmarshal(m.Data, &env); err != nil {
-		return wims.Permanent(fmt.Errorf("decode event: %w", err))
+		return wims.Outgoing{}, wims.Permanent(fmt.Errorf("decode event: %w", err))
 	}
 	// The message's id names this copy: log groups share one stream, so
 	// the delivery worker gives each group's copy (and each replay's) an id
@@ -113,10 +127,7 @@ func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
 		h[wims.HeaderTraceParent] = tp
 	}
 	subject := l.Subject + "." + Token(env.order()) + "." + Token(env.sku())
-	if _, err := l.Bus.Publish(ctx, wims.Outgoing{Subject: subject, ID: id, Data: m.Data, Header: h}); err != nil {
-		return fmt.Errorf("event log append %s: %w", id, err)
-	}
-	return nil
+	return wims.Outgoing{Subject: subject, ID: id, Data: m.Data, Header: h}, nil
 }
 
 // RecentEvents returns up to f.Limit events, newest first, that match the

@@ -68,6 +68,18 @@ type Options struct {
 	// plain text. The store keeps them; consumers that need a customer id
 	// (workflow, payments) read the order from the store, never the event.
 	Protect func(detail []byte) ([]byte, error)
+	// EventLog, if set, says for each event the relay publishes (change
+	// and domain events) whether the event log takes it, and gives the
+	// entry that appends it (eventlog.Log.Entry). The relay publishes the
+	// entries beside the events and marks every event it has asked about
+	// wims.HeaderLogged, so the event-log target does not copy them a
+	// second time: an entry costs one more message in the relay's batch
+	// instead of a delivery, a decode and a publish round trip in the
+	// target. The cursor advances only when both are stored, and the
+	// rewind on start rebuilds entries a crash or a power loss took, as
+	// it does events. An event it cannot answer for (err) is left
+	// unmarked, for the target, which dead-letters what it cannot log.
+	EventLog func(m *wims.Message) (entry wims.Outgoing, ok bool, err error)
 }
 
 // Relay publishes the change log to the bus.
@@ -231,8 +243,25 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 	for j := range out {
 		out[j].Rebuildable = true
 	}
+	entries := r.logEntries(out)
 	started := time.Now()
+	// Entries and events go to two streams, each its own batch (atomic
+	// where the bus makes them so), in flight together.
+	entriesStored := make(chan error, 1)
+	if len(entries) == 0 {
+		entriesStored <- nil
+	} else {
+		go func() {
+			_, err := r.opt.Bus.PublishBatch(ctx, entries)
+			entriesStored <- err
+		}()
+	}
 	n, err := r.opt.Bus.PublishBatch(ctx, out)
+	if eerr := <-entriesStored; eerr != nil {
+		// The cursor stays: the batch goes again, and what of it was
+		// stored is dropped as duplicates.
+		return 0, fmt.Errorf("append changes after %d to the event log: %w", r.cursor, eerr)
+	}
 	done := -1 // the last change whose change event is stored
 	for j := range n {
 		if last[j] >= 0 {
@@ -247,6 +276,30 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 		return done + 1, fmt.Errorf("publish changes after %d: %w", r.cursor, err)
 	}
 	return done + 1, nil
+}
+
+// logEntries returns the event-log entries of out and marks the events
+// they are for (Options.EventLog).
+func (r *Relay) logEntries(out []wims.Outgoing) []wims.Outgoing {
+	if r.opt.EventLog == nil {
+		return nil
+	}
+	entries := make([]wims.Outgoing, 0, len(out))
+	for j := range out {
+		m := &out[j]
+		e, ok, err := r.opt.EventLog(&wims.Message{Subject: m.Subject, ID: m.ID, Data: m.Data, Header: m.Header})
+		if err != nil {
+			r.opt.Logger.Error("relay: event not logged; left to the event-log target", "id", m.ID, "err", err)
+			continue
+		}
+		m.Header[wims.HeaderLogged] = "1"
+		if ok {
+			// Rebuilt like the events: by the rewind, from the change log.
+			e.Rebuildable = true
+			entries = append(entries, e)
+		}
+	}
+	return entries
 }
 
 func (r *Relay) prune(ctx context.Context) {

@@ -54,28 +54,40 @@ func Route(target string, m *pattern.Matcher, h wims.Handler, metrics *Metrics) 
 // no rule of the target can see (e.g. one on another bus).
 func RouteLive(target string, current func(*wims.Message) *pattern.Matcher, h wims.Handler, metrics *Metrics) wims.Handler {
 	return func(ctx context.Context, msg *wims.Message) error {
-		m := current(msg)
-		if m == nil {
-			return nil
-		}
-		buf := namesPool.Get().(*[]string)
-		defer namesPool.Put(buf)
-		names, err := m.AppendMatches((*buf)[:0], msg.Data)
-		*buf = names
-		if err != nil {
-			return wims.Permanent(fmt.Errorf("route to %s: %w", target, err))
-		}
-		if len(names) == 0 {
-			if metrics != nil {
-				metrics.Skipped.WithLabelValues(target).Inc()
-			}
-			return nil
-		}
-		if metrics != nil {
-			for _, rule := range names {
-				metrics.Matched.WithLabelValues(target, rule).Inc()
-			}
+		ok, err := Matches(target, current(msg), msg.Data, metrics)
+		if err != nil || !ok {
+			return err
 		}
 		return h(ctx, msg)
 	}
+}
+
+// Matches reports whether some rule in m matches event, for the target
+// named target, and counts the outcome as routing does; a nil m matches
+// nothing and counts nothing. It is routing without the handler, for a
+// writer that delivers to the target itself (the relay appending to the
+// event log).
+func Matches(target string, m *pattern.Matcher, event []byte, metrics *Metrics) (bool, error) {
+	if m == nil {
+		return false, nil
+	}
+	buf := namesPool.Get().(*[]string)
+	defer namesPool.Put(buf)
+	names, err := m.AppendMatches((*buf)[:0], event)
+	*buf = names
+	if err != nil {
+		return false, wims.Permanent(fmt.Errorf("route to %s: %w", target, err))
+	}
+	if len(names) == 0 {
+		if metrics != nil {
+			metrics.Skipped.WithLabelValues(target).Inc()
+		}
+		return false, nil
+	}
+	if metrics != nil {
+		for _, rule := range names {
+			metrics.Matched.WithLabelValues(target, rule).Inc()
+		}
+	}
+	return true, nil
 }

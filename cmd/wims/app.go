@@ -24,6 +24,7 @@ import (
 	"github.com/wims/wims/paymentsmock"
 	"github.com/wims/wims/platform"
 	"github.com/wims/wims/relay"
+	"github.com/wims/wims/router"
 	"github.com/wims/wims/rules"
 	"github.com/wims/wims/tracing"
 	"github.com/wims/wims/workflow"
@@ -46,6 +47,7 @@ type App struct {
 	workflow  *workflow.Workflow
 	platform  *platform.Service
 	catalog   *platform.Catalog
+	routed    *router.Metrics     // routing outcomes, also of the relay's event-log entries
 	crypt     *eventcrypt.Keyring // sensitive event fields (eventKeys)
 	unlock    func()              // releases the data dir lock
 	httpSrv   *http.Server
@@ -155,6 +157,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 		Log:     a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
 		DomainSubject: a.bus.Subject("events", "bus", wims.DefaultBus),
 		Logger:        log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
+		EventLog: a.relayEventLog(),
 	})
 	a.lead(ctx, "relay", rel.Run)
 	reconciler := &workflow.Reconciler{

@@ -85,7 +85,9 @@ func TestOneTraceFromRequestToPayment(t *testing.T) {
 		for _, s := range spans {
 			ids[s.SpanID], names[s.Name] = true, true
 		}
-		for _, want := range []string{"POST /orders", "process order-workflow", "process payments", "process event-log"} {
+		// The event log is no hop of its own: the relay appends the change
+		// events as it publishes them (their entries carry the trace, above).
+		for _, want := range []string{"POST /orders", "process order-workflow", "process payments"} {
 			if !names[want] {
 				return fmt.Errorf("the span store's trace lacks %q: %v", want, names)
 			}
