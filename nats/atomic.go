@@ -95,7 +95,7 @@ func (b *Bus) publishAtomic(ctx context.Context, ms []Outgoing) error {
 		msg := b.toMsg(ms[i])
 		msg.Header.Set(hdrBatchID, id)
 		msg.Header.Set(hdrBatchSeq, strconv.Itoa(i+1))
-		if err := b.nc.PublishMsg(msg); err != nil {
+		if err := b.pc.PublishMsg(msg); err != nil {
 			return fmt.Errorf("nats: atomic batch %s: %w", ms[i].Subject, err)
 		}
 	}
@@ -108,7 +108,7 @@ func (b *Bus) publishAtomic(ctx context.Context, ms []Outgoing) error {
 		ctx, cancel = context.WithTimeout(ctx, atomicCommitTimeout)
 		defer cancel()
 	}
-	reply, err := b.nc.RequestMsgWithContext(ctx, msg)
+	reply, err := b.pc.RequestMsgWithContext(ctx, msg)
 	if err != nil {
 		return fmt.Errorf("nats: atomic batch commit: %w", err)
 	}

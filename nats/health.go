@@ -34,8 +34,10 @@ func (b *Bus) Check(ctx context.Context) error {
 	if b.srv != nil && !b.srv.JetStreamEnabled() {
 		return errors.New("nats: the embedded JetStream is shut down (out of disk space?); wims restarts it when space is back")
 	}
-	if st := b.nc.Status(); st != natsgo.CONNECTED {
-		return fmt.Errorf("nats: connection %s", st)
+	for _, c := range []*natsgo.Conn{b.nc, b.pc} {
+		if st := c.Status(); st != natsgo.CONNECTED {
+			return fmt.Errorf("nats: connection %s %s", c.Opts.Name, st)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

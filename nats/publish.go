@@ -129,7 +129,7 @@ func (b *Bus) publishEach(ctx context.Context, ms []Outgoing) (int, error) {
 		if i-done >= publishWindow && !wait() {
 			return done, firstErr
 		}
-		f, err := b.js.PublishMsgAsync(b.toMsg(ms[i]))
+		f, err := b.pjs.PublishMsgAsync(b.toMsg(ms[i]))
 		if err != nil {
 			b.publishResult("error")
 			firstErr = fmt.Errorf("nats: publish %s: %w", ms[i].Subject, err)

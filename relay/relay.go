@@ -75,9 +75,11 @@ type Options struct {
 	// wims.HeaderLogged, so the event-log target does not copy them a
 	// second time: an entry costs one more message in the relay's batch
 	// instead of a delivery, a decode and a publish round trip in the
-	// target. The cursor advances only when both are stored, and the
+	// target. A batch whose entries fail is published again, and the
 	// rewind on start rebuilds entries a crash or a power loss took, as
-	// it does events. An event it cannot answer for (err) is left
+	// it does events (a power loss or a crash leaves the entries at most
+	// two batches behind the events, so the rewind covers at least two
+	// batches). An event it cannot answer for (err) is left
 	// unmarked, for the target, which dead-letters what it cannot log.
 	EventLog func(m *wims.Message) (entry wims.Outgoing, ok bool, err error)
 }
@@ -86,6 +88,17 @@ type Options struct {
 type Relay struct {
 	opt    Options
 	cursor int64
+	// logging is the last batch's event-log entries while they are being
+	// stored (Options.EventLog); nil when none are.
+	logging *entriesInFlight
+}
+
+// entriesInFlight is a batch of event-log entries the bus is storing while
+// the relay goes on with the next batch: from is the cursor before the
+// batch, which the relay goes back to if they fail.
+type entriesInFlight struct {
+	from   int64
+	stored chan error
 }
 
 // New returns a relay; Run starts it.
@@ -95,6 +108,10 @@ func New(opt Options) *Relay {
 	}
 	if opt.Rewind == 0 {
 		opt.Rewind = 1000
+	}
+	if opt.EventLog != nil {
+		// Entries may trail the stream's tail by two batches (logEntries).
+		opt.Rewind = max(opt.Rewind, 2*int64(opt.BatchSize))
 	}
 	if opt.IdlePoll <= 0 {
 		opt.IdlePoll = time.Second
@@ -210,7 +227,9 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("read changes after %d: %w", r.cursor, err)
 	}
 	if len(changes) == 0 {
-		return 0, nil
+		// Idle: what is left to store of the log is settled now, so a
+		// failure is retried without waiting for the next change.
+		return 0, r.settleEntries(r.logging)
 	}
 	out := make([]wims.Outgoing, 0, len(changes))
 	// last[i] is the index of the change whose change event is out[i], or -1
@@ -243,24 +262,16 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 	for j := range out {
 		out[j].Rebuildable = true
 	}
-	entries := r.logEntries(out)
+	// The batch's event-log entries go to their stream while its events go
+	// to theirs, and are waited for only after the next batch's events:
+	// the log's stream is slower (a new subject per order), and the relay's
+	// lag is every order's wait.
+	previous := r.logging
+	r.logging = r.storeEntries(ctx, r.logEntries(out))
 	started := time.Now()
-	// Entries and events go to two streams, each its own batch (atomic
-	// where the bus makes them so), in flight together.
-	entriesStored := make(chan error, 1)
-	if len(entries) == 0 {
-		entriesStored <- nil
-	} else {
-		go func() {
-			_, err := r.opt.Bus.PublishBatch(ctx, entries)
-			entriesStored <- err
-		}()
-	}
 	n, err := r.opt.Bus.PublishBatch(ctx, out)
-	if eerr := <-entriesStored; eerr != nil {
-		// The cursor stays: the batch goes again, and what of it was
-		// stored is dropped as duplicates.
-		return 0, fmt.Errorf("append changes after %d to the event log: %w", r.cursor, eerr)
+	if lerr := r.settleEntries(previous); lerr != nil {
+		return 0, lerr
 	}
 	done := -1 // the last change whose change event is stored
 	for j := range n {
@@ -276,6 +287,38 @@ func (r *Relay) step(ctx context.Context) (int, error) {
 		return done + 1, fmt.Errorf("publish changes after %d: %w", r.cursor, err)
 	}
 	return done + 1, nil
+}
+
+// storeEntries starts publishing a batch's event-log entries; nil if there
+// are none.
+func (r *Relay) storeEntries(ctx context.Context, entries []wims.Outgoing) *entriesInFlight {
+	if len(entries) == 0 {
+		return nil
+	}
+	f := &entriesInFlight{from: r.cursor, stored: make(chan error, 1)}
+	go func() {
+		_, err := r.opt.Bus.PublishBatch(ctx, entries)
+		f.stored <- err
+	}()
+	return f
+}
+
+// settleEntries waits for a batch of entries. If they were not all stored,
+// the cursor goes back to before their batch, so it is published again:
+// what of it was stored, events or entries, is dropped as duplicates.
+func (r *Relay) settleEntries(f *entriesInFlight) error {
+	if f == nil {
+		return nil
+	}
+	err := <-f.stored
+	if f == r.logging {
+		r.logging = nil
+	}
+	if err != nil {
+		r.cursor = min(r.cursor, f.from)
+		return fmt.Errorf("append changes after %d to the event log: %w", f.from, err)
+	}
+	return nil
 }
 
 // logEntries returns the event-log entries of out and marks the events
