@@ -103,10 +103,12 @@ type Bus struct {
 	// there never backs up the pipeline's connection.
 	qc  *natsgo.Conn
 	qjs jetstream.JetStream // on qc
-	// pc carries every publish, so that the server, which reads each
-	// connection in one goroutine, stores the relay's events beside the
-	// consumers' pull requests and acks on nc instead of behind them
-	// (a burst's relay lag: 25 ms against 125 ms on one connection).
+	// pc carries the batches (PublishBatch: the relay's events, fan-out
+	// deliveries, PutEvents entries), so that the server, which reads each
+	// connection in one goroutine, stores them beside the consumers' pull
+	// requests, acks and single publishes on nc instead of behind them (a
+	// burst's relay lag: 25 ms against 125 ms on one connection), and a
+	// handler's single publish does not wait behind a batch of thousands.
 	pc      *natsgo.Conn
 	pjs     jetstream.JetStream // on pc
 	pclosed chan struct{}       // closed by pc's ClosedHandler
@@ -213,8 +215,8 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	if b.nc, err = b.connect(slices.Concat(events, []natsgo.Option{natsgo.Name("wims"), natsgo.ClosedHandler(func(*natsgo.Conn) { close(b.closed) })})...); err != nil {
 		return fail(fmt.Errorf("nats: connect: %w", err))
 	}
-	if b.pc, err = b.connect(slices.Concat(events, []natsgo.Option{natsgo.Name("wims-publish"), natsgo.ClosedHandler(func(*natsgo.Conn) { close(b.pclosed) })})...); err != nil {
-		return fail(fmt.Errorf("nats: connect for publishing: %w", err))
+	if b.pc, err = b.connect(slices.Concat(events, []natsgo.Option{natsgo.Name("wims-batches"), natsgo.ClosedHandler(func(*natsgo.Conn) { close(b.pclosed) })})...); err != nil {
+		return fail(fmt.Errorf("nats: connect for batches: %w", err))
 	}
 	if b.qc, err = b.connect(natsgo.Name("wims-queries")); err != nil {
 		return fail(fmt.Errorf("nats: connect for queries: %w", err))
@@ -222,16 +224,14 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	if b.qjs, err = jetstream.New(b.qc); err != nil {
 		return fail(fmt.Errorf("nats: jetstream for queries: %w", err))
 	}
-	if b.js, err = jetstream.New(b.nc); err != nil {
+	// Bound how long an async publish can wait for its ack, so a lost ack
+	// (leader change, reconnect) surfaces as an error instead of a leak.
+	timeout := jetstream.WithPublishAsyncTimeout(30 * time.Second)
+	if b.js, err = jetstream.New(b.nc, timeout); err != nil {
 		return fail(fmt.Errorf("nats: jetstream: %w", err))
 	}
-	b.pjs, err = jetstream.New(b.pc,
-		// Bound how long an async publish can wait for its ack, so a lost ack
-		// (leader change, reconnect) surfaces as an error instead of a leak.
-		jetstream.WithPublishAsyncTimeout(30*time.Second),
-	)
-	if err != nil {
-		return fail(fmt.Errorf("nats: jetstream for publishing: %w", err))
+	if b.pjs, err = jetstream.New(b.pc, timeout); err != nil {
+		return fail(fmt.Errorf("nats: jetstream for batches: %w", err))
 	}
 	if err := b.ensureStreams(ctx); err != nil {
 		return fail(err)

@@ -60,7 +60,7 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, m *wims.Message, cause error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
-	_, err := c.b.pjs.PublishMsg(ctx, out)
+	_, err := c.b.js.PublishMsg(ctx, out)
 	if err == nil {
 		err = c.b.syncStored(ctx) // before the original goes
 	}

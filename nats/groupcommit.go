@@ -132,7 +132,7 @@ const minGroup = 8
 func (b *Bus) publishConcurrently(ctx context.Context, batch []*pubReq) {
 	futures := make([]jetstream.PubAckFuture, len(batch))
 	for i, r := range batch {
-		f, err := b.pjs.PublishMsgAsync(b.toMsg(r.m))
+		f, err := b.js.PublishMsgAsync(b.toMsg(r.m))
 		if err != nil {
 			b.publishResult("error")
 			r.finish(false, fmt.Errorf("nats: publish %s: %w", r.m.Subject, err))
@@ -154,7 +154,7 @@ func (b *Bus) publishConcurrently(ctx context.Context, batch []*pubReq) {
 
 // publishOne stores m with a plain publish and counts the result.
 func (b *Bus) publishOne(ctx context.Context, m Outgoing) (duplicate bool, err error) {
-	ack, err := b.pjs.PublishMsg(ctx, b.toMsg(m))
+	ack, err := b.js.PublishMsg(ctx, b.toMsg(m))
 	if err != nil {
 		b.publishResult("error")
 		return false, fmt.Errorf("nats: publish %s: %w", m.Subject, err)
