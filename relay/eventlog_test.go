@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"github.com/wims/wims"
@@ -80,32 +78,13 @@ func TestRelayAppendsItsEventsToTheEventLog(t *testing.T) {
 	checkLogged(t, store, bus, subject, logSubject)
 }
 
-// failingLogBus fails the first batches of event-log entries after storing
-// half of each, like a bus that loses its connection mid-batch.
-type failingLogBus struct {
-	*nats.Bus
-	logSubject string
-	failures   atomic.Int32
-}
-
-func (f *failingLogBus) PublishBatch(ctx context.Context, ms []wims.Outgoing) (int, error) {
-	if len(ms) > 1 && bytes.HasPrefix([]byte(ms[0].Subject), []byte(f.logSubject)) && f.failures.Add(-1) >= 0 {
-		n, err := f.Bus.PublishBatch(ctx, ms[:len(ms)/2])
-		if err != nil {
-			return n, err
-		}
-		return n, fmt.Errorf("injected failure after %d", n)
-	}
-	return f.Bus.PublishBatch(ctx, ms)
-}
-
 // TestRelayRetriesBatchesWhoseEntriesFailed: a batch whose entries were not
 // all stored is published again, events and entries, although its events
 // were: the cursor waits for both, and the copies are dropped as duplicates.
 func TestRelayRetriesBatchesWhoseEntriesFailed(t *testing.T) {
 	store, bus := openStore(t), natstest.Open(t)
 	subject, logSubject := bus.Subject("events", "cdc"), bus.Subject("eventlog", "events")
-	failing := &failingLogBus{Bus: bus, logSubject: logSubject}
+	failing := &failingBus{Bus: bus, prefix: logSubject}
 	failing.failures.Store(3)
 	writeChanges(t, store, 99)
 	runRelay(t, relay.Options{Log: store, Bus: failing, Subject: subject, BatchSize: 40,
