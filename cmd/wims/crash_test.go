@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -407,7 +408,8 @@ func (c *crashClient) recentCDCEvents() ([]cdcEvent, error) {
 
 // TestCrashSIGKILL kills wims three times under load and checks DESIGN §5:
 // nothing acknowledged is lost, nothing is charged or reserved twice, the
-// stock equation holds, and each order change is one event in the event log.
+// stock equation holds, and each order change is one event in the event log,
+// which has them all.
 func TestCrashSIGKILL(t *testing.T) {
 	bin := buildWims(t)
 	mock, payURL := newCountingMock(t)
@@ -466,6 +468,7 @@ func TestCrashSIGKILL(t *testing.T) {
 
 	checkChangeEventsExactlyOnce(t, rcv, orders)
 	checkEventLogNoDuplicates(t, c)
+	checkEventLogComplete(t, c, rcv)
 	t.Logf("done in %s: %d orders, %d unknown retried, mock stats accepted=%d charged=%d duplicates=%d",
 		time.Since(start).Round(time.Millisecond), len(orders), retried, stats.Accepted, stats.Charged, stats.Duplicates)
 }
@@ -649,6 +652,64 @@ func checkEventLogNoDuplicates(t *testing.T, c *crashClient) {
 		}
 	}
 	t.Logf("event log: no duplicate among the newest %d change events (%d orders)", len(events), len(oc))
+}
+
+// checkEventLogComplete reads the whole event log forward and polls until
+// every order change the webhook received is in it: the relay logs each
+// event as it publishes it, and after a kill (or a lost tail) its rewind logs
+// again what the log lost.
+func checkEventLogComplete(t *testing.T, c *crashClient, rcv *changeReceiver) {
+	t.Helper()
+	want := map[string]bool{}
+	rcv.mu.Lock()
+	for _, kinds := range rcv.changes {
+		for _, ids := range kinds {
+			for id := range ids {
+				want[id] = true
+			}
+		}
+	}
+	rcv.mu.Unlock()
+	eventually(t, 60*time.Second, func() error {
+		logged := map[string]bool{}
+		path := "/events?limit=1000&source=wims.cdc&since=" + url.QueryEscape(time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339))
+		for {
+			resp, body, err := c.do(context.Background(), "GET", path, nil)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s = %d %s", path, resp.StatusCode, body)
+			}
+			var page struct {
+				Events []cdcEvent `json:"events"`
+				Next   string     `json:"next"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			for _, e := range page.Events {
+				logged[e.ID] = true
+			}
+			next := "/events?limit=1000&source=wims.cdc&cursor=" + url.QueryEscape(page.Next)
+			if len(page.Events) == 0 && next == path {
+				break
+			}
+			path = next
+		}
+		var missing []string
+		for id := range want {
+			if !logged[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%d of the %d order changes the webhook got are not in the event log (of %d change events), e.g. %s",
+				len(missing), len(want), len(logged), missing[0])
+		}
+		return nil
+	})
+	t.Logf("event log: all %d order changes the webhook got are in it", len(want))
 }
 
 // changeReceiver is a webhook that records every order change event routed

@@ -15,8 +15,8 @@ package main
 //
 // Then every guarantee is checked as after the plain kills: acknowledged
 // orders are there and PAID, charged once, stock is conserved, every order
-// change reaches a webhook as exactly one event, the event log has no
-// duplicate, and every entry PutEvents acknowledged reaches its rule's
+// change reaches a webhook as exactly one event, the event log has every
+// one of them and no duplicate, and every entry PutEvents acknowledged reaches its rule's
 // target.
 
 import (
@@ -320,6 +320,7 @@ func TestPowerLossLosesOnlyWhatIsRebuilt(t *testing.T) {
 	orders := checkGuarantees(t, c, l, mock, sku, initial, 120*time.Second)
 	checkChangeEventsExactlyOnce(t, rcv, orders)
 	checkEventLogNoDuplicates(t, c)
+	checkEventLogComplete(t, c, rcv)
 	checkPutsDelivered(t, puts)
 	t.Logf("done in %s", time.Since(start).Round(time.Millisecond))
 }
