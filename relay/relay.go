@@ -12,6 +12,10 @@
 // so a batch whose acknowledgements were lost in a crash is never skipped.
 // (JetStream stores one connection's publishes in order, so what reached the
 // stream is a prefix of what was sent; the rewind is a second line of defence.)
+//
+// With Options.EventLog the relay also appends its events to the event log,
+// by the same three parts: an entry's id is its event's, the entries are
+// published from the same batches, and the rewind republishes them too.
 package relay
 
 import (
@@ -70,17 +74,17 @@ type Options struct {
 	Protect func(detail []byte) ([]byte, error)
 	// EventLog, if set, says for each event the relay publishes (change
 	// and domain events) whether the event log takes it, and gives the
-	// entry that appends it (eventlog.Log.Entry). The relay publishes the
-	// entries beside the events and marks every event it has asked about
-	// wims.HeaderLogged, so the event-log target does not copy them a
-	// second time: an entry costs one more message in the relay's batch
-	// instead of a delivery, a decode and a publish round trip in the
-	// target. A batch whose entries fail is published again, and the
-	// rewind on start rebuilds entries a crash or a power loss took, as
-	// it does events (a power loss or a crash leaves the entries at most
-	// two batches behind the events, so the rewind covers at least two
-	// batches). An event it cannot answer for (err) is left
-	// unmarked, for the target, which dead-letters what it cannot log.
+	// entry that appends it (eventlog.Log.Entry). The relay publishes a
+	// batch's entries as a batch of their own beside its events and marks
+	// every event it has asked about wims.HeaderLogged, so the event-log
+	// target does not copy them a second time: an entry costs one message
+	// in a batch instead of a delivery, a decode and a publish round trip
+	// in the target. A batch whose entries fail is published again, and
+	// the rewind on start rebuilds entries a crash or a power loss took, as
+	// it does events (the entries may trail the events by two batches, so
+	// the rewind covers at least two). An event it cannot answer for (err)
+	// is left unmarked, for the target, which dead-letters what it cannot
+	// log.
 	EventLog func(m *wims.Message) (entry wims.Outgoing, ok bool, err error)
 }
 
@@ -110,7 +114,7 @@ func New(opt Options) *Relay {
 		opt.Rewind = 1000
 	}
 	if opt.EventLog != nil {
-		// Entries may trail the stream's tail by two batches (logEntries).
+		// Entries may trail the stream's tail by two batches (step).
 		opt.Rewind = max(opt.Rewind, 2*int64(opt.BatchSize))
 	}
 	if opt.IdlePoll <= 0 {

@@ -287,10 +287,11 @@ func (a *App) sealer() (*platform.Sealer, error) {
 
 // relayEventLog is the relay's Options.EventLog: the relay appends its own
 // events (changes and the domain events derived from them) to the event log
-// in the batch that publishes them, decided by the event-log target's rules
-// as the target would decide, instead of the target copying each one after
-// its delivery (a fifth of a burst's CPU, BENCHMARKS.md). The target keeps
-// what is put on the default bus through the API.
+// beside the batch that publishes them, decided by the event-log target's
+// rules as the target would decide, instead of the target copying each one
+// after its delivery with a round trip and a group-commit wait (it fell
+// 15,000 events behind in a burst, BENCHMARKS.md). The target keeps what is
+// put on the default bus through the API.
 func (a *App) relayEventLog() func(*wims.Message) (wims.Outgoing, bool, error) {
 	log := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	return func(m *wims.Message) (wims.Outgoing, bool, error) {
