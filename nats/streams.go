@@ -166,17 +166,20 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 // retried until ctx ends; configuration errors (HTTP-style 400s) are not.
 func (b *Bus) ensureStreams(ctx context.Context) error {
 	for _, sc := range b.streamConfigs() {
-		err := b.retryTransient(ctx, "stream "+sc.Name, func(ctx context.Context) error {
-			st, err := b.js.CreateOrUpdateStream(ctx, sc)
+		err := b.retryTransient(ctx, "stream "+sc.Name, func(actx context.Context) error {
+			st, err := b.js.CreateOrUpdateStream(actx, sc)
 			if err != nil {
 				// JetStream refuses to change a stream's retention in place:
-				// only then is the stream looked at, and recreated.
+				// only then is the stream looked at, and recreated. The
+				// migration holds the stream's messages in memory between
+				// deleting and refilling it, so it gets the whole start-up's
+				// time, not one attempt's second.
 				migrated, merr := b.migrateRetention(ctx, sc)
 				if merr != nil {
 					return merr
 				}
 				if migrated {
-					st, err = b.js.CreateOrUpdateStream(ctx, sc)
+					st, err = b.js.CreateOrUpdateStream(actx, sc)
 				}
 			}
 			if err == nil {
@@ -198,10 +201,18 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 // (see transient), or ctx ends or 40 attempts have failed. A cluster that
 // has just formed, or lost a node, answers JetStream API requests with
 // timeouts or "no leader" for a few seconds; each attempt gets its own short
-// deadline so one lost request does not use up the whole start-up.
+// deadline so one lost request does not use up the whole start-up. The
+// first two get 1 s: of two instances creating the same stream at once on a
+// cluster, the server answers one and never the other (nats.go issue 949),
+// whose retry then finds the stream; at 3 s a wait each, two instances
+// starting together took 13–20 s to come up.
 func (b *Bus) retryTransient(ctx context.Context, what string, f func(ctx context.Context) error) error {
 	for attempt := 0; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		timeout := 3 * time.Second
+		if attempt < 2 {
+			timeout = time.Second
+		}
+		actx, cancel := context.WithTimeout(ctx, timeout)
 		err := f(actx)
 		cancel()
 		if err == nil {
