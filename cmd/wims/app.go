@@ -48,6 +48,7 @@ type App struct {
 	platform  *platform.Service
 	catalog   *platform.Catalog
 	routed    *router.Metrics     // routing outcomes, also of the relay's event-log entries
+	eventLog  *eventlog.Log       // writes the default event log: its target and the relay (startPlatform)
 	crypt     *eventcrypt.Keyring // sensitive event fields (eventKeys)
 	unlock    func()              // releases the data dir lock
 	httpSrv   *http.Server
@@ -170,7 +171,7 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events"), GroupSubject: a.logGroupSubject, Patterns: crypt.RewritePattern}
+	opt.Events = &eventlog.Log{Bus: a.bus, Subject: a.eventLog.Subject, GroupSubject: a.logGroupSubject, Patterns: crypt.RewritePattern}
 	opt.DeadLetters = a.bus
 	opt.Platform = a.platform
 	opt.Schemas = a.platform

@@ -82,7 +82,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		Mailer: mailer, Emails: a.cfg.NotifyEmails,
 		MaxAttempts: laneMaxDeliver,
 	}).Handle
-	eventLog := (&eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}).Handle
+	a.eventLog = &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	lanes := map[string]struct {
 		h           wims.Handler
 		concurrency int
@@ -98,7 +98,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 		// batches (nats/groupcommit.go), whose cost is mostly per batch:
 		// the more in flight, the more share one (a burst: 34 copies per
 		// batch with 64, 118 with 256).
-		platform.LaneEventLog: {eventLog, eventLogConcurrency},
+		platform.LaneEventLog: {a.eventLog.Handle, eventLogConcurrency},
 	}
 	var refs []consumerRef
 	for _, lane := range platform.Lanes {
@@ -293,13 +293,12 @@ func (a *App) sealer() (*platform.Sealer, error) {
 // 15,000 events behind in a burst, BENCHMARKS.md). The target keeps what is
 // put on the default bus through the API.
 func (a *App) relayEventLog() func(*wims.Message) (wims.Outgoing, bool, error) {
-	log := &eventlog.Log{Bus: a.bus, Subject: a.bus.Subject("eventlog", "events")}
 	return func(m *wims.Message) (wims.Outgoing, bool, error) {
 		ok, err := router.Matches(platform.LaneEventLog, a.catalog.Snapshot().Lane(platform.LaneEventLog), m.Data, a.routed)
 		if err != nil || !ok {
 			return wims.Outgoing{}, false, err
 		}
-		e, err := log.Entry(m)
+		e, err := a.eventLog.Entry(m)
 		return e, err == nil, err
 	}
 }
