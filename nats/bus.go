@@ -40,7 +40,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,7 +96,7 @@ type Bus struct {
 	ns   string // namespace for subjects and consumer names (lower case)
 	nsUp string // namespace for stream names (upper case)
 	log  *slog.Logger
-	srv  *natsserver.Server // nil when connected to an external server
+	srv  *embedded // nil when connected to an external server
 	nc   *natsgo.Conn
 	// qc serves queries (the event log, dead letters): a slow reader
 	// there never backs up the pipeline's connection.
@@ -198,7 +197,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 			b.stored = newStoreSync(cfg.StoreDir, cfg.SyncJournal)
 		}
 		var err error
-		if b.srv, err = startEmbedded(cfg, b.log); err != nil {
+		if b.srv, err = newEmbedded(cfg, b.log); err != nil {
 			return nil, err
 		}
 	}
@@ -290,7 +289,11 @@ func (b *Bus) Close() error {
 // connect opens one of the bus's connections to its server.
 func (b *Bus) connect(opts ...natsgo.Option) (*natsgo.Conn, error) {
 	if b.srv != nil {
-		return natsgo.Connect("", append(opts, natsgo.InProcessServer(b.srv))...)
+		// Reconnect forever, and soon: superviseJetStream restarts the
+		// embedded server after a full disk, and every connection must
+		// come back to the new one.
+		return natsgo.Connect("", append(opts, natsgo.InProcessServer(b.srv), natsgo.MaxReconnects(-1),
+			natsgo.ReconnectWait(100*time.Millisecond), natsgo.ReconnectJitter(50*time.Millisecond, 0))...)
 	}
 	// Reconnect forever: a cluster rolling restart must not kill wims.
 	return natsgo.Connect(strings.Join(b.cfg.URLs, ","), append(opts, natsgo.MaxReconnects(-1))...)
@@ -298,8 +301,7 @@ func (b *Bus) connect(opts ...natsgo.Option) (*natsgo.Conn, error) {
 
 func (b *Bus) shutdownServer() {
 	if b.srv != nil {
-		b.srv.Shutdown()
-		b.srv.WaitForShutdown()
+		b.srv.shutdown()
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
 )
 
@@ -31,7 +30,7 @@ func (b *Bus) publishResults(result string, n int) {
 // JetStream down on some storage failures; superviseJetStream brings it
 // back.
 func (b *Bus) Check(ctx context.Context) error {
-	if b.srv != nil && !b.srv.JetStreamEnabled() {
+	if b.srv != nil && !b.srv.server().JetStreamEnabled() {
 		return errors.New("nats: the embedded JetStream is shut down (out of disk space?); wims restarts it when space is back")
 	}
 	for _, c := range []*natsgo.Conn{b.nc, b.pc} {
@@ -68,12 +67,13 @@ const minFreeToRecover = 16 << 20
 // server may shut JetStream down on a storage error and never start it
 // again; and, more often, a file store that hit ENOSPC keeps failing every
 // write after space is back (the error sticks to the open block). So once
-// the store's file system has room, a shut-down JetStream is started again,
-// and one whose writes still fail (a probe to the leaders bucket) is
-// restarted, which reopens every store. Streams and consumers come back
-// from disk, consumers' pull loops recreate their subscriptions, and the
-// relay and the reconciler republish from the database whatever the outage
-// kept off the bus.
+// the store's file system has room, the embedded server is restarted if
+// its JetStream is shut down or its writes still fail (a probe to the
+// leaders bucket), which reopens every store. The connections reconnect to
+// the new server, streams and consumers come back from disk, consumers'
+// pull loops recreate their subscriptions, and the relay and the
+// reconciler republish from the database whatever the outage kept off the
+// bus.
 func (b *Bus) superviseJetStream() {
 	t := time.NewTicker(recoverEvery)
 	defer t.Stop()
@@ -86,7 +86,7 @@ func (b *Bus) superviseJetStream() {
 			return
 		case <-t.C:
 		}
-		enabled := b.srv.JetStreamEnabled()
+		enabled := b.srv.server().JetStreamEnabled()
 		if enabled && !b.pubFailed.Load() {
 			if down {
 				b.log.Info("embedded JetStream stores messages again")
@@ -107,13 +107,9 @@ func (b *Bus) superviseJetStream() {
 				continue
 			}
 			b.log.Warn("embedded JetStream still fails to store with room on disk; restarting it")
-			if err := b.srv.ShutdownJetStream(); err != nil {
-				b.log.Warn("embedded JetStream did not shut down; retrying", "err", err)
-				continue
-			}
 		}
 		down = true
-		if err := b.srv.EnableJetStream(&natsserver.JetStreamConfig{StoreDir: b.cfg.StoreDir}); err != nil {
+		if err := b.srv.restart(); err != nil {
 			b.log.Warn("embedded JetStream did not restart; retrying", "err", err)
 		}
 	}

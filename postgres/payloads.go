@@ -51,5 +51,8 @@ func (s *Store) DeleteEventPayloads(ctx context.Context, olderThan time.Time, li
 		n = tag.RowsAffected()
 		return err
 	})
-	return n, wrap("delete event payloads", err)
+	if err != nil { // n may still be written by a writer the caller gave up on
+		return 0, wrap("delete event payloads", err)
+	}
+	return n, nil
 }

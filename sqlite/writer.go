@@ -112,7 +112,8 @@ func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any
 // committed (nil) or fn failed (its error). If ctx ends first, write returns
 // ctx.Err(); fn then runs only if the writer had already started it, so the
 // outcome is unknown to the caller, which is why every write is idempotent or
-// keyed. Returns EUNAVAILABLE after Close.
+// keyed, and why a caller reads what fn set only after a nil error (fn may
+// still be setting it). Returns EUNAVAILABLE after Close.
 func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
