@@ -54,47 +54,6 @@ type Log struct {
 	Patterns func(p []byte) ([]byte, error)
 }
 
-// about is what an event is about, wherever its producer put it: the
-// detail of a domain or user event, or the images of a change event.
-type about struct {
-	ID         string `json:"id"`
-	Source     string `json:"source"`
-	DetailType string `json:"detail-type"`
-	Detail     struct {
-		OrderID string `json:"orderId"`
-		SKU     string `json:"sku"`
-		Data    struct {
-			Key      subjectOf `json:"key"`
-			NewImage subjectOf `json:"NewImage"`
-			OldImage subjectOf `json:"OldImage"`
-		} `json:"data"`
-	} `json:"detail"`
-}
-
-type subjectOf struct {
-	OrderID string `json:"orderId"`
-	SKU     string `json:"sku"`
-}
-
-func (a *about) order() string {
-	d := a.Detail
-	return firstOf(d.OrderID, d.Data.Key.OrderID, d.Data.NewImage.OrderID, d.Data.OldImage.OrderID)
-}
-
-func (a *about) sku() string {
-	d := a.Detail
-	return firstOf(d.SKU, d.Data.Key.SKU, d.Data.NewImage.SKU, d.Data.OldImage.SKU)
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // Handle appends one event to the log. It is a wims.Handler.
 func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
 	entry, err := l.Entry(m)
@@ -109,10 +68,11 @@ func (l *Log) Handle(ctx context.Context, m *wims.Message) error {
 
 // Entry returns the message that appends m to the log, for a writer that
 // publishes it itself (the relay logs its events in the batch that
-// publishes them). A malformed event is a permanent error.
+// publishes them). An event that is not a JSON object is a permanent
+// error; one whose order or SKU is not a string is logged under "~".
 func (l *Log) Entry(m *wims.Message) (wims.Outgoing, error) {
-	var env about
-	if err := json.Unmarshal(m.Data, &env); err != nil {
+	env, err := aboutOf(m.Data)
+	if err != nil {
 		return wims.Outgoing{}, wims.Permanent(fmt.Errorf("decode event: %w", err))
 	}
 	// The message's id names this copy: log groups share one stream, so
@@ -126,7 +86,7 @@ func (l *Log) Entry(m *wims.Message) (wims.Outgoing, error) {
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 		h[wims.HeaderTraceParent] = tp
 	}
-	subject := l.Subject + "." + Token(env.order()) + "." + Token(env.sku())
+	subject := l.Subject + "." + Token(env.order) + "." + Token(env.sku)
 	return wims.Outgoing{Subject: subject, ID: id, Data: m.Data, Header: h}, nil
 }
 

@@ -67,3 +67,23 @@ func TestEventLogAppendsOnceAndFilters(t *testing.T) {
 		t.Fatalf("malformed event: %v, want permanent", err)
 	}
 }
+
+// An event naming its order with a number (a user's PutEvents) is logged,
+// findable by source, under no order.
+func TestEventLogKeepsEventsWithOddFields(t *testing.T) {
+	bus := natstest.Open(t)
+	log := &eventlog.Log{Bus: bus, Subject: bus.Subject("eventlog", "events")}
+	ctx := context.Background()
+	m := &wims.Message{ID: "odd", Header: map[string]string{}, Delivered: 1,
+		Data: []byte(`{"version":"0","id":"odd","source":"shop","detail-type":"X","detail":{"orderId":42,"sku":["a"]}}`)}
+	if err := log.Handle(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := log.RecentEvents(ctx, wims.EventFilter{Limit: 10, Source: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := ids(t, got); !slices.Equal(g, []string{"odd"}) {
+		t.Fatalf("logged %v, want [odd]", g)
+	}
+}

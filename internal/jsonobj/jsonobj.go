@@ -29,40 +29,55 @@ var errSyntax = errors.New("jsonobj: not a JSON object")
 // literals and numbers inside values: its input comes from json.Marshal or
 // json.Compact, which only produce valid JSON.
 func Members(data []byte) ([]Member, error) {
+	var out []Member
+	err := Each(data, func(key, value []byte) {
+		out = append(out, Member{Key: string(key), Value: value})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Each calls fn with every member of the JSON object data, in input
+// order, checking what Members checks; on a syntax error it stops and
+// returns it, after fn has seen the members before it. key is unescaped;
+// when the input did not escape it, it is data's own bytes, so reading
+// members allocates nothing (compare it as string(key) == "name").
+func Each(data []byte, fn func(key, value []byte)) error {
 	s := scanner{data: data}
 	s.space()
 	if !s.eat('{') {
-		return nil, errSyntax
+		return errSyntax
 	}
-	var out []Member
 	s.space()
 	if s.eat('}') {
-		return out, s.end()
+		return s.end()
 	}
 	for {
 		s.space()
 		key, err := s.key()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.space()
 		if !s.eat(':') {
-			return nil, errSyntax
+			return errSyntax
 		}
 		s.space()
 		start := s.i
 		if err := s.value(0); err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, Member{Key: key, Value: data[start:s.i]})
+		fn(key, data[start:s.i])
 		s.space()
 		if s.eat(',') {
 			continue
 		}
 		if s.eat('}') {
-			return out, s.end()
+			return s.end()
 		}
-		return nil, errSyntax
+		return errSyntax
 	}
 }
 
@@ -102,44 +117,50 @@ func (s *scanner) end() error {
 	return nil
 }
 
-// key reads a string and returns it unescaped.
-func (s *scanner) key() (string, error) {
+// key reads a string and returns it unescaped, as the input's own bytes
+// when it holds no escape.
+func (s *scanner) key() ([]byte, error) {
 	start := s.i
 	escaped, err := s.str()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	raw := s.data[start:s.i]
 	// encoding/json turns invalid UTF-8 into U+FFFD; decode as it does.
 	if !escaped && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1]), nil
+		return raw[1 : len(raw)-1], nil
 	}
 	var k string
 	if err := json.Unmarshal(raw, &k); err != nil {
-		return "", fmt.Errorf("jsonobj: key: %w", err)
+		return nil, fmt.Errorf("jsonobj: key: %w", err)
 	}
-	return k, nil
+	return []byte(k), nil
 }
 
-// str skips a string and reports whether it holds an escape.
+// str skips a string and reports whether it holds an escape. It looks
+// for quotes only (bytes.IndexByte is vectorised) and counts the
+// backslashes before each to tell an escaped quote from the closing one.
 func (s *scanner) str() (escaped bool, err error) {
 	if !s.eat('"') {
 		return false, errSyntax
 	}
-	for s.i < len(s.data) {
-		j := bytes.IndexAny(s.data[s.i:], "\"\\")
+	start := s.i
+	for {
+		j := bytes.IndexByte(s.data[s.i:], '"')
 		if j < 0 {
-			break
+			return false, errSyntax
 		}
 		s.i += j
-		if s.data[s.i] == '"' {
-			s.i++
-			return escaped, nil
+		n := 0
+		for k := s.i - 1; k >= start && s.data[k] == '\\'; k-- {
+			n++
+		}
+		s.i++
+		if n%2 == 0 {
+			return escaped || bytes.IndexByte(s.data[start:s.i-1], '\\') >= 0, nil
 		}
 		escaped = true
-		s.i += 2 // the backslash and the character it escapes
 	}
-	return false, errSyntax
 }
 
 // value skips one value.
@@ -211,4 +232,20 @@ func (s *scanner) container(open byte, depth int) error {
 		}
 		return errSyntax
 	}
+}
+
+// String returns the string a member's value holds, decoded as
+// encoding/json decodes it; ok is false for a value that is not a string.
+func String(value []byte) (s string, ok bool) {
+	if len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"' {
+		return "", false
+	}
+	inner := value[1 : len(value)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	if err := json.Unmarshal(value, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
