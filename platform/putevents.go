@@ -21,7 +21,9 @@ const HeaderBus = wims.HeaderBus
 // Subjects names the subjects of the platform's streams.
 type Subjects struct {
 	// Events is the events stream's root, e.g. "wims.events": change events
-	// are on <Events>.cdc, events put on bus B on <Events>.bus.<token(B)>.
+	// are on <Events>.cdc, the domain events the relay derives from them on
+	// <Events>.domain (both of the default bus), events put on bus B on
+	// <Events>.bus.<token(B)>.
 	Events string
 	// Deliveries is the subject of the delivery work queue.
 	Deliveries string

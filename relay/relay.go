@@ -49,7 +49,7 @@ type Options struct {
 	Bus     Bus
 	Subject string // where change events go, e.g. "wims.events.cdc"
 	// DomainSubject, if set, is where the domain events derived from changes
-	// go (wims.DomainEvents), e.g. the default bus's "wims.events.bus.default".
+	// go (wims.DomainEvents), e.g. "wims.events.domain".
 	DomainSubject string
 	// BatchSize bounds changes read and published at once (default 500).
 	BatchSize int

@@ -156,7 +156,10 @@ func StartApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err er
 	rel := relay.New(relay.Options{
 		Protect: crypt.SealDetail,
 		Log:     a.store, Bus: a.bus, Subject: a.bus.Subject("events", "cdc"), Retention: 24 * time.Hour,
-		DomainSubject: a.bus.Subject("events", "bus", wims.DefaultBus),
+		// Domain events have a subject of their own, not the default bus's,
+		// so the event-log lane, which needs only what is put on that bus
+		// (the relay logs its own events), is not even sent them.
+		DomainSubject: a.bus.Subject("events", "domain"),
 		Logger:        log.With("component", "relay"), Metrics: relay.NewMetrics(reg),
 		EventLog: a.relayEventLog(),
 	})

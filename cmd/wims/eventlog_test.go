@@ -146,4 +146,11 @@ func TestRelayLogsByTheEventLogRules(t *testing.T) {
 	if _, kinds := a.logged(unlogged.ID); len(kinds) != 0 {
 		t.Fatalf("the order placed while the rule was disabled is logged: %v", kinds)
 	}
+	// The lane reads only what is put on the default bus (the relay's
+	// events are not even sent to it): it handled the one event put.
+	_, body := a.do("GET", "/metrics", nil)
+	handled := grepLines(string(body), `wims_bus_messages_handled_total{consumer="target-event-log"`)
+	if handled != `wims_bus_messages_handled_total{consumer="target-event-log",result="ack"} 1` {
+		t.Fatalf("the event-log lane handled, for one event put and three orders' changes:\n%s", handled)
+	}
 }

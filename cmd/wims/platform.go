@@ -117,7 +117,7 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 			// A lane routes the default bus only: its change and domain
 			// events, and what is put on it. Events of other buses are not
 			// even delivered to it (half of a PutEvents load's deliveries).
-			FilterSubjects: []string{a.bus.Subject("events", "cdc"), subjects.Bus(wims.DefaultBus)},
+			FilterSubjects: laneSubjects(lane, a.bus.Subject("events", "cdc"), a.bus.Subject("events", "domain"), subjects.Bus(wims.DefaultBus)),
 			// Handlers take milliseconds and send InProgress when slower, so a
 			// short AckWait only shortens redelivery after a crash.
 			MaxDeliver: laneMaxDeliver, Concurrency: l.concurrency, AckWait: 5 * time.Second,
@@ -182,6 +182,18 @@ func (a *App) startPlatform(ctx context.Context, set *rules.Set, reg prometheus.
 	}
 	a.lead(ctx, "payloads", janitor.Run)
 	return refs, nil
+}
+
+// laneSubjects are the subjects a lane's consumer reads: the default bus's
+// change events, domain events and what is put on it; for the event-log
+// lane only the last, since the relay logs the others itself (a burst's
+// order sent it six events to skip). On a server before 2.10 the lane
+// reads all and skips them (the relay marks them Wims-Logged).
+func laneSubjects(lane, changes, domain, defaultBus string) []string {
+	if lane == platform.LaneEventLog {
+		return []string{defaultBus}
+	}
+	return []string{changes, domain, defaultBus}
 }
 
 // payloadRetention is how long the streams keep what may refer to a
