@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+
+	"github.com/wims/wims/internal/jsonobj"
 )
 
 // Domain events: what wims already knows from its changes, published on the
@@ -65,14 +67,17 @@ func DomainEvents(c Change) ([]Event, error) {
 	}
 	switch c.Table {
 	case TableOrders:
-		var o, n Order
-		if err := json.Unmarshal(c.OldImage, &o); err != nil {
+		// Of the old image only the status counts: read it without
+		// decoding the order (its history is most of it).
+		oldStatus, err := imageStatus(c.OldImage)
+		if err != nil {
 			return nil, fmt.Errorf("domain events of change %d: %w", c.Seq, err)
 		}
+		var n Order
 		if err := json.Unmarshal(c.NewImage, &n); err != nil {
 			return nil, fmt.Errorf("domain events of change %d: %w", c.Seq, err)
 		}
-		if o.Status == n.Status {
+		if oldStatus == n.Status {
 			return nil, nil
 		}
 		source, detailType := SourceOrders, ""
@@ -159,4 +164,17 @@ func derivedID(eventID, detailType string) string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// imageStatus is the status of an order image, as decoding it would read
+// it ("" if it has none or it is not a string).
+func imageStatus(image []byte) (OrderStatus, error) {
+	var status OrderStatus
+	err := jsonobj.Each(image, func(key, value []byte) {
+		if string(key) == "status" {
+			s, _ := jsonobj.String(value)
+			status = OrderStatus(s)
+		}
+	})
+	return status, err
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -26,6 +27,7 @@ func newServeCommand() *cobra.Command {
 				return &exitError{code: 2, err: err}
 			}
 			announceStart(cmd.ErrOrStderr(), log, cfg)
+			tuneGC(os.Getenv("GOGC"), log)
 			app, err := StartApp(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
