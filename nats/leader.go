@@ -19,9 +19,33 @@ import (
 // It is for the components that must run once per deployment: the CDC relay
 // (one reader of one log) and the payment dispatcher (one global rate).
 type Leadership struct {
-	kv  jetstream.KeyValue
-	id  string
-	ttl time.Duration
+	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's stream, for a key's last change (acquire)
+	bucket string
+	id     string
+	ttl    time.Duration
+}
+
+// Term says how an instance's term as leader of a name began; f finds it
+// in its context (TermOf).
+type Term struct {
+	// PreviousEnd is when the previous holder may last have acted as
+	// leader: when it released the key (a clean hand-over), or now when the
+	// previous term was this instance's own (it lost a renewal, or an
+	// earlier process with its id was killed at an unknown moment). It is
+	// zero when the key had expired or never existed: a holder cut off from
+	// the bus stops at its first failed renewal, at least TTL/3 before its
+	// key expires, so none has acted in that time.
+	PreviousEnd time.Time
+}
+
+type termKey struct{}
+
+// TermOf returns the term of the leader whose f was given ctx (Run); the
+// zero Term outside one.
+func TermOf(ctx context.Context) Term {
+	t, _ := ctx.Value(termKey{}).(Term)
+	return t
 }
 
 // Leadership returns an elector for this instance (id must be unique per
@@ -45,7 +69,15 @@ func (b *Bus) Leadership(ctx context.Context, id string, ttl time.Duration) (*Le
 	if err != nil {
 		return nil, err
 	}
-	return &Leadership{kv: kv, id: id, ttl: ttl}, nil
+	var stream jetstream.Stream
+	err = b.retryTransient(ctx, "leaders bucket stream", func(ctx context.Context) (err error) {
+		stream, err = b.js.Stream(ctx, "KV_"+b.nsUp+"_LEADERS")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Leadership{kv: kv, stream: stream, bucket: b.nsUp + "_LEADERS", id: id, ttl: ttl}, nil
 }
 
 // Run runs f whenever this instance leads name, with a context cancelled as
@@ -54,14 +86,14 @@ func (b *Bus) Leadership(ctx context.Context, id string, ttl time.Duration) (*Le
 func (l *Leadership) Run(ctx context.Context, name string, f func(ctx context.Context) error, onErr func(error)) {
 	tick := l.ttl / 3
 	for ctx.Err() == nil {
-		rev, ok := l.acquire(ctx, name)
+		rev, term, ok := l.acquire(ctx, name)
 		if !ok {
 			if !sleepCtx(ctx, tick) {
 				return
 			}
 			continue
 		}
-		lctx, cancel := context.WithCancel(ctx)
+		lctx, cancel := context.WithCancel(context.WithValue(ctx, termKey{}, term))
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -84,18 +116,29 @@ func (l *Leadership) Run(ctx context.Context, name string, f func(ctx context.Co
 	}
 }
 
-// acquire takes the key if it is free or already this instance's.
-func (l *Leadership) acquire(ctx context.Context, name string) (uint64, bool) {
-	rev, err := l.kv.Create(ctx, name, []byte(l.id))
-	if err == nil {
-		return rev, true
+// acquire takes the key if it is free or already this instance's, and
+// says how the term begins. Each write expects the entry it read (or none)
+// to be the key's last, so the term describes exactly what it replaced.
+func (l *Leadership) acquire(ctx context.Context, name string) (uint64, Term, bool) {
+	// No entry at all: never held, or expired.
+	if rev, err := l.kv.Update(ctx, name, []byte(l.id), 0); err == nil {
+		return rev, Term{}, true
 	}
-	e, gerr := l.kv.Get(ctx, name)
-	if gerr != nil || string(e.Value()) != l.id {
-		return 0, false
+	last, err := l.stream.GetLastMsgForSubject(ctx, "$KV."+l.bucket+"."+name)
+	if err != nil {
+		return 0, Term{}, false
 	}
-	rev, err = l.kv.Update(ctx, name, []byte(l.id), e.Revision())
-	return rev, err == nil
+	var term Term
+	switch op := last.Header.Get("KV-Operation"); {
+	case op == "DEL" || op == "PURGE": // released on a clean stop, as the server stamped it
+		term.PreviousEnd = last.Time
+	case string(last.Data) == l.id: // this id's own earlier term
+		term.PreviousEnd = time.Now()
+	default: // held by another
+		return 0, Term{}, false
+	}
+	rev, err := l.kv.Update(ctx, name, []byte(l.id), last.Sequence)
+	return rev, term, err == nil
 }
 
 // hold renews the key until ctx is done or a renewal fails.

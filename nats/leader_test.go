@@ -113,3 +113,70 @@ func TestLeadershipExpires(t *testing.T) {
 		t.Fatalf("leader = %q", id)
 	}
 }
+
+// TestLeadershipTerm: a term says when the previous holder may last have
+// acted: never on a fresh key, when it released the key on a clean stop,
+// and now when the previous term was this id's own (a restart).
+func TestLeadershipTerm(t *testing.T) {
+	bus := natstest.Open(t)
+	ctx := context.Background()
+	terms := make(chan nats.Term, 4)
+	lead := func(id string) (stop func()) {
+		t.Helper()
+		l, err := bus.Leadership(ctx, id, 3*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			l.Run(lctx, "payments", func(ctx context.Context) error {
+				terms <- nats.TermOf(ctx)
+				<-ctx.Done()
+				return nil
+			}, nil)
+		}()
+		return func() { cancel(); <-done }
+	}
+	next := func(what string) nats.Term {
+		t.Helper()
+		select {
+		case term := <-terms:
+			return term
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%s: no term began", what)
+			return nats.Term{}
+		}
+	}
+
+	stopA := lead("a")
+	if term := next("a on a fresh key"); !term.PreviousEnd.IsZero() {
+		t.Fatalf("first term: previous end %s, want none", term.PreviousEnd)
+	}
+	stopB := lead("b")
+	defer stopB()
+	beforeRelease := time.Now()
+	stopA() // a clean stop deletes the key
+	afterRelease := time.Now()
+	term := next("b after a's hand-over")
+	// The server stamps the release; allow its clock a second's skew.
+	if term.PreviousEnd.Before(beforeRelease.Add(-time.Second)) || term.PreviousEnd.After(afterRelease.Add(time.Second)) {
+		t.Fatalf("b's term: previous end %s, want a's release between %s and %s", term.PreviousEnd, beforeRelease, afterRelease)
+	}
+
+	// A second process with b's id (b restarted before its key expired,
+	// its old process still counting as alive) reclaims the key when it
+	// next changes hands, and must assume the other acted until now.
+	l, err := bus.Leadership(ctx, "b", 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	before := time.Now()
+	go l.Run(lctx, "payments", func(ctx context.Context) error { terms <- nats.TermOf(ctx); <-ctx.Done(); return nil }, nil)
+	if term := next("b's restart"); term.PreviousEnd.Before(before) {
+		t.Fatalf("restarted b's term: previous end %s, want at least %s", term.PreviousEnd, before)
+	}
+}

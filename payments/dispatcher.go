@@ -369,13 +369,20 @@ func (d *Dispatcher) call(ctx context.Context, m *wims.Message, o wims.Order, ki
 }
 
 // StartTerm is called when this dispatcher becomes the one that sends (it
-// won the "payments" leadership): nothing is sent for one second. The
-// previous leader, killed or replaced, may have sent up to the rate in its
-// last second; without the quiet second, a window straddling the hand-over
+// won the "payments" leadership), with when the previous sender may last
+// have sent: nothing is sent until a second after that. The previous
+// leader, killed or replaced, may have sent up to the rate in its last
+// second; without the quiet second, a window straddling the hand-over
 // would see both (108 requests in a second at --payments-rate 100). With
 // it, every one-second window holds sends of one dispatcher only, so the
 // API never sees more than the rate, across restarts and leader changes.
-func (d *Dispatcher) StartTerm() { d.gate.pause(time.Second) }
+// A zero previousEnd (no sender in the last seconds, as on a fresh start)
+// sends at once.
+func (d *Dispatcher) StartTerm(previousEnd time.Time) {
+	if !previousEnd.IsZero() {
+		d.gate.pauseUntil(previousEnd.Add(time.Second))
+	}
+}
 
 // complete settles a RESERVED order after a final answer: PAID, or
 // PAYMENT_FAILED with its stock released. A CANCELLED order that was paid

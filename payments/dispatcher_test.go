@@ -600,7 +600,7 @@ func TestStartTermHoldsOffOneSecond(t *testing.T) {
 	e := newEnv(t, h, payments.Options{Rate: 1000})
 	m := e.order(t, "order-1", "123")
 	start := time.Now()
-	e.d.StartTerm()
+	e.d.StartTerm(start)
 	if err := e.d.Handle(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}

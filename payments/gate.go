@@ -94,8 +94,11 @@ func (g *gate) release() { <-g.sem }
 
 // pause stops every sender for d from now; a longer pause already in force
 // is kept.
-func (g *gate) pause(d time.Duration) {
-	until := time.Now().Add(d)
+func (g *gate) pause(d time.Duration) { g.pauseUntil(time.Now().Add(d)) }
+
+// pauseUntil stops every sender until the time until; a longer pause
+// already in force is kept.
+func (g *gate) pauseUntil(until time.Time) {
 	g.mu.Lock()
 	if until.After(g.pausedUntil) {
 		g.pausedUntil = until

@@ -293,7 +293,7 @@ func (a *App) startPayments(ctx context.Context, reg prometheus.Registerer) erro
 	}
 	h := tracing.Handler(a.tracer, "payments", d.Handle)
 	a.lead(ctx, "payments", func(ctx context.Context) error {
-		d.StartTerm()
+		d.StartTerm(nats.TermOf(ctx).PreviousEnd)
 		c, err := a.bus.Consume(ctx, nats.ConsumerSpec{
 			Stream: nats.Payments, Durable: paymentsDispatcher, FilterSubject: a.bus.Subject("payments", ">"),
 			MaxDeliver: -1, Concurrency: dispatcherConcurrency, AckWait: 10 * time.Second,
