@@ -6,7 +6,7 @@ import "github.com/wims/wims/internal/jsonobj"
 // detail of a domain or user event, or the key and images of a change
 // event. A field that is missing, or not a string, is "".
 type about struct {
-	ID, Source, DetailType string
+	id, source, detailType string
 	order, sku             string
 }
 
@@ -22,11 +22,11 @@ func aboutOf(event []byte) (about, error) {
 	err := jsonobj.Each(event, func(key, value []byte) {
 		switch string(key) {
 		case "id":
-			a.ID, _ = jsonobj.String(value)
+			a.id, _ = jsonobj.String(value)
 		case "source":
-			a.Source, _ = jsonobj.String(value)
+			a.source, _ = jsonobj.String(value)
 		case "detail-type":
-			a.DetailType, _ = jsonobj.String(value)
+			a.detailType, _ = jsonobj.String(value)
 		case "detail":
 			detail = value
 		}

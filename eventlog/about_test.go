@@ -32,7 +32,7 @@ func aboutByDecoding(event []byte) (about, error) {
 	change := obj(detail["data"])
 	key, newImage, oldImage := obj(change["key"]), obj(change["NewImage"]), obj(change["OldImage"])
 	return about{
-		ID: str(top["id"]), Source: str(top["source"]), DetailType: str(top["detail-type"]),
+		id: str(top["id"]), source: str(top["source"]), detailType: str(top["detail-type"]),
 		order: firstOf(str(detail["orderId"]), str(key["orderId"]), str(newImage["orderId"]), str(oldImage["orderId"])),
 		sku:   firstOf(str(detail["sku"]), str(key["sku"]), str(newImage["sku"]), str(oldImage["sku"])),
 	}, nil

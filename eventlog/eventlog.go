@@ -80,9 +80,9 @@ func (l *Log) Entry(m *wims.Message) (wims.Outgoing, error) {
 	// of its own, which the stream's deduplication would otherwise drop.
 	id := m.ID
 	if id == "" {
-		id = env.ID
+		id = env.id
 	}
-	h := map[string]string{HeaderSource: env.Source, HeaderDetailType: env.DetailType}
+	h := map[string]string{HeaderSource: env.source, HeaderDetailType: env.detailType}
 	if tp := m.Header[wims.HeaderTraceParent]; tp != "" {
 		h[wims.HeaderTraceParent] = tp
 	}

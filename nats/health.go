@@ -120,7 +120,7 @@ func (b *Bus) superviseJetStream() {
 func (b *Bus) probe() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	kv, err := b.js.KeyValue(ctx, b.nsUp+"_LEADERS")
+	kv, err := b.js.KeyValue(ctx, b.leadersBucket())
 	if err == nil {
 		_, err = kv.Put(ctx, "health-probe", []byte(time.Now().UTC().Format(time.RFC3339Nano)))
 	}

@@ -48,6 +48,9 @@ func TermOf(ctx context.Context) Term {
 	return t
 }
 
+// leadersBucket names the key-value bucket of the leaders' keys.
+func (b *Bus) leadersBucket() string { return b.nsUp + "_LEADERS" }
+
 // Leadership returns an elector for this instance (id must be unique per
 // instance and stable across its restarts, so a restarted leader reclaims its
 // key at once instead of waiting for it to expire).
@@ -55,29 +58,24 @@ func (b *Bus) Leadership(ctx context.Context, id string, ttl time.Duration) (*Le
 	if ttl <= 0 {
 		ttl = 5 * time.Second
 	}
-	var kv jetstream.KeyValue
+	l := &Leadership{bucket: b.leadersBucket(), id: id, ttl: ttl}
 	err := b.retryTransient(ctx, "leaders bucket", func(ctx context.Context) (err error) {
-		kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:   b.nsUp + "_LEADERS",
+		l.kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:   l.bucket,
 			TTL:      ttl,
 			History:  1,
 			Replicas: b.cfg.Replicas,
 			Storage:  jetstream.FileStorage,
 		})
+		if err == nil {
+			l.stream, err = b.js.Stream(ctx, "KV_"+l.bucket)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	var stream jetstream.Stream
-	err = b.retryTransient(ctx, "leaders bucket stream", func(ctx context.Context) (err error) {
-		stream, err = b.js.Stream(ctx, "KV_"+b.nsUp+"_LEADERS")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &Leadership{kv: kv, stream: stream, bucket: b.nsUp + "_LEADERS", id: id, ttl: ttl}, nil
+	return l, nil
 }
 
 // Run runs f whenever this instance leads name, with a context cancelled as
