@@ -15,8 +15,12 @@ import (
 // maxAttempts bounds how often a write is tried when PostgreSQL aborts it
 // for a deadlock or serialization failure, or because a lock it asked for
 // without waiting was busy (wims.TxRows.TryLockItem). The lock order makes
-// all rare; the retry is a safety net, not the design.
-const maxAttempts = 5
+// all rare; the retry is a safety net, not the design. Ten, not five: in CI
+// a multi-line order's reserve, racing cancels and restocks that fill
+// backorders (storetest LinesBackorders/Concurrent), deadlocked on five
+// attempts in a row once; the pauses between them (pauseBeforeRetry) add
+// up to at most 90 ms.
+const maxAttempts = 10
 
 // qBegin opens every write transaction.
 const qBegin = "BEGIN ISOLATION LEVEL READ COMMITTED"
